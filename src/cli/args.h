@@ -1,0 +1,33 @@
+// A small command-line parser: long options with values (`--state DIR` or
+// `--state=DIR`), repeatable options, flags and positional arguments. Unknown
+// options and missing values are errors with a one-line message.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lima::cli {
+
+struct OptionSpec {
+  std::string name;  ///< without the leading "--"
+  bool takes_value = false;
+  bool repeatable = false;
+};
+
+struct ParsedArgs {
+  std::vector<std::string> positional;
+  std::map<std::string, std::vector<std::string>> values;  ///< option → values ("" for flags)
+
+  bool has(const std::string& name) const { return values.count(name) > 0; }
+  std::optional<std::string> value(const std::string& name) const;
+  std::vector<std::string> all(const std::string& name) const;
+};
+
+/// Parses args (without the program and command names). On error returns
+/// nullopt and sets `error`. "--" ends option parsing.
+std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                                     std::string& error);
+
+}  // namespace lima::cli

@@ -1,0 +1,86 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+#include <iostream>
+#include <system_error>
+
+#include "index/state_dir.h"
+
+#ifndef LIMA_VERSION
+#define LIMA_VERSION "dev"
+#endif
+
+namespace lima::cli {
+
+namespace {
+
+constexpr const char* kUsageText = R"(usage: limafs COMMAND [ARGS...]
+
+Index a library of 3D-printing projects and browse it by tag.
+
+Commands:
+  scan LIBRARY    index LIBRARY once (sync the index with the disk)
+  runs LIBRARY    list the recorded sync runs, newest first
+  help [COMMAND]  show help for a command
+
+Options:
+  -h, --help      show this help
+  --version       show the version
+
+Run 'limafs COMMAND --help' for a command's options; see limafs(1).
+)";
+
+}  // namespace
+
+int complain(int code, const std::string& message) {
+  std::fprintf(stderr, "limafs: %s\n", message.c_str());
+  return code;
+}
+
+std::filesystem::path resolve_library(const std::string& arg) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(arg, ec);
+  if (ec) return std::filesystem::path(arg).lexically_normal();
+  auto canon = std::filesystem::weakly_canonical(abs, ec);
+  std::filesystem::path p = ec ? abs.lexically_normal() : canon;
+  std::string s = p.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::filesystem::path resolve_state(const std::filesystem::path& library, const std::vector<std::string>& state_opt) {
+  if (!state_opt.empty()) return std::filesystem::absolute(state_opt.back()).lexically_normal();
+  return index::default_state_dir(library);
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsageText, stderr);
+    return kUsage;
+  }
+  const std::string cmd = args.front();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "-h" || cmd == "--help") {
+    std::fputs(kUsageText, stdout);
+    return kOk;
+  }
+  if (cmd == "--version") {
+    std::printf("limafs %s\n", LIMA_VERSION);
+    return kOk;
+  }
+  if (cmd == "help") {
+    if (rest.empty()) {
+      std::fputs(kUsageText, stdout);
+      return kOk;
+    }
+    if (rest.front() == "scan") return cmd_scan({"--help"});
+    if (rest.front() == "runs") return cmd_runs({"--help"});
+    return complain(kUsage, "unknown command '" + rest.front() + "'");
+  }
+  if (cmd == "scan") return cmd_scan(rest);
+  if (cmd == "runs") return cmd_runs(rest);
+  return complain(kUsage, "unknown command '" + cmd + "' (try 'limafs --help')");
+}
+
+}  // namespace lima::cli

@@ -1,0 +1,319 @@
+#include "index/catalog.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "index/key_codec.h"
+#include "index/schema.h"
+
+namespace lima::index {
+
+namespace stdfs = std::filesystem;
+using namespace schema;
+
+std::string_view to_string(Errc c) {
+  switch (c) {
+    case Errc::not_found: return "not_found";
+    case Errc::invalid_argument: return "invalid_argument";
+    case Errc::conflict: return "conflict";
+    case Errc::busy: return "busy";
+    case Errc::library_offline: return "library_offline";
+    case Errc::newer_schema: return "newer_schema";
+    case Errc::io: return "io";
+  }
+  return "io";
+}
+
+std::string library_path(const std::string& project_name, const std::string& asset_path) {
+  return project_name.empty() ? asset_path : project_name + "/" + asset_path;
+}
+
+namespace {
+
+// Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
+// the single write transaction that open() runs. Each one is tested on an
+// index written by the previous version.
+using Migration = void (*)(WriteTxn&, const Tables&);
+constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{};  // none yet: version 1 is the first
+
+std::string dev_ino_key(std::uint64_t dev, std::uint64_t ino) { return key_u64_u64(dev, ino); }
+
+std::string hash_key(const ContentHash& h, AssetId id) {
+  std::string k(h.view());
+  put_u64(k, id);
+  return k;
+}
+
+// Removes key only when it still points at id (another item may own it now).
+void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
+  auto v = t.get(db, key);
+  if (v && v->size() == 8 && get_u64(*v) == id) t.del(db, key);
+}
+
+}  // namespace
+
+Catalog::~Catalog() {
+  env_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::open(const stdfs::path& state_dir, OpenMode mode) {
+  std::unique_ptr<Catalog> c(new Catalog());
+  c->state_dir_ = state_dir;
+  auto r = c->init(mode);
+  if (!r) return tl::unexpected(r.error());
+  return c;
+}
+
+Result<void> Catalog::init(OpenMode mode) {
+  const bool rw = mode == OpenMode::read_write;
+  const stdfs::path dir = state_dir_ / "index";
+  std::error_code ec;
+  if (rw) {
+    stdfs::create_directories(dir, ec);
+    if (ec) return fail(Errc::io, "cannot create state directory " + dir.string() + ": " + ec.message());
+    const auto lock_path = state_dir_ / "lock";
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0)
+      return fail(Errc::io, "cannot open " + lock_path.string() + ": " + std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      char pid[32] = {};
+      ssize_t n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
+      std::string who = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("?");
+      while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+      return fail(Errc::busy, "the index in " + state_dir_.string() + " is in use by another limafs process (pid " +
+                                  who + ")");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+      // The pid is only informational; the lock is what matters.
+    }
+  } else if (!stdfs::exists(dir / "data.mdb", ec)) {
+    return fail(Errc::not_found, "no index in " + state_dir_.string() + " (run `limafs scan LIBRARY` first)");
+  }
+
+  try {
+    env_ = std::make_unique<Env>(dir, EnvOptions{.read_only = !rw});
+  } catch (const LmdbError& e) {
+    return fail(Errc::io, "cannot open the index in " + dir.string() + ": " + e.what());
+  }
+
+  // Read the schema version first, without creating anything.
+  std::uint32_t found = 0;
+  {
+    ReadTxn t(*env_);
+    MDB_dbi meta;
+    int rc = mdb_dbi_open(t.handle(), kMeta, 0, &meta);
+    if (rc == MDB_SUCCESS) {
+      Dbi m{meta, kMeta};
+      if (auto v = t.get(m, kMetaSchemaVersion); v && v->size() == 4) found = get_u32(*v);
+    } else if (rc != MDB_NOTFOUND) {
+      return fail(Errc::io, std::string("cannot read the index: ") + mdb_strerror(rc));
+    }
+  }
+  if (found > kSchemaVersion)
+    return fail(Errc::newer_schema, "the index in " + state_dir_.string() + " was written by a newer limafs (schema " +
+                                        std::to_string(found) + "; this limafs reads up to " +
+                                        std::to_string(kSchemaVersion) + "); upgrade limafs");
+  if (!rw && found == 0)
+    return fail(Errc::not_found, "no index in " + state_dir_.string() + " (run `limafs scan LIBRARY` first)");
+  if (!rw && found < kSchemaVersion)
+    return fail(Errc::conflict, "the index in " + state_dir_.string() + " has schema " + std::to_string(found) +
+                                    " and must be upgraded: run `limafs scan` once");
+
+  auto open_all = [&](auto& t, auto open) {
+    const std::pair<Dbi*, const char*> all[] = {
+        {&db_.meta, kMeta},
+        {&db_.projects, kProjects},
+        {&db_.project_names, kProjectNames},
+        {&db_.project_inodes, kProjectInodes},
+        {&db_.assets, kAssets},
+        {&db_.asset_paths, kAssetPaths},
+        {&db_.asset_inodes, kAssetInodes},
+        {&db_.asset_hashes, kAssetHashes},
+        {&db_.tags, kTags},
+        {&db_.tag_names, kTagNames},
+        {&db_.project_tags, kProjectTags},
+        {&db_.tag_projects, kTagProjects},
+        {&db_.asset_tags, kAssetTags},
+        {&db_.tag_assets, kTagAssets},
+        {&db_.collections, kCollections},
+        {&db_.collection_names, kCollectionNames},
+        {&db_.project_collections, kProjectCollections},
+        {&db_.notes, kNotes},
+        {&db_.main_images, kMainImages},
+        {&db_.runs, kRuns},
+        {&db_.problems, kProblems},
+    };
+    for (auto [dbi, name] : all) *dbi = open(t, name);
+  };
+
+  try {
+    if (rw) {
+      env_->write([&](WriteTxn& t) {
+        open_all(t, [&](WriteTxn& tx, const char* name) { return env_->open_db(tx, name); });
+        for (std::uint32_t v = found == 0 ? kSchemaVersion : found; v < kSchemaVersion; ++v)
+          if (kMigrations[v - 1]) kMigrations[v - 1](t, db_);
+        std::string ver;
+        put_u32(ver, kSchemaVersion);
+        t.put(db_.meta, kMetaSchemaVersion, ver);
+      });
+    } else {
+      ReadTxn t(*env_);
+      open_all(t, [&](ReadTxn& tx, const char* name) { return env_->open_db(tx, name); });
+      t.commit();
+    }
+  } catch (const LmdbError& e) {
+    return fail(Errc::io, std::string("cannot open the index: ") + e.what());
+  }
+  schema_version_ = kSchemaVersion;
+  return {};
+}
+
+// ---- library identity -----------------------------------------------------
+
+std::optional<std::string> Catalog::library_root(const Txn& t) const {
+  if (auto v = t.get(db_.meta, kMetaLibraryRoot)) return std::string(*v);
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> Catalog::library_dev(const Txn& t) const {
+  if (auto v = t.get(db_.meta, kMetaLibraryDev); v && v->size() == 8) return get_u64(*v);
+  return std::nullopt;
+}
+
+void Catalog::set_library_root(WriteTxn& t, const std::string& root) { t.put(db_.meta, kMetaLibraryRoot, root); }
+
+void Catalog::set_library_dev(WriteTxn& t, std::uint64_t dev) { t.put(db_.meta, kMetaLibraryDev, key_u64(dev)); }
+
+std::uint64_t Catalog::next_id(WriteTxn& t, const char* table) {
+  const std::string key = std::string(kMetaNextId) + table;
+  std::uint64_t id = 1;
+  if (auto v = t.get(db_.meta, key); v && v->size() == 8) id = get_u64(*v);
+  t.put(db_.meta, key, key_u64(id + 1));
+  return id;
+}
+
+// ---- projects -------------------------------------------------------------
+
+std::optional<Project> Catalog::project(const Txn& t, ProjectId id) const {
+  auto v = t.get(db_.projects, key_u64(id));
+  if (!v) return std::nullopt;
+  return decode_project(id, *v);
+}
+
+std::optional<ProjectId> Catalog::project_id_by_name(const Txn& t, std::string_view name) const {
+  auto v = t.get(db_.project_names, name);
+  if (!v || v->size() != 8) return std::nullopt;
+  return get_u64(*v);
+}
+
+std::vector<Project> Catalog::projects(const Txn& t, bool with_tombstones) const {
+  std::vector<Project> out;
+  if (!with_tombstones) {
+    t.scan_prefix(db_.project_names, {}, [&](std::string_view, std::string_view v) {
+      if (v.size() == 8)
+        if (auto p = project(t, get_u64(v))) out.push_back(std::move(*p));
+      return true;
+    });
+    return out;
+  }
+  t.scan_prefix(db_.projects, {}, [&](std::string_view k, std::string_view v) {
+    if (auto p = decode_project(get_u64(k), v)) out.push_back(std::move(*p));
+    return true;
+  });
+  return out;
+}
+
+void Catalog::put_project(WriteTxn& t, const Project& now, const Project* before) {
+  if (before && before->state == ItemState::live) {
+    if (before->name != now.name || now.state != ItemState::live) del_if_owned(t, db_.project_names, before->name, now.id);
+    if (before->dev != now.dev || before->ino != now.ino || now.state != ItemState::live)
+      del_if_owned(t, db_.project_inodes, dev_ino_key(before->dev, before->ino), now.id);
+  }
+  t.put(db_.projects, key_u64(now.id), encode(now));
+  if (now.state == ItemState::live) {
+    t.put(db_.project_names, now.name, key_u64(now.id));
+    t.put(db_.project_inodes, dev_ino_key(now.dev, now.ino), key_u64(now.id));
+  }
+}
+
+// ---- assets ---------------------------------------------------------------
+
+std::optional<Asset> Catalog::asset(const Txn& t, AssetId id) const {
+  auto v = t.get(db_.assets, key_u64(id));
+  if (!v) return std::nullopt;
+  return decode_asset(id, *v);
+}
+
+std::optional<AssetId> Catalog::asset_id_by_path(const Txn& t, ProjectId p, std::string_view path) const {
+  auto v = t.get(db_.asset_paths, key_u64_bounded(p, path));
+  if (!v || v->size() != 8) return std::nullopt;
+  return get_u64(*v);
+}
+
+std::vector<Asset> Catalog::assets_of(const Txn& t, ProjectId p) const {
+  std::vector<Asset> out;
+  t.scan_prefix(db_.asset_paths, key_u64(p), [&](std::string_view, std::string_view v) {
+    if (v.size() == 8)
+      if (auto a = asset(t, get_u64(v))) out.push_back(std::move(*a));
+    return true;
+  });
+  return out;
+}
+
+void Catalog::for_each_asset(const Txn& t, const std::function<void(const Asset&)>& fn) const {
+  t.scan_prefix(db_.assets, {}, [&](std::string_view k, std::string_view v) {
+    if (auto a = decode_asset(get_u64(k), v)) fn(*a);
+    return true;
+  });
+}
+
+void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
+  const bool live = now.state == ItemState::live;
+  if (before) {
+    if (before->state == ItemState::live) {
+      if (!live || before->project != now.project || before->path != now.path)
+        del_if_owned(t, db_.asset_paths, key_u64_bounded(before->project, before->path), now.id);
+      if (!live || before->dev != now.dev || before->ino != now.ino)
+        del_if_owned(t, db_.asset_inodes, dev_ino_key(before->dev, before->ino), now.id);
+    }
+    if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
+  }
+  t.put(db_.assets, key_u64(now.id), encode(now));
+  if (live) {
+    t.put(db_.asset_paths, key_u64_bounded(now.project, now.path), key_u64(now.id));
+    t.put(db_.asset_inodes, dev_ino_key(now.dev, now.ino), key_u64(now.id));
+  }
+  if (!before || before->hash != now.hash) t.put(db_.asset_hashes, hash_key(now.hash, now.id), {});
+}
+
+std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& h) const {
+  std::vector<AssetId> out;
+  t.scan_prefix(db_.asset_hashes, h.view(), [&](std::string_view k, std::string_view) {
+    if (k.size() == 24) out.push_back(get_u64(k, 16));
+    return true;
+  });
+  return out;
+}
+
+IndexCounts Catalog::counts(const Txn& t) const {
+  IndexCounts c;
+  c.projects = t.count(db_.project_names);
+  c.assets = t.count(db_.asset_paths);
+  c.tombstoned_projects = t.count(db_.projects) - c.projects;
+  c.tombstoned_assets = t.count(db_.assets) - c.assets;
+  c.tags = t.count(db_.tags);
+  c.collections = t.count(db_.collections);
+  c.runs = t.count(db_.runs);
+  c.problems = t.count(db_.problems);
+  return c;
+}
+
+}  // namespace lima::index

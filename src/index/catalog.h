@@ -1,0 +1,94 @@
+// The catalog: the LMDB index of one library (layout in schema.h). Opens and
+// upgrades the database, guards it against a second writer, and reads and
+// writes projects and assets while keeping their secondary indexes (names,
+// inodes, paths, hashes) consistent.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/error.h"
+#include "index/lmdb_txn.h"
+#include "index/records.h"
+
+namespace lima::index {
+
+/// Handles of every sub-database of schema.h.
+struct Tables {
+  Dbi meta, projects, project_names, project_inodes, assets, asset_paths, asset_inodes, asset_hashes;
+  Dbi tags, tag_names, project_tags, tag_projects, asset_tags, tag_assets;
+  Dbi collections, collection_names, project_collections, notes, main_images, runs, problems;
+};
+
+enum class OpenMode { read_write, read_only };
+
+struct IndexCounts {
+  std::uint64_t projects = 0, assets = 0;
+  std::uint64_t tombstoned_projects = 0, tombstoned_assets = 0;
+  std::uint64_t tags = 0, collections = 0, runs = 0, problems = 0;
+};
+
+class Catalog {
+ public:
+  /// Opens the index in STATE_DIR/index (creating it in read_write mode).
+  /// read_write takes an exclusive lock on STATE_DIR/lock: a second writer
+  /// gets Errc::busy. An index of a newer schema gets Errc::newer_schema; an
+  /// older one is migrated in one write transaction.
+  static Result<std::unique_ptr<Catalog>> open(const std::filesystem::path& state_dir, OpenMode mode);
+  ~Catalog();
+
+  Env& env() { return *env_; }
+  const Tables& db() const { return db_; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  std::uint32_t schema_version() const { return schema_version_; }
+
+  // -- library identity --
+  std::optional<std::string> library_root(const Txn& t) const;
+  std::optional<std::uint64_t> library_dev(const Txn& t) const;
+  void set_library_root(WriteTxn& t, const std::string& root);
+  void set_library_dev(WriteTxn& t, std::uint64_t dev);
+  /// A fresh id for the given table name (schema::k*), never reused.
+  std::uint64_t next_id(WriteTxn& t, const char* table);
+
+  // -- projects --
+  std::optional<Project> project(const Txn& t, ProjectId id) const;
+  std::optional<ProjectId> project_id_by_name(const Txn& t, std::string_view name) const;
+  /// Live projects by name order; with tombstones too when asked (id order).
+  std::vector<Project> projects(const Txn& t, bool with_tombstones = false) const;
+  /// Writes `now`, updating name/inode indexes from `before` (nullptr if new).
+  void put_project(WriteTxn& t, const Project& now, const Project* before);
+
+  // -- assets --
+  std::optional<Asset> asset(const Txn& t, AssetId id) const;
+  std::optional<AssetId> asset_id_by_path(const Txn& t, ProjectId p, std::string_view path) const;
+  /// Live assets of a project, in path order.
+  std::vector<Asset> assets_of(const Txn& t, ProjectId p) const;
+  /// Every asset record (live and tombstones), in id order.
+  void for_each_asset(const Txn& t, const std::function<void(const Asset&)>& fn) const;
+  /// Writes `now`, updating path/inode/hash indexes from `before`.
+  void put_asset(WriteTxn& t, const Asset& now, const Asset* before);
+  /// Asset ids (live and tombstones) with this content.
+  std::vector<AssetId> assets_with_hash(const Txn& t, const ContentHash& h) const;
+
+  IndexCounts counts(const Txn& t) const;
+
+ private:
+  Catalog() = default;
+  Result<void> init(OpenMode mode);
+
+  std::filesystem::path state_dir_;
+  std::unique_ptr<Env> env_;
+  Tables db_;
+  int lock_fd_ = -1;
+  std::uint32_t schema_version_ = 0;
+};
+
+/// The library-relative path of an asset: "Project/sub/file" or, for loose
+/// files, "file".
+std::string library_path(const std::string& project_name, const std::string& asset_path);
+
+}  // namespace lima::index

@@ -1,0 +1,66 @@
+// Content hashing: XXH3-128 of a file's bytes (what `xxhsum -H2` prints), and
+// a pool of worker threads so several files are read and hashed at once
+// while the walk goes on.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "index/records.h"
+
+namespace lima::index {
+
+/// The file as it was hashed.
+struct HashedFile {
+  ContentHash hash;
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0;
+  int error = 0;           ///< errno of a failed open/read (ENOENT: vanished)
+  bool not_regular = false;  ///< the name no longer refers to a regular file
+  bool unstable = false;   ///< kept changing while being read
+};
+
+/// Hashes the regular file `name` in directory `dirfd` (AT_FDCWD for a
+/// path), never following a symlink and never blocking on a FIFO. The file's
+/// access time is left alone where the kernel allows it. A file that changes
+/// while being read is re-read, up to `attempts` times.
+HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, int attempts = 3);
+
+/// Convenience for tests and tools: the hash of a path, or nullopt.
+std::optional<ContentHash> hash_path(const std::filesystem::path& p);
+
+/// A fixed set of worker threads, each with its own read buffer, fed through
+/// a bounded queue (submit() blocks while it is full).
+class HashPool {
+ public:
+  using Job = std::function<void(std::span<char> buffer)>;
+  HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes = std::size_t{1} << 20);
+  ~HashPool();
+  HashPool(const HashPool&) = delete;
+  HashPool& operator=(const HashPool&) = delete;
+
+  void submit(Job job);
+  /// Blocks until every submitted job has finished.
+  void wait_idle();
+
+ private:
+  void work(std::size_t index);
+
+  std::mutex mu_;
+  std::condition_variable has_job_, has_room_, idle_;
+  std::deque<Job> queue_;
+  std::size_t capacity_, running_ = 0, buffer_bytes_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace lima::index

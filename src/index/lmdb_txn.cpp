@@ -1,0 +1,222 @@
+#include "index/lmdb_txn.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace lima::index {
+
+LmdbError::LmdbError(const std::string& what, int rc)
+    : std::runtime_error(what + ": " + mdb_strerror(rc)), rc_(rc) {}
+
+void check(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw LmdbError(what, rc);
+}
+
+// ---- Txn ------------------------------------------------------------------
+
+Txn::Txn(Env& env, unsigned flags) : env_(&env) {
+  for (;;) {
+    resize_guard_ = std::shared_lock(env.resize_mutex_);
+    int rc = mdb_txn_begin(env.env_, nullptr, flags, &txn_);
+    if (rc == MDB_SUCCESS) return;
+    resize_guard_.unlock();
+    if (rc != MDB_MAP_RESIZED) throw LmdbError("mdb_txn_begin", rc);
+    // Another process grew the map: adopt its size, then try again.
+    std::unique_lock lock(env.resize_mutex_);
+    check(mdb_env_set_mapsize(env.env_, 0), "mdb_env_set_mapsize");
+  }
+}
+
+Txn::~Txn() = default;
+
+void Txn::release() noexcept {
+  txn_ = nullptr;
+  if (resize_guard_.owns_lock()) resize_guard_.unlock();
+}
+
+std::optional<std::string_view> Txn::get(const Dbi& db, std::string_view key) const {
+  if (key.empty()) return std::nullopt;  // LMDB rejects empty keys; none is stored
+  MDB_val k = to_val(key), v{};
+  int rc = mdb_get(txn_, db.handle, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, db.name);
+  return to_view(v);
+}
+
+void Txn::scan_prefix(const Dbi& db, std::string_view prefix,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  Cursor c(*this, db);
+  for (bool ok = prefix.empty() ? c.first() : c.seek(prefix); ok; ok = c.next()) {
+    if (!c.key().starts_with(prefix)) break;
+    if (!fn(c.key(), c.value())) break;
+  }
+}
+
+std::size_t Txn::count(const Dbi& db) const {
+  MDB_stat st{};
+  check(mdb_stat(txn_, db.handle, &st), "mdb_stat");
+  return st.ms_entries;
+}
+
+ReadTxn::ReadTxn(Env& env) : Txn(env, MDB_RDONLY) {}
+
+ReadTxn::~ReadTxn() {
+  if (txn_) mdb_txn_abort(txn_);
+  release();
+}
+
+void ReadTxn::commit() {
+  MDB_txn* t = txn_;
+  release();
+  check(mdb_txn_commit(t), "mdb_txn_commit");
+}
+
+// ---- WriteTxn -------------------------------------------------------------
+
+WriteTxn::WriteTxn(Env& env) : Txn(env, 0) {}
+
+WriteTxn::~WriteTxn() {
+  close_cursors();
+  if (txn_) mdb_txn_abort(txn_);
+  release();
+}
+
+void WriteTxn::close_cursors() noexcept {
+  for (Cursor* c : cursors_) c->close();
+  cursors_.clear();
+}
+
+void WriteTxn::put(const Dbi& db, std::string_view key, std::string_view value, unsigned flags) {
+  MDB_val k = to_val(key), v = to_val(value);
+  check(mdb_put(txn_, db.handle, &k, &v, flags), db.name);
+}
+
+bool WriteTxn::del(const Dbi& db, std::string_view key) {
+  MDB_val k = to_val(key);
+  int rc = mdb_del(txn_, db.handle, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, db.name);
+  return true;
+}
+
+std::size_t WriteTxn::del_prefix(const Dbi& db, std::string_view prefix) {
+  std::size_t n = 0;
+  Cursor c(*this, db);
+  bool ok = prefix.empty() ? c.first() : c.seek(prefix);
+  while (ok && c.key().starts_with(prefix)) {
+    c.del();
+    ++n;
+    ok = prefix.empty() ? c.first() : c.seek(prefix);
+  }
+  return n;
+}
+
+void WriteTxn::commit() {
+  close_cursors();
+  MDB_txn* t = txn_;
+  release();  // mdb_txn_commit frees t even when it fails
+  check(mdb_txn_commit(t), "mdb_txn_commit");
+}
+
+// ---- Cursor ---------------------------------------------------------------
+
+Cursor::Cursor(const Txn& txn, const Dbi& db) {
+  check(mdb_cursor_open(txn.handle(), db.handle, &cur_), "mdb_cursor_open");
+  if (auto* w = dynamic_cast<const WriteTxn*>(&txn)) {
+    owner_ = const_cast<WriteTxn*>(w);
+    owner_->cursors_.push_back(this);
+  }
+}
+
+Cursor::~Cursor() {
+  if (owner_) {
+    auto& v = owner_->cursors_;
+    v.erase(std::remove(v.begin(), v.end(), this), v.end());
+  }
+  close();
+}
+
+void Cursor::close() noexcept {
+  if (cur_) mdb_cursor_close(cur_);
+  cur_ = nullptr;
+  owner_ = nullptr;
+}
+
+bool Cursor::step(MDB_cursor_op op, std::string_view key) {
+  if (!cur_) throw LmdbError("cursor used after its transaction ended", EINVAL);
+  if (op == MDB_SET_RANGE) key_ = to_val(key);
+  int rc = mdb_cursor_get(cur_, &key_, &val_, op);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, "mdb_cursor_get");
+  return true;
+}
+
+bool Cursor::seek(std::string_view key) { return step(MDB_SET_RANGE, key); }
+bool Cursor::first() { return step(MDB_FIRST); }
+bool Cursor::next() { return step(MDB_NEXT); }
+bool Cursor::last() { return step(MDB_LAST); }
+bool Cursor::prev() { return step(MDB_PREV); }
+
+void Cursor::del() { check(mdb_cursor_del(cur_, 0), "mdb_cursor_del"); }
+
+// ---- Env ------------------------------------------------------------------
+
+Env::Env(const std::filesystem::path& dir, const EnvOptions& opts) : read_only_(opts.read_only) {
+  check(mdb_env_create(&env_), "mdb_env_create");
+  try {
+    check(mdb_env_set_maxdbs(env_, opts.max_dbs), "mdb_env_set_maxdbs");
+    check(mdb_env_set_maxreaders(env_, 256), "mdb_env_set_maxreaders");
+    check(mdb_env_set_mapsize(env_, opts.initial_map_size), "mdb_env_set_mapsize");
+    unsigned flags = MDB_NOTLS | (opts.read_only ? MDB_RDONLY : 0u);
+    check(mdb_env_open(env_, dir.c_str(), flags, 0644), "mdb_env_open");
+  } catch (...) {
+    mdb_env_close(env_);
+    throw;
+  }
+}
+
+Env::~Env() { mdb_env_close(env_); }
+
+Dbi Env::open_db(WriteTxn& txn, const char* name, unsigned flags) {
+  Dbi d;
+  d.name = name;
+  check(mdb_dbi_open(txn.handle(), name, flags, &d.handle), name);
+  return d;
+}
+
+Dbi Env::open_db(ReadTxn& txn, const char* name) {
+  Dbi d;
+  d.name = name;
+  check(mdb_dbi_open(txn.handle(), name, 0, &d.handle), name);
+  return d;
+}
+
+std::size_t Env::map_size() const {
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+void Env::grow(std::size_t seen_size) {
+  std::unique_lock lock(resize_mutex_);
+  std::size_t now = map_size();
+  if (now > seen_size) return;  // somebody else grew it meanwhile
+  check(mdb_env_set_mapsize(env_, now * 2), "mdb_env_set_mapsize");
+}
+
+void Env::write(const std::function<void(WriteTxn&)>& fn) {
+  for (;;) {
+    std::size_t size = map_size();
+    try {
+      WriteTxn txn(*this);
+      fn(txn);
+      txn.commit();
+      return;
+    } catch (const LmdbError& e) {
+      if (e.code() != MDB_MAP_FULL) throw;
+    }
+    grow(size);
+  }
+}
+
+}  // namespace lima::index

@@ -1,0 +1,187 @@
+// RAII wrappers over LMDB: an environment whose map grows when full, read and
+// write transactions, cursors and sub-database handles.
+//
+// Rules the types enforce:
+//  - WriteTxn::commit() gives up ownership *before* mdb_txn_commit, which frees
+//    the handle even when it fails, so a failed commit never double-frees.
+//  - Cursors opened in a write transaction are closed before it commits
+//    (the transaction tracks them).
+//  - The map is resized only while no transaction of this process is open:
+//    every transaction holds a shared lock on the environment's resize mutex.
+//    Hence never start a write while the same thread holds a read txn.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lima::index {
+
+/// An LMDB failure that no caller can recover from locally (I/O error,
+/// corrupt file, …). Expected outcomes such as "not found" are never errors.
+class LmdbError : public std::runtime_error {
+ public:
+  LmdbError(const std::string& what, int rc);
+  int code() const noexcept { return rc_; }
+
+ private:
+  int rc_;
+};
+
+/// Throws LmdbError when rc is not MDB_SUCCESS.
+void check(int rc, const char* what);
+
+/// Bytes as LMDB sees them.
+inline MDB_val to_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+inline std::string_view to_view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+class Env;
+
+/// A sub-database handle. Valid for the lifetime of its Env.
+struct Dbi {
+  MDB_dbi handle = 0;
+  const char* name = "";
+};
+
+class Txn {
+ public:
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  virtual ~Txn();
+
+  MDB_txn* handle() const noexcept { return txn_; }
+
+  /// The value stored under key, or nullopt. The view stays valid until the
+  /// transaction ends (or, in a write txn, until the next write).
+  std::optional<std::string_view> get(const Dbi& db, std::string_view key) const;
+
+  /// Calls fn(key, value) for every entry whose key starts with prefix, in key
+  /// order, until fn returns false.
+  void scan_prefix(const Dbi& db, std::string_view prefix,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  /// Number of entries in a sub-database.
+  std::size_t count(const Dbi& db) const;
+
+ protected:
+  Txn(Env& env, unsigned flags);
+  void release() noexcept;
+
+  Env* env_;
+  MDB_txn* txn_ = nullptr;
+  std::shared_lock<std::shared_mutex> resize_guard_;
+};
+
+/// A read-only snapshot. One per request; never held across FUSE calls.
+class ReadTxn : public Txn {
+ public:
+  explicit ReadTxn(Env& env);
+  ~ReadTxn() override;
+  /// Ends the transaction keeping the sub-database handles it opened
+  /// (aborting would close them).
+  void commit();
+};
+
+class Cursor;
+
+/// A write transaction. Aborted on destruction unless committed.
+class WriteTxn : public Txn {
+ public:
+  explicit WriteTxn(Env& env);
+  ~WriteTxn() override;
+
+  void put(const Dbi& db, std::string_view key, std::string_view value, unsigned flags = 0);
+  /// Deletes key; returns whether it existed.
+  bool del(const Dbi& db, std::string_view key);
+  /// Deletes every entry whose key starts with prefix; returns how many.
+  std::size_t del_prefix(const Dbi& db, std::string_view prefix);
+  /// Commits. The transaction is finished afterwards, whatever the outcome.
+  void commit();
+
+ private:
+  friend class Cursor;
+  std::vector<Cursor*> cursors_;
+  void close_cursors() noexcept;
+};
+
+/// A cursor; closed on destruction, or by its write txn before commit.
+class Cursor {
+ public:
+  Cursor(const Txn& txn, const Dbi& db);
+  ~Cursor();
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  /// Positions at the first key >= key. False at end.
+  bool seek(std::string_view key);
+  bool first();
+  bool last();
+  bool next();
+  bool prev();
+  std::string_view key() const { return to_view(key_); }
+  std::string_view value() const { return to_view(val_); }
+  /// Deletes the current entry (write txns only).
+  void del();
+
+ private:
+  friend class WriteTxn;
+  void close() noexcept;
+  bool step(MDB_cursor_op op, std::string_view key = {});
+
+  MDB_cursor* cur_ = nullptr;
+  WriteTxn* owner_ = nullptr;
+  MDB_val key_{}, val_{};
+};
+
+struct EnvOptions {
+  std::size_t initial_map_size = std::size_t{64} << 20;
+  unsigned max_dbs = 32;
+  bool read_only = false;
+};
+
+/// An LMDB environment in a directory.
+class Env {
+ public:
+  Env(const std::filesystem::path& dir, const EnvOptions& opts);
+  ~Env();
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  MDB_env* handle() const noexcept { return env_; }
+  bool read_only() const noexcept { return read_only_; }
+
+  /// Opens (creating in a write txn when allowed) a named sub-database.
+  Dbi open_db(WriteTxn& txn, const char* name, unsigned flags = MDB_CREATE);
+  Dbi open_db(ReadTxn& txn, const char* name);
+
+  /// Runs fn in a write transaction and commits it. When the map is full the
+  /// transaction is aborted, the map doubled, and fn run again: fn must only
+  /// act through the transaction (and be safe to repeat).
+  void write(const std::function<void(WriteTxn&)>& fn);
+
+  std::size_t map_size() const;
+
+ private:
+  friend class Txn;
+  void grow(std::size_t seen_size);
+
+  MDB_env* env_ = nullptr;
+  bool read_only_ = false;
+  mutable std::shared_mutex resize_mutex_;
+};
+
+}  // namespace lima::index

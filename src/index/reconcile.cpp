@@ -1,0 +1,382 @@
+#include "index/reconcile.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "index/catalog.h"
+#include "index/key_codec.h"
+#include "index/kinds.h"
+
+namespace lima::index {
+
+bool path_within(std::string_view path, std::string_view dir) {
+  if (dir.empty()) return true;
+  return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+namespace {
+
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+struct DevIno {
+  std::uint64_t dev, ino;
+  bool operator==(const DevIno&) const = default;
+};
+struct DevInoHash {
+  std::size_t operator()(const DevIno& d) const noexcept { return d.ino * 0x9E3779B97F4A7C15ull ^ d.dev; }
+};
+
+std::string_view base_name(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+class Reconciler {
+ public:
+  Reconciler(const Snapshot& snap, const std::vector<SeenProject>& seen, const std::deque<SeenFile>& files,
+             const Coverage& cov, Mode mode, std::int64_t now)
+      : snap_(snap), seen_(seen), files_(files), cov_(cov), mode_(mode), now_(now) {}
+
+  Plan run() {
+    plan_.next_project_id = snap_.next_project_id;
+    plan_.next_asset_id = snap_.next_asset_id;
+    index_snapshot();
+    match_projects_by_inode_and_name();
+    match_files_by_inode_and_path();
+    match_projects_by_content();
+    new_projects();
+    match_files_by_path();  // files of projects recognized by content
+    match_files_by_content();
+    write_projects();
+    write_files();
+    write_removals();
+    return std::move(plan_);
+  }
+
+ private:
+  // ---- setup --------------------------------------------------------------
+
+  void index_snapshot() {
+    proj_claim_.assign(snap_.projects.size(), npos);
+    seen_snap_.assign(seen_.size(), npos);
+    seen_id_.assign(seen_.size(), 0);
+    for (std::size_t i = 0; i < snap_.projects.size(); ++i) {
+      const auto& p = snap_.projects[i];
+      proj_index_[p.id] = i;
+      if (p.state != ItemState::live) continue;
+      proj_by_ino_[{p.dev, p.ino}] = i;
+      proj_by_name_[p.name] = i;
+    }
+    asset_claim_.assign(snap_.assets.size(), npos);
+    file_asset_.assign(files_.size(), npos);
+    for (std::size_t i = 0; i < snap_.assets.size(); ++i) {
+      const auto& a = snap_.assets[i];
+      if (a.state != ItemState::live) continue;
+      asset_by_ino_[{a.dev, a.ino}] = i;
+      asset_by_path_[key_u64_str(a.project, a.path)] = i;
+    }
+    files_of_.assign(seen_.size(), {});
+    for (std::size_t k = 0; k < files_.size(); ++k)
+      if (files_[k].project != kLoose && !files_[k].gone) files_of_[files_[k].project].push_back(k);
+  }
+
+  // The project id a seen file belongs to, once known.
+  std::optional<ProjectId> project_of(const SeenFile& f) const {
+    if (f.project == kLoose) return kRootProject;
+    if (seen_id_[f.project] == 0) return std::nullopt;
+    return seen_id_[f.project];
+  }
+
+  // The name a snapshot project has after this run (its new name if renamed).
+  std::string_view current_name(ProjectId id) const {
+    if (id == kRootProject) return {};
+    auto it = proj_index_.find(id);
+    if (it == proj_index_.end()) return {};
+    std::size_t seen = proj_claim_[it->second];
+    return seen != npos ? std::string_view(seen_[seen].name) : std::string_view(snap_.projects[it->second].name);
+  }
+
+  std::string lib_path_of(const Asset& a) const {
+    std::string_view name = current_name(a.project);
+    return name.empty() ? a.path : std::string(name) + "/" + a.path;
+  }
+
+  bool covered(std::string_view lib_path) const {
+    if (!path_within(lib_path, cov_.scope)) return false;
+    for (const auto& u : cov_.unlisted)
+      if (path_within(lib_path, u)) return false;
+    return true;
+  }
+
+  // A live asset not seen in this run may be declared gone.
+  bool asset_removable(const Asset& a) const { return a.state == ItemState::live && covered(lib_path_of(a)); }
+
+  bool project_removable(const Project& p) const {
+    if (p.state != ItemState::live) return false;
+    if (!cov_.scope.empty() && cov_.scope != p.name) return false;
+    return covered(p.name);
+  }
+
+  void claim_project(std::size_t seen, std::size_t snap) {
+    seen_snap_[seen] = snap;
+    seen_id_[seen] = snap_.projects[snap].id;
+    proj_claim_[snap] = seen;
+  }
+
+  void claim_asset(std::size_t file, std::size_t snap) {
+    file_asset_[file] = snap;
+    asset_claim_[snap] = file;
+  }
+
+  // ---- matching -----------------------------------------------------------
+
+  void match_projects_by_inode_and_name() {
+    for (std::size_t i = 0; i < seen_.size(); ++i) {
+      auto it = proj_by_ino_.find({seen_[i].dev, seen_[i].ino});
+      if (it != proj_by_ino_.end() && proj_claim_[it->second] == npos) claim_project(i, it->second);
+    }
+    for (std::size_t i = 0; i < seen_.size(); ++i) {
+      if (seen_snap_[i] != npos) continue;
+      auto it = proj_by_name_.find(seen_[i].name);
+      if (it != proj_by_name_.end() && proj_claim_[it->second] == npos) claim_project(i, it->second);
+    }
+  }
+
+  void match_files_by_inode_and_path() {
+    for (std::size_t k = 0; k < files_.size(); ++k) {
+      const auto& f = files_[k];
+      if (f.gone) continue;
+      auto pid = project_of(f);
+      auto it = asset_by_ino_.find({f.dev, f.ino});
+      if (it != asset_by_ino_.end() && asset_claim_[it->second] == npos) {
+        const auto& a = snap_.assets[it->second];
+        const bool same_place = pid && a.project == *pid && a.path == f.path;
+        const bool same_stat = a.size == f.size && a.mtime_ns == f.mtime_ns;
+        if (same_place || same_stat) {
+          claim_asset(k, it->second);
+          continue;
+        }
+      }
+      match_file_by_path(k);
+    }
+  }
+
+  void match_file_by_path(std::size_t k) {
+    const auto& f = files_[k];
+    auto pid = project_of(f);
+    if (!pid || f.gone || file_asset_[k] != npos) return;
+    auto it = asset_by_path_.find(key_u64_str(*pid, f.path));
+    if (it != asset_by_path_.end() && asset_claim_[it->second] == npos) claim_asset(k, it->second);
+  }
+
+  void match_files_by_path() {
+    for (std::size_t k = 0; k < files_.size(); ++k)
+      if (files_[k].project != kLoose && content_matched_[files_[k].project]) match_file_by_path(k);
+  }
+
+  void match_projects_by_content() {
+    content_matched_.assign(seen_.size(), false);
+    std::vector<std::size_t> unresolved;
+    for (std::size_t i = 0; i < seen_.size(); ++i)
+      if (seen_snap_[i] == npos) unresolved.push_back(i);
+    if (unresolved.empty()) return;
+
+    // Candidates: live projects about to vanish, and tombstones.
+    std::unordered_map<ProjectId, std::size_t> cand;  // id → snapshot index
+    for (std::size_t j = 0; j < snap_.projects.size(); ++j) {
+      const auto& p = snap_.projects[j];
+      if (proj_claim_[j] == npos && (p.state == ItemState::tombstone || project_removable(p))) cand[p.id] = j;
+    }
+    if (cand.empty()) return;
+    std::unordered_map<ContentHash, std::vector<ProjectId>, ContentHashHasher> owners;
+    std::unordered_map<ProjectId, std::unordered_set<ContentHash, ContentHashHasher>> sets;
+    for (const auto& a : snap_.assets) {
+      auto it = cand.find(a.project);
+      if (it == cand.end()) continue;
+      const bool project_live = snap_.projects[it->second].state == ItemState::live;
+      if (project_live != (a.state == ItemState::live)) continue;
+      if (sets[a.project].insert(a.hash).second) owners[a.hash].push_back(a.project);
+    }
+
+    for (std::size_t i : unresolved) {
+      std::unordered_set<ContentHash, ContentHashHasher> mine;
+      for (std::size_t k : files_of_[i])
+        if (files_[k].ok) mine.insert(files_[k].hash);
+      if (mine.empty()) continue;
+      std::unordered_map<ProjectId, std::size_t> common;
+      for (const auto& h : mine)
+        if (auto it = owners.find(h); it != owners.end())
+          for (ProjectId p : it->second) ++common[p];
+      double best = 0.5;
+      std::optional<ProjectId> winner;
+      for (auto [p, n] : common) {
+        if (proj_claim_[cand[p]] != npos) continue;
+        double jaccard = static_cast<double>(n) / static_cast<double>(mine.size() + sets[p].size() - n);
+        if (jaccard >= best && (!winner || jaccard > best || p < *winner)) best = jaccard, winner = p;
+      }
+      if (winner) {
+        claim_project(i, cand[*winner]);
+        content_matched_[i] = true;
+      }
+    }
+  }
+
+  void new_projects() {
+    for (std::size_t i = 0; i < seen_.size(); ++i)
+      if (seen_snap_[i] == npos) seen_id_[i] = plan_.next_project_id++;
+  }
+
+  void match_files_by_content() {
+    std::unordered_map<ContentHash, std::vector<std::size_t>, ContentHashHasher> wanted;
+    for (std::size_t k = 0; k < files_.size(); ++k)
+      if (file_asset_[k] == npos && files_[k].ok) wanted[files_[k].hash];
+    if (wanted.empty()) return;
+    for (std::size_t j = 0; j < snap_.assets.size(); ++j) {
+      const auto& a = snap_.assets[j];
+      if (asset_claim_[j] != npos) continue;
+      auto it = wanted.find(a.hash);
+      if (it == wanted.end()) continue;
+      if (a.state == ItemState::tombstone || asset_removable(a)) it->second.push_back(j);
+    }
+    for (std::size_t k = 0; k < files_.size(); ++k) {
+      const auto& f = files_[k];
+      if (file_asset_[k] != npos || !f.ok) continue;
+      const ProjectId pid = *project_of(f);
+      std::size_t best = npos;
+      int best_score = -1;
+      for (std::size_t j : wanted[f.hash]) {
+        if (asset_claim_[j] != npos) continue;
+        const auto& a = snap_.assets[j];
+        int score = (a.project == pid ? 8 : 0) + (a.path == f.path ? 4 : 0) +
+                    (base_name(a.path) == base_name(f.path) ? 2 : 0) + (a.state == ItemState::live ? 1 : 0);
+        if (score > best_score) best_score = score, best = j;
+      }
+      if (best != npos) claim_asset(k, best);
+    }
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  void write_projects() {
+    for (std::size_t i = 0; i < seen_.size(); ++i) {
+      const auto& s = seen_[i];
+      Project after;
+      std::optional<Project> before;
+      if (seen_snap_[i] != npos) {
+        before = snap_.projects[seen_snap_[i]];
+        after = *before;
+        if (before->state == ItemState::tombstone) ++plan_.counts.projects_added;
+        else if (before->name != s.name) ++plan_.counts.projects_renamed;
+      } else {
+        after.id = seen_id_[i];
+        after.added_ns = now_;
+        ++plan_.counts.projects_added;
+      }
+      after.name = s.name;
+      after.dev = s.dev;
+      after.ino = s.ino;
+      after.mtime_ns = s.mtime_ns;
+      after.state = ItemState::live;
+      after.removed_ns = 0;
+      if (!before || encode(*before) != encode(after)) plan_.projects.emplace_back(before, after);
+      if (files_of_[i].empty() && covered(s.name))
+        plan_.notices.push_back({s.name, ProblemKind::empty_project, "project folder holds no files", 0});
+    }
+    for (std::size_t j = 0; j < snap_.projects.size(); ++j) {
+      const auto& p = snap_.projects[j];
+      if (proj_claim_[j] != npos || !project_removable(p)) continue;
+      Project after = p;
+      after.state = ItemState::tombstone;
+      after.removed_ns = now_;
+      plan_.projects.emplace_back(p, after);
+      ++plan_.counts.projects_removed;
+    }
+  }
+
+  void write_files() {
+    auto& c = plan_.counts;
+    for (std::size_t k = 0; k < files_.size(); ++k) {
+      const auto& f = files_[k];
+      if (!f.ok) continue;  // kept as it was; counted as an error by the sync
+      const ProjectId pid = *project_of(f);
+      Asset after;
+      std::optional<Asset> before;
+      if (file_asset_[k] != npos) {
+        before = snap_.assets[file_asset_[k]];
+        after = *before;
+        if (before->state == ItemState::tombstone) {
+          ++c.added, ++c.revived;
+        } else if (before->project != pid || before->path != f.path) {
+          ++c.moved;
+        } else if (before->hash != f.hash) {
+          ++c.changed;
+          if (mode_ == Mode::verify && before->size == f.size && before->mtime_ns == f.mtime_ns)
+            plan_.notices.push_back({lib_path_of(*before), ProblemKind::content_changed,
+                                     "content changed but size and modification time did not", 0});
+        } else {
+          ++c.unchanged;
+        }
+      } else {
+        after.id = plan_.next_asset_id++;
+        after.added_ns = now_;
+        ++c.added;
+      }
+      after.project = pid;
+      after.path = f.path;
+      after.dev = f.dev;
+      after.ino = f.ino;
+      after.size = f.size;
+      after.mtime_ns = f.mtime_ns;
+      after.hash = f.hash;
+      after.kind = kind_of(base_name(f.path));
+      after.state = ItemState::live;
+      after.removed_ns = 0;
+      if (!before || !same_record(*before, after)) plan_.assets.emplace_back(before, std::move(after));
+    }
+  }
+
+  void write_removals() {
+    for (std::size_t j = 0; j < snap_.assets.size(); ++j) {
+      const auto& a = snap_.assets[j];
+      if (asset_claim_[j] != npos || !asset_removable(a)) continue;
+      Asset after = a;
+      after.state = ItemState::tombstone;
+      after.removed_ns = now_;
+      plan_.assets.emplace_back(a, std::move(after));
+      ++plan_.counts.removed;
+    }
+  }
+
+  static bool same_record(const Asset& a, const Asset& b) {
+    return a.project == b.project && a.path == b.path && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
+           a.mtime_ns == b.mtime_ns && a.hash == b.hash && a.kind == b.kind && a.state == b.state &&
+           a.removed_ns == b.removed_ns;
+  }
+
+  const Snapshot& snap_;
+  const std::vector<SeenProject>& seen_;
+  const std::deque<SeenFile>& files_;
+  const Coverage& cov_;
+  Mode mode_;
+  std::int64_t now_;
+  Plan plan_;
+
+  std::unordered_map<ProjectId, std::size_t> proj_index_;
+  std::unordered_map<DevIno, std::size_t, DevInoHash> proj_by_ino_, asset_by_ino_;
+  std::unordered_map<std::string_view, std::size_t> proj_by_name_;
+  std::unordered_map<std::string, std::size_t> asset_by_path_;
+  std::vector<std::size_t> proj_claim_, seen_snap_, asset_claim_, file_asset_;
+  std::vector<std::vector<std::size_t>> files_of_;  // seen project → its files
+  std::vector<ProjectId> seen_id_;
+  std::vector<bool> content_matched_;
+};
+
+}  // namespace
+
+Plan reconcile(const Snapshot& before, const std::vector<SeenProject>& projects, const std::deque<SeenFile>& files,
+               const Coverage& coverage, Mode mode, std::int64_t now_ns) {
+  return Reconciler(before, projects, files, coverage, mode, now_ns).run();
+}
+
+}  // namespace lima::index

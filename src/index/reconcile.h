@@ -1,0 +1,77 @@
+// Reconciliation: given what the index held (a snapshot) and what a walk
+// saw, decide the identity of every project and file and the writes that
+// bring the index up to date. Pure: no I/O, so every identity rule is
+// unit-tested directly.
+//
+// Identity rules (DESIGN §1, §4):
+//  - a project folder keeps its id when its inode matches (a rename), else
+//    when its name matches, else when its set of file hashes matches a
+//    vanished or tombstoned project's (Jaccard ≥ 0.5);
+//  - a file keeps its id when its inode matches and it either kept its path
+//    or kept its size and mtime (a move), else when its path matches, else
+//    when its content matches an asset that vanished in this run or a
+//    tombstone (which is revived);
+//  - live items in scope that were not seen become tombstones, except under
+//    directories the walk could not list.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/records.h"
+
+namespace lima::index {
+
+/// What the index held when the sync started.
+struct Snapshot {
+  std::vector<Project> projects;  ///< live and tombstones
+  std::vector<Asset> assets;      ///< live and tombstones
+  std::uint64_t next_project_id = 1, next_asset_id = 1;
+};
+
+struct SeenProject {
+  std::string name;
+  std::uint64_t dev = 0, ino = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+inline constexpr std::uint32_t kLoose = 0xffffffff;
+
+struct SeenFile {
+  std::uint32_t project = kLoose;  ///< index into the seen projects, or kLoose
+  std::string path;                ///< relative to the project folder
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0;
+  ContentHash hash;
+  /// False when the file exists but could not be hashed: its record, if
+  /// any, is kept as it was, and no new record is made.
+  bool ok = true;
+  /// True when the file disappeared before it could be hashed: treated as
+  /// not seen at all.
+  bool gone = false;
+  /// True when the hash was computed in this run (not taken from the index).
+  bool hashed = false;
+};
+
+struct Coverage {
+  std::string scope;                  ///< "" = whole library
+  std::vector<std::string> unlisted;  ///< library-relative dirs whose content is unknown
+};
+
+struct Plan {
+  std::vector<std::pair<std::optional<Project>, Project>> projects;  ///< (before, after)
+  std::vector<std::pair<std::optional<Asset>, Asset>> assets;        ///< (before, after)
+  RunCounts counts;
+  std::vector<Problem> notices;  ///< empty projects, content changed behind an unchanged mtime
+  std::uint64_t next_project_id = 1, next_asset_id = 1;
+};
+
+Plan reconcile(const Snapshot& before, const std::vector<SeenProject>& projects, const std::deque<SeenFile>& files,
+               const Coverage& coverage, Mode mode, std::int64_t now_ns);
+
+/// True when library-relative `path` is `dir` or inside it ("" is the root).
+bool path_within(std::string_view path, std::string_view dir);
+
+}  // namespace lima::index

@@ -1,0 +1,91 @@
+// The on-disk layout of the catalog: every LMDB sub-database, its key and
+// value layout, and the schema version. DO NOT CHANGE persisted values or
+// layouts without bumping kSchemaVersion and adding a migration (catalog.cpp).
+//
+// Conventions
+//  - Integers in keys are big-endian (key_codec.h), so byte order is numeric
+//    order; ids start at 1. Project id 0 stands for the library root (loose
+//    files), which is not a project.
+//  - Composite keys are written `a,b`: fixed-width fields first, at most one
+//    variable-width field last. `∅` is an empty value.
+//  - Record values start with a one-byte record-format version.
+//  - A variable-width key field longer than 480 bytes is stored bounded:
+//    its first 480 bytes + the XXH3-128 of the whole (key_codec.h).
+//  - Paths are raw bytes (any name the filesystem allows, not necessarily
+//    UTF-8); asset paths are relative to their project folder.
+//  - "live" items exist on disk as of the last sync; tombstones are items that
+//    vanished. Tombstones keep their ids and metadata and are revived when the
+//    same content reappears.
+//
+// Sub-database                         key                        value
+// meta                                 ascii name                 see kMeta*
+// projects:id                          u64 project id             Project record
+// project_names:name                   folder name                u64 id (live only)
+// project_inodes:dev,ino               u64 dev, u64 ino           u64 id (live only)
+// assets:id                            u64 asset id               Asset record
+// asset_paths:project_id,path          u64 id, relative path      u64 asset id (live only)
+// asset_inodes:dev,ino                 u64 dev, u64 ino           u64 asset id (live only)
+// asset_hashes:hash,asset_id           16-byte XXH3-128, u64 id   ∅ (live and tombstones)
+// tags:id                              u64 tag id                 tag name
+// tag_names:name                       tag name                   u64 tag id
+// project_tags:project_id,tag_id       u64, u64                   ∅
+// tag_projects:tag_id,project_id       u64, u64                   ∅
+// asset_tags:asset_id,tag_id           u64, u64                   ∅
+// tag_assets:tag_id,asset_id           u64, u64                   ∅
+// collections:id                       u64 collection id          Collection record
+// collection_names:name                collection name            u64 collection id
+// project_collections:project_id,cid   u64, u64                   ∅
+// notes:kind,id                        'p'|'a', u64 id            note text (UTF-8)
+// main_images:project_id               u64 project id             u64 asset id (user's choice)
+// runs:id                              u64 run id                 Run record
+// problems:path                        library-relative path      Problem record (with the path)
+#pragma once
+
+#include <cstdint>
+
+namespace lima::index::schema {
+
+/// Version of the layout above. Bump on any change, with a migration.
+inline constexpr std::uint32_t kSchemaVersion = 1;
+
+// meta keys (DO NOT CHANGE)
+inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
+inline constexpr const char* kMetaLibraryRoot = "library_root";      // absolute path bytes
+inline constexpr const char* kMetaLibraryDev = "library_dev";        // u64 st_dev of the root
+inline constexpr const char* kMetaNextId = "next_id:";               // + table name → u64
+
+// sub-database names (DO NOT CHANGE)
+inline constexpr const char* kMeta = "meta";
+inline constexpr const char* kProjects = "projects:id";
+inline constexpr const char* kProjectNames = "project_names:name";
+inline constexpr const char* kProjectInodes = "project_inodes:dev,ino";
+inline constexpr const char* kAssets = "assets:id";
+inline constexpr const char* kAssetPaths = "asset_paths:project_id,path";
+inline constexpr const char* kAssetInodes = "asset_inodes:dev,ino";
+inline constexpr const char* kAssetHashes = "asset_hashes:hash,asset_id";
+inline constexpr const char* kTags = "tags:id";
+inline constexpr const char* kTagNames = "tag_names:name";
+inline constexpr const char* kProjectTags = "project_tags:project_id,tag_id";
+inline constexpr const char* kTagProjects = "tag_projects:tag_id,project_id";
+inline constexpr const char* kAssetTags = "asset_tags:asset_id,tag_id";
+inline constexpr const char* kTagAssets = "tag_assets:tag_id,asset_id";
+inline constexpr const char* kCollections = "collections:id";
+inline constexpr const char* kCollectionNames = "collection_names:name";
+inline constexpr const char* kProjectCollections = "project_collections:project_id,cid";
+inline constexpr const char* kNotes = "notes:kind,id";
+inline constexpr const char* kMainImages = "main_images:project_id";
+inline constexpr const char* kRuns = "runs:id";
+inline constexpr const char* kProblems = "problems:path";
+
+// Record-format versions (first byte of each record value).
+inline constexpr std::uint8_t kProjectFormat = 1;
+inline constexpr std::uint8_t kAssetFormat = 1;
+inline constexpr std::uint8_t kCollectionFormat = 1;
+inline constexpr std::uint8_t kRunFormat = 1;
+inline constexpr std::uint8_t kProblemFormat = 1;
+
+// Note kinds in notes:kind,id (DO NOT CHANGE)
+inline constexpr char kNoteProject = 'p';
+inline constexpr char kNoteAsset = 'a';
+
+}  // namespace lima::index::schema

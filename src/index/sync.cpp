@@ -1,0 +1,357 @@
+#include "index/sync.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "index/hasher.h"
+#include "index/key_codec.h"
+#include "index/reconcile.h"
+#include "index/runs.h"
+#include "index/schema.h"
+#include "index/walker.h"
+
+namespace lima::index {
+
+namespace {
+
+constexpr std::size_t kBatchItems = 5000;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t mtime_of(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+struct DevIno {
+  std::uint64_t dev, ino;
+  bool operator==(const DevIno&) const = default;
+};
+struct DevInoHash {
+  std::size_t operator()(const DevIno& d) const noexcept { return d.ino * 0x9E3779B97F4A7C15ull ^ d.dev; }
+};
+
+Snapshot load_snapshot(Catalog& cat) {
+  Snapshot s;
+  ReadTxn t(cat.env());
+  s.projects = cat.projects(t, true);
+  cat.for_each_asset(t, [&](const Asset& a) { s.assets.push_back(a); });
+  auto next = [&](const char* table) {
+    auto v = t.get(cat.db().meta, std::string(schema::kMetaNextId) + table);
+    return v && v->size() == 8 ? get_u64(*v) : 1;
+  };
+  s.next_project_id = next(schema::kProjects);
+  s.next_asset_id = next(schema::kAssets);
+  return s;
+}
+
+/// Collects the walk's findings and hashes files on the pool as they come.
+class Collector final : public WalkSink {
+ public:
+  Collector(const Snapshot& snap, const SyncOptions& opts, SyncProgress& progress)
+      : opts_(opts), progress_(progress) {
+    for (std::size_t i = 0; i < snap.assets.size(); ++i) {
+      const auto& a = snap.assets[i];
+      if (a.state == ItemState::live) known_[{a.dev, a.ino}] = &a;
+    }
+  }
+
+  void set_pool(HashPool* pool) { pool_ = pool; }
+
+  void project(std::string_view name, const struct stat& st) override {
+    ++root_entries;
+    projects.push_back({std::string(name), st.st_dev, st.st_ino, mtime_of(st)});
+  }
+
+  void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::string_view project, std::string path,
+            const struct stat& st) override {
+    if (project.empty()) ++root_entries;
+    SeenFile& f = files.emplace_back();
+    f.project = project.empty() ? kLoose : static_cast<std::uint32_t>(projects.size() - 1);
+    f.path = std::move(path);
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.size = static_cast<std::uint64_t>(st.st_size);
+    f.mtime_ns = mtime_of(st);
+    progress_.files_seen.fetch_add(1, std::memory_order_relaxed);
+
+    if (opts_.mode == Mode::incremental) {
+      auto it = known_.find({f.dev, f.ino});
+      if (it != known_.end() && it->second->size == f.size && it->second->mtime_ns == f.mtime_ns) {
+        f.hash = it->second->hash;
+        return;
+      }
+    }
+    progress_.files_to_hash.fetch_add(1, std::memory_order_relaxed);
+    progress_.bytes_to_hash.fetch_add(f.size, std::memory_order_relaxed);
+    std::string lib_path = project.empty() ? f.path : std::string(project) + "/" + f.path;
+    pool_->submit([this, dir, name = std::string(name), lib_path = std::move(lib_path), &f](std::span<char> buf) {
+      hash_one(*dir, name, lib_path, f, buf);
+    });
+  }
+
+  void unlisted(std::string path) override {
+    std::lock_guard lock(mu_);
+    unlisted_dirs.push_back(std::move(path));
+  }
+
+  void problem(std::string path, ProblemKind kind, std::string detail) override {
+    if (path.find('/') == std::string::npos && kind != ProblemKind::loose_file) ++root_entries;
+    std::lock_guard lock(mu_);
+    problems.push_back({std::move(path), kind, std::move(detail), 0});
+  }
+
+  bool cancelled() const override { return opts_.cancel && opts_.cancel->load(std::memory_order_relaxed); }
+
+  std::vector<SeenProject> projects;
+  std::deque<SeenFile> files;
+  std::vector<std::string> unlisted_dirs;
+  std::vector<Problem> problems;
+  std::atomic<std::uint64_t> root_entries{0};
+  std::atomic<std::uint64_t> files_hashed{0}, bytes_hashed{0};
+
+ private:
+  void hash_one(const DirFd& dir, const std::string& name, const std::string& lib_path, SeenFile& f,
+                std::span<char> buf) {
+    if (cancelled()) {
+      f.ok = false;
+      return;
+    }
+    try {
+      HashedFile h = hash_file(dir.get(), name.c_str(), buf);
+      if (h.error == ENOENT || h.not_regular) {
+        f.ok = false;
+        f.gone = true;
+        problem(lib_path, ProblemKind::vanished,
+                h.not_regular ? "no longer a regular file" : "disappeared during the sync");
+      } else if (h.error) {
+        f.ok = false;
+        problem(lib_path, ProblemKind::unreadable, std::strerror(h.error));
+      } else if (h.unstable) {
+        f.ok = false;
+        problem(lib_path, ProblemKind::changed_while_hashing, "kept changing while it was read; try again later");
+      } else {
+        f.hash = h.hash;
+        f.dev = h.dev;
+        f.ino = h.ino;
+        f.size = h.size;
+        f.mtime_ns = h.mtime_ns;
+        f.hashed = true;
+        files_hashed.fetch_add(1, std::memory_order_relaxed);
+        bytes_hashed.fetch_add(h.size, std::memory_order_relaxed);
+      }
+    } catch (const std::exception& e) {
+      f.ok = false;
+      problem(lib_path, ProblemKind::unreadable, e.what());
+    }
+    progress_.files_hashed.fetch_add(1, std::memory_order_relaxed);
+    progress_.bytes_hashed.fetch_add(f.size, std::memory_order_relaxed);
+  }
+
+  const SyncOptions& opts_;
+  HashPool* pool_ = nullptr;
+  SyncProgress& progress_;
+  std::unordered_map<DevIno, const Asset*, DevInoHash> known_;
+  std::mutex mu_;
+};
+
+unsigned hash_threads(unsigned requested) {
+  if (requested) return requested;
+  // Reads in flight matter more than cores on a cold cache; on a warm one the
+  // extra threads just wait their turn.
+  return std::clamp(std::thread::hardware_concurrency() + 1, 3u, 8u);
+}
+
+}  // namespace
+
+Result<std::string> normalize_scope(std::string_view scope) {
+  if (scope.starts_with('/')) return fail(Errc::invalid_argument, "a scope is a path inside the library, not absolute");
+  std::string out;
+  std::size_t start = 0;
+  while (start <= scope.size()) {
+    std::size_t end = scope.find('/', start);
+    if (end == std::string_view::npos) end = scope.size();
+    std::string_view comp = scope.substr(start, end - start);
+    start = end + 1;
+    if (comp.empty()) continue;
+    if (comp == "." || comp == "..") return fail(Errc::invalid_argument, "a scope cannot contain '.' or '..'");
+    if (comp.find('\0') != std::string_view::npos) return fail(Errc::invalid_argument, "a scope cannot contain NUL");
+    if (!out.empty()) out += '/';
+    out += comp;
+  }
+  return out;
+}
+
+Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
+  auto scope = normalize_scope(opts.scope);
+  if (!scope) return tl::unexpected(scope.error());
+  if (!opts.library.is_absolute()) return fail(Errc::invalid_argument, "the library path must be absolute");
+  const std::string library = opts.library.lexically_normal().string();
+
+  std::optional<std::uint64_t> known_dev;
+  bool scope_known = false;
+  {
+    ReadTxn t(cat.env());
+    if (auto root = cat.library_root(t); root && *root != library)
+      return fail(Errc::conflict, "the index in " + cat.state_dir().string() + " belongs to the library " + *root +
+                                      ", not " + library + " (use another --state directory)");
+    known_dev = cat.library_dev(t);
+    scope_known = !scope->empty() && scope->find('/') == std::string::npos &&
+                  cat.project_id_by_name(t, *scope).has_value();
+  }
+
+  int root_fd = ::open(library.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DirFd root_guard(root_fd);
+  if (!scope->empty() && root_fd >= 0 && !scope_known) {
+    struct stat st{};
+    if (::fstatat(root_fd, scope->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+      return fail(Errc::not_found, "there is no folder '" + *scope + "' in the library");
+  }
+
+  Run run;
+  run.trigger = opts.trigger;
+  run.mode = opts.mode;
+  run.scope = *scope;
+  run.started_ns = now_ns();
+  RunLog log(cat);
+  cat.env().write([&](WriteTxn& t) {
+    log.close_stale(t, run.started_ns);
+    log.begin(t, run);
+    cat.set_library_root(t, library);
+  });
+
+  SyncProgress local_progress;
+  SyncProgress& progress = opts.progress ? *opts.progress : local_progress;
+  auto finish = [&](RunStatus status, std::string message) -> Result<Run> {
+    run.status = status;
+    run.message = std::move(message);
+    run.ended_ns = now_ns();
+    cat.env().write([&](WriteTxn& t) { log.update(t, run); });
+    progress.phase = static_cast<int>(SyncPhase::done);
+    return run;
+  };
+
+  // Is the library there at all? Offline never removes anything.
+  if (root_fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return finish(RunStatus::offline, "the library root " + library + " does not exist");
+    if (err == ENOTDIR) return finish(RunStatus::offline, "the library root " + library + " is not a directory");
+    return finish(RunStatus::offline, "cannot open the library root " + library + ": " + std::strerror(err));
+  }
+  struct stat root_st{};
+  if (::fstat(root_fd, &root_st) != 0)
+    return finish(RunStatus::offline, "cannot stat the library root: " + std::string(std::strerror(errno)));
+  if (known_dev && *known_dev != root_st.st_dev && !opts.allow_device_change)
+    return finish(RunStatus::offline,
+                  "the library root is on another device than before (was " + std::to_string(*known_dev) + ", now " +
+                      std::to_string(root_st.st_dev) +
+                      "): is its disk mounted? If the library moved to another disk, sync once with "
+                      "--allow-device-change");
+
+  try {
+    Snapshot snap = load_snapshot(cat);
+    const auto live_projects = static_cast<std::size_t>(std::count_if(
+        snap.projects.begin(), snap.projects.end(), [](const Project& p) { return p.state == ItemState::live; }));
+
+    progress.phase = static_cast<int>(SyncPhase::walking);
+    IgnoreRules ignore(opts.ignore_globs);
+    Collector sink(snap, opts, progress);
+    WalkRoot walked;
+    {
+      HashPool pool(hash_threads(opts.hash_threads), 256);  // destroyed (drained) before sink
+      sink.set_pool(&pool);
+      walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope}, sink);
+      progress.walk_done = true;
+      pool.wait_idle();
+    }
+    run.counts.files_hashed = sink.files_hashed;
+    run.counts.bytes_hashed = sink.bytes_hashed;
+    if (sink.cancelled()) return finish(RunStatus::interrupted, "the sync was cancelled; nothing was changed");
+    if (walked == WalkRoot::scope_missing && !scope_known)
+      return finish(RunStatus::failed, "there is no folder '" + *scope + "' in the library");
+    if (scope->empty() && sink.root_entries == 0 && live_projects > 0)
+      return finish(RunStatus::offline, "the library root is empty but the index has " +
+                                            std::to_string(live_projects) +
+                                            " projects: is its disk mounted? Nothing was removed");
+    for (const auto& u : sink.unlisted_dirs)
+      if (u.empty()) return finish(RunStatus::offline, "cannot list the library root; nothing was removed");
+
+    Plan plan = reconcile(snap, sink.projects, sink.files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
+                          run.started_ns);
+    const auto expected_next_project = snap.next_project_id, expected_next_asset = snap.next_asset_id;
+    snap = Snapshot{};
+    sink.files.clear();
+
+    // Write the plan: projects and id reservations first, then assets in batches.
+    progress.phase = static_cast<int>(SyncPhase::writing);
+    progress.items_to_write = plan.projects.size() + plan.assets.size();
+    auto set_next = [&](WriteTxn& t, const char* table, std::uint64_t expected, std::uint64_t next) {
+      const std::string key = std::string(schema::kMetaNextId) + table;
+      auto v = t.get(cat.db().meta, key);
+      std::uint64_t current = v && v->size() == 8 ? get_u64(*v) : 1;
+      if (current != expected) throw std::runtime_error("the index was changed by someone else during the sync");
+      if (next != current) t.put(cat.db().meta, key, key_u64(next));
+    };
+    cat.env().write([&](WriteTxn& t) {
+      set_next(t, schema::kProjects, expected_next_project, plan.next_project_id);
+      set_next(t, schema::kAssets, expected_next_asset, plan.next_asset_id);
+      for (const auto& [before, after] : plan.projects) cat.put_project(t, after, before ? &*before : nullptr);
+    });
+    progress.items_written = plan.projects.size();
+    for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
+      const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
+      cat.env().write([&](WriteTxn& t) {
+        for (std::size_t k = i; k < end; ++k) {
+          const auto& [before, after] = plan.assets[k];
+          cat.put_asset(t, after, before ? &*before : nullptr);
+        }
+      });
+      progress.items_written += end - i;
+    }
+    run.counts.added = plan.counts.added;
+    run.counts.changed = plan.counts.changed;
+    run.counts.moved = plan.counts.moved;
+    run.counts.removed = plan.counts.removed;
+    run.counts.unchanged = plan.counts.unchanged;
+    run.counts.revived = plan.counts.revived;
+    run.counts.projects_added = plan.counts.projects_added;
+    run.counts.projects_removed = plan.counts.projects_removed;
+    run.counts.projects_renamed = plan.counts.projects_renamed;
+
+    // Problems: errors first in the run record, all of them in the table.
+    auto problems = std::move(sink.problems);
+    problems.insert(problems.end(), plan.notices.begin(), plan.notices.end());
+    for (auto& p : problems) {
+      p.run = run.id;
+      if (is_error(p.kind)) ++run.counts.errors;
+      else if (p.kind == ProblemKind::symlink || p.kind == ProblemKind::special_file) ++run.counts.skipped;
+    }
+    std::stable_partition(problems.begin(), problems.end(), [](const Problem& p) { return is_error(p.kind); });
+    run.problems.assign(problems.begin(), problems.begin() + static_cast<std::ptrdiff_t>(
+                                                                 std::min(problems.size(), kMaxRunProblems)));
+    run.status = run.counts.errors ? RunStatus::partial : RunStatus::ok;
+    run.ended_ns = now_ns();
+    cat.env().write([&](WriteTxn& t) {
+      log.replace_problems(t, *scope, problems);
+      cat.set_library_dev(t, root_st.st_dev);
+      log.update(t, run);
+    });
+    progress.phase = static_cast<int>(SyncPhase::done);
+    return run;
+  } catch (const std::exception& e) {
+    return finish(RunStatus::failed, std::string("sync failed: ") + e.what());
+  }
+}
+
+}  // namespace lima::index

@@ -1,0 +1,52 @@
+// The sync engine: one run that brings the index in line with the library
+// (or one project / sub-path of it). It walks the tree, hashes only files
+// whose (device, inode, size, mtime) changed (or all of them in verify
+// mode) on a pool of threads while the walk goes on, reconciles identities
+// (reconcile.h), writes the changes in batched transactions, and records
+// the run. It never writes to the library.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "index/catalog.h"
+
+namespace lima::index {
+
+enum class SyncPhase : int { starting = 0, walking = 1, writing = 2, done = 3 };
+
+/// Live figures of a running sync, readable from any thread.
+struct SyncProgress {
+  std::atomic<int> phase{0};  ///< SyncPhase
+  std::atomic<bool> walk_done{false};
+  std::atomic<std::uint64_t> files_seen{0}, files_to_hash{0}, files_hashed{0};
+  std::atomic<std::uint64_t> bytes_to_hash{0}, bytes_hashed{0};
+  std::atomic<std::uint64_t> items_to_write{0}, items_written{0};
+};
+
+struct SyncOptions {
+  std::filesystem::path library;  ///< absolute path of the library root
+  Mode mode = Mode::incremental;
+  Trigger trigger = Trigger::cli;
+  std::string scope;  ///< "" = whole library; "Project" or "Project/sub/path"
+  std::vector<std::string> ignore_globs;
+  /// Accept a library root on another device than recorded (the library
+  /// moved to another disk); otherwise that is treated as offline.
+  bool allow_device_change = false;
+  unsigned hash_threads = 0;  ///< 0: chosen from the CPU count
+  SyncProgress* progress = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// Normalizes a scope ("Proj/sub/" → "Proj/sub"); rejects absolute paths,
+/// "." and ".." components.
+Result<std::string> normalize_scope(std::string_view scope);
+
+/// Runs one sync. The returned run tells how it ended (ok, partial,
+/// offline, interrupted, failed); an error means no run could be started
+/// (bad scope, the index belongs to another library, …).
+Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts);
+
+}  // namespace lima::index

@@ -1,0 +1,187 @@
+#include "index/walker.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace lima::index {
+
+DirFd::~DirFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+struct Entry {
+  std::string name;
+  unsigned char type;
+};
+
+class Walker {
+ public:
+  Walker(const WalkOptions& opts, WalkSink& sink) : opts_(opts), sink_(sink) {}
+
+  /// Lists `dir` (at library-relative `lpath`, inside `project` whose
+  /// folder-relative prefix is `ppath`).
+  void walk_dir(const std::shared_ptr<DirFd>& dir, const std::string& lpath, std::string_view project,
+                const std::string& ppath, int depth) {
+    std::vector<Entry> entries;
+    if (!list(dir->get(), lpath, entries)) return;
+    for (auto& e : entries) {
+      if (sink_.cancelled()) return;
+      std::string child_lpath = lpath.empty() ? e.name : lpath + "/" + e.name;
+      if (opts_.ignore && opts_.ignore->ignored(e.name, child_lpath)) continue;
+      struct stat st{};
+      unsigned char type = e.type;
+      if (type == DT_UNKNOWN || type == DT_REG || lpath.empty()) {
+        if (::fstatat(dir->get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          report_errno(child_lpath, errno);
+          continue;
+        }
+        type = IFTODT(st.st_mode);
+      }
+      const std::string child_ppath = ppath.empty() ? e.name : ppath + "/" + e.name;
+      switch (type) {
+        case DT_REG:
+          if (lpath.empty()) sink_.problem(child_lpath, ProblemKind::loose_file, "file directly in the library root");
+          sink_.file(dir, e.name, project, lpath.empty() ? e.name : child_ppath, st);
+          break;
+        case DT_DIR: {
+          if (lpath.empty()) {
+            // A project folder.
+            sink_.project(e.name, st);
+            enter(dir, e.name, child_lpath, e.name, "", 0);
+          } else {
+            enter(dir, e.name, child_lpath, project, child_ppath, depth + 1);
+          }
+          break;
+        }
+        case DT_LNK:
+          sink_.problem(child_lpath, ProblemKind::symlink, "symbolic link (not followed)");
+          break;
+        default:
+          sink_.problem(child_lpath, ProblemKind::special_file, special_name(type));
+          break;
+      }
+    }
+  }
+
+  void enter(const std::shared_ptr<DirFd>& parent, const std::string& name, const std::string& lpath,
+             std::string_view project, const std::string& ppath, int depth) {
+    if (depth > opts_.max_depth) {
+      sink_.problem(lpath, ProblemKind::too_deep,
+                    "nested deeper than " + std::to_string(opts_.max_depth) + " directories; not entered");
+      sink_.unlisted(lpath);
+      return;
+    }
+    int fd = ::openat(parent->get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      report_errno(lpath, errno);
+      sink_.unlisted(lpath);
+      return;
+    }
+    walk_dir(std::make_shared<DirFd>(fd), lpath, project, ppath, depth);
+  }
+
+  void report_errno(const std::string& lpath, int err) {
+    if (err == ENOENT)
+      sink_.problem(lpath, ProblemKind::vanished, "disappeared during the sync");
+    else
+      sink_.problem(lpath, ProblemKind::unreadable, std::strerror(err));
+  }
+
+ private:
+  bool list(int fd, const std::string& lpath, std::vector<Entry>& out) {
+    int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr;
+    if (!d) {
+      if (dup >= 0) ::close(dup);
+      report_errno(lpath, errno);
+      sink_.unlisted(lpath);
+      return false;
+    }
+    errno = 0;
+    while (dirent* de = ::readdir(d)) {
+      if (de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0))) continue;
+      out.push_back({de->d_name, de->d_type});
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err) {
+      report_errno(lpath, err);
+      sink_.unlisted(lpath);
+      return false;
+    }
+    return true;
+  }
+
+  static std::string special_name(unsigned char type) {
+    switch (type) {
+      case DT_FIFO: return "named pipe (FIFO), not a regular file";
+      case DT_SOCK: return "socket, not a regular file";
+      case DT_CHR: return "character device, not a regular file";
+      case DT_BLK: return "block device, not a regular file";
+      default: return "not a regular file";
+    }
+  }
+
+  const WalkOptions& opts_;
+  WalkSink& sink_;
+};
+
+}  // namespace
+
+WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
+  Walker w(opts, sink);
+  int fd = ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    w.report_errno("", errno);
+    sink.unlisted("");
+    return WalkRoot::ok;
+  }
+  auto root = std::make_shared<DirFd>(fd);
+  if (opts.scope.empty()) {
+    w.walk_dir(root, "", "", "", 0);
+    return WalkRoot::ok;
+  }
+
+  // Descend to the scope one component at a time, never following symlinks.
+  const std::string& scope = opts.scope;
+  const std::string project = scope.substr(0, scope.find('/'));
+  std::shared_ptr<DirFd> dir = root;
+  std::string lpath;
+  int depth = -1;
+  for (std::size_t start = 0; start <= scope.size();) {
+    std::size_t end = scope.find('/', start);
+    if (end == std::string::npos) end = scope.size();
+    const std::string comp = scope.substr(start, end - start);
+    start = end + 1;
+    if (comp.empty()) continue;
+    int sub = ::openat(dir->get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return WalkRoot::scope_missing;
+      lpath = lpath.empty() ? comp : lpath + "/" + comp;
+      w.report_errno(lpath, errno);
+      sink.unlisted(lpath);
+      return WalkRoot::ok;
+    }
+    auto next = std::make_shared<DirFd>(sub);
+    if (lpath.empty()) {
+      struct stat st{};
+      if (::fstat(sub, &st) != 0) return WalkRoot::scope_missing;
+      sink.project(comp, st);
+    }
+    lpath = lpath.empty() ? comp : lpath + "/" + comp;
+    dir = std::move(next);
+    ++depth;
+  }
+  const std::string ppath = lpath.size() > project.size() ? lpath.substr(project.size() + 1) : "";
+  w.walk_dir(dir, lpath, project, ppath, depth);
+  return WalkRoot::ok;
+}
+
+}  // namespace lima::index

@@ -1,0 +1,67 @@
+// The walk: lists a library (or one project / sub-path of it) without
+// following symlinks, classifies every entry, and hands regular files to a
+// sink. It opens directories relative to their parent (openat), so paths
+// deeper than PATH_MAX and names with any bytes work.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "index/ignore.h"
+#include "index/records.h"
+
+namespace lima::index {
+
+/// An open directory, shared by the walk and the hash jobs of its files.
+class DirFd {
+ public:
+  explicit DirFd(int fd) : fd_(fd) {}
+  ~DirFd();
+  DirFd(const DirFd&) = delete;
+  DirFd& operator=(const DirFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+/// Receives what the walk finds, in directory order.
+class WalkSink {
+ public:
+  virtual ~WalkSink() = default;
+  /// A project folder (a directory directly under the root).
+  virtual void project(std::string_view name, const struct stat& st) = 0;
+  /// A regular file. `project` is "" for a loose file in the root; `path` is
+  /// relative to the project folder.
+  virtual void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::string_view project,
+                    std::string path, const struct stat& st) = 0;
+  /// A directory whose content could not be listed (library-relative path):
+  /// whatever the index knows below it must be kept.
+  virtual void unlisted(std::string path) = 0;
+  /// Something that is not indexed, with the reason.
+  virtual void problem(std::string path, ProblemKind kind, std::string detail) = 0;
+  /// Polled between entries; true stops the walk.
+  virtual bool cancelled() const { return false; }
+};
+
+struct WalkOptions {
+  const IgnoreRules* ignore = nullptr;
+  /// "" for the whole library, else "Project" or "Project/sub/dir".
+  std::string scope;
+  /// Directories nested deeper than this below a project are not entered.
+  int max_depth = 256;
+};
+
+enum class WalkRoot {
+  ok,
+  scope_missing,  ///< the scope's project or sub-path does not exist (or is not a directory)
+};
+
+/// Walks the library whose root directory is open as `root_fd`.
+WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink);
+
+}  // namespace lima::index
