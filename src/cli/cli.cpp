@@ -56,6 +56,7 @@ std::filesystem::path resolve_state(const std::filesystem::path& library, const 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
+    std::fputs("limafs: no command given\n", stderr);
     std::fputs(kUsageText, stderr);
     return kUsage;
   }

@@ -29,7 +29,7 @@ constexpr std::pair<std::string_view, Kind> kTable[] = {
 
 Kind kind_of(std::string_view name) {
   auto dot = name.rfind('.');
-  if (dot == std::string_view::npos || dot == 0 || name.size() - dot - 1 > 5) return Kind::other;
+  if (dot == std::string_view::npos || dot == 0 || name.size() - dot - 1 > 7) return Kind::other;
   std::array<char, 8> ext{};
   std::size_t n = 0;
   for (char c : name.substr(dot + 1)) ext[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

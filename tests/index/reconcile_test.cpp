@@ -1,0 +1,247 @@
+#include <catch2/catch.hpp>
+
+#include "index/reconcile.h"
+
+using namespace lima::index;
+
+namespace {
+
+ContentHash H(unsigned char b) {
+  ContentHash h;
+  h.bytes[0] = b;
+  h.bytes[15] = 1;
+  return h;
+}
+
+struct World {
+  Snapshot snap;
+  std::vector<SeenProject> seen;
+  std::deque<SeenFile> files;
+  Coverage cov;
+
+  World() {
+    // Index: project 1 "Benchy" (ino 100) with a.stl, b.png; project 2 "Dragon" (ino 200) with d.stl.
+    snap.projects = {Project{.id = 1, .name = "Benchy", .dev = 1, .ino = 100},
+                     Project{.id = 2, .name = "Dragon", .dev = 1, .ino = 200}};
+    snap.assets = {
+        Asset{.id = 10, .project = 1, .path = "a.stl", .dev = 1, .ino = 101, .size = 5, .mtime_ns = 7, .hash = H(1), .kind = Kind::model},
+        Asset{.id = 11, .project = 1, .path = "img/b.png", .dev = 1, .ino = 102, .size = 6, .mtime_ns = 7, .hash = H(2), .kind = Kind::image},
+        Asset{.id = 20, .project = 2, .path = "d.stl", .dev = 1, .ino = 201, .size = 8, .mtime_ns = 7, .hash = H(3), .kind = Kind::model},
+    };
+    snap.next_project_id = 3;
+    snap.next_asset_id = 21;
+  }
+  std::uint32_t project(std::string name, std::uint64_t ino) {
+    seen.push_back({std::move(name), 1, ino, 0});
+    return static_cast<std::uint32_t>(seen.size() - 1);
+  }
+  void file(std::uint32_t p, std::string path, std::uint64_t ino, std::uint64_t size, ContentHash h) {
+    files.push_back(SeenFile{.project = p, .path = std::move(path), .dev = 1, .ino = ino, .size = size, .mtime_ns = 7, .hash = h});
+  }
+  void unchanged_world() {
+    auto b = project("Benchy", 100), d = project("Dragon", 200);
+    file(b, "a.stl", 101, 5, H(1));
+    file(b, "img/b.png", 102, 6, H(2));
+    file(d, "d.stl", 201, 8, H(3));
+  }
+  Plan plan(Mode m = Mode::incremental) { return reconcile(snap, seen, files, cov, m, 1000); }
+};
+
+const Asset* find_asset(const Plan& p, AssetId id) {
+  for (const auto& [b, a] : p.assets)
+    if (a.id == id) return &a;
+  return nullptr;
+}
+const Project* find_project(const Plan& p, ProjectId id) {
+  for (const auto& [b, a] : p.projects)
+    if (a.id == id) return &a;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("reconcile: nothing changed means nothing to write") {
+  World w;
+  w.unchanged_world();
+  auto p = w.plan();
+  CHECK(p.projects.empty());
+  CHECK(p.assets.empty());
+  CHECK(p.counts.unchanged == 3);
+  CHECK(p.counts.added + p.counts.removed + p.counts.moved + p.counts.changed == 0);
+}
+
+TEST_CASE("reconcile: a file moved to another project keeps its id (by inode)") {
+  World w;
+  auto b = w.project("Benchy", 100), d = w.project("Dragon", 200);
+  w.file(b, "img/b.png", 102, 6, H(2));
+  w.file(d, "d.stl", 201, 8, H(3));
+  w.file(d, "from-benchy/a.stl", 101, 5, H(1));
+  auto p = w.plan();
+  REQUIRE(find_asset(p, 10));
+  CHECK(find_asset(p, 10)->project == 2);
+  CHECK(find_asset(p, 10)->path == "from-benchy/a.stl");
+  CHECK(p.counts.moved == 1);
+  CHECK(p.counts.added == 0);
+  CHECK(p.counts.removed == 0);
+}
+
+TEST_CASE("reconcile: a file copied elsewhere and deleted keeps its id (by content)") {
+  World w;
+  auto b = w.project("Benchy", 100), d = w.project("Dragon", 200);
+  w.file(b, "img/b.png", 102, 6, H(2));
+  w.file(d, "d.stl", 201, 8, H(3));
+  w.file(d, "a-copy.stl", 999, 5, H(1));  // new inode, same bytes
+  auto p = w.plan();
+  REQUIRE(find_asset(p, 10));
+  CHECK(find_asset(p, 10)->path == "a-copy.stl");
+  CHECK(find_asset(p, 10)->state == ItemState::live);
+  CHECK(p.counts.moved == 1);
+  CHECK(p.counts.removed == 0);
+}
+
+TEST_CASE("reconcile: a renamed project folder keeps its id (by inode)") {
+  World w;
+  auto b = w.project("Benchy v2", 100), d = w.project("Dragon", 200);
+  w.file(b, "a.stl", 101, 5, H(1));
+  w.file(b, "img/b.png", 102, 6, H(2));
+  w.file(d, "d.stl", 201, 8, H(3));
+  auto p = w.plan();
+  REQUIRE(find_project(p, 1));
+  CHECK(find_project(p, 1)->name == "Benchy v2");
+  CHECK(p.counts.projects_renamed == 1);
+  CHECK(p.counts.projects_added + p.counts.projects_removed == 0);
+  CHECK(p.assets.empty());  // asset paths are relative to the project: nothing to rewrite
+}
+
+TEST_CASE("reconcile: a project copied to a new folder keeps its id (by its file hashes)") {
+  World w;
+  auto b = w.project("Benchy (restored)", 555), d = w.project("Dragon", 200);
+  w.file(b, "a.stl", 601, 5, H(1));
+  w.file(b, "img/b.png", 602, 6, H(2));
+  w.file(b, "extra.txt", 603, 9, H(9));
+  w.file(d, "d.stl", 201, 8, H(3));
+  auto p = w.plan();
+  REQUIRE(find_project(p, 1));
+  CHECK(find_project(p, 1)->name == "Benchy (restored)");
+  CHECK(find_asset(p, 10)->project == 1);
+  CHECK(find_asset(p, 11)->project == 1);
+  CHECK(p.counts.added == 1);  // extra.txt
+  CHECK(p.counts.projects_removed == 0);
+}
+
+TEST_CASE("reconcile: vanished items become tombstones and come back with their ids") {
+  World w;
+  auto b = w.project("Benchy", 100);
+  w.file(b, "a.stl", 101, 5, H(1));
+  w.file(b, "img/b.png", 102, 6, H(2));
+  auto p = w.plan();
+  CHECK(p.counts.removed == 1);
+  CHECK(p.counts.projects_removed == 1);
+  CHECK(find_project(p, 2)->state == ItemState::tombstone);
+  CHECK(find_asset(p, 20)->state == ItemState::tombstone);
+
+  // Apply the plan to the snapshot, then restore the folder from a backup.
+  World later;
+  later.snap.projects = {later.snap.projects[0], *find_project(p, 2)};
+  later.snap.assets[2] = *find_asset(p, 20);
+  auto b2 = later.project("Benchy", 100), d2 = later.project("Dragon", 777);
+  later.file(b2, "a.stl", 101, 5, H(1));
+  later.file(b2, "img/b.png", 102, 6, H(2));
+  later.file(d2, "d.stl", 778, 8, H(3));
+  auto q = later.plan();
+  REQUIRE(find_project(q, 2));
+  CHECK(find_project(q, 2)->state == ItemState::live);
+  REQUIRE(find_asset(q, 20));
+  CHECK(find_asset(q, 20)->state == ItemState::live);
+  CHECK(q.counts.revived == 1);
+  CHECK(q.counts.projects_added == 1);
+}
+
+TEST_CASE("reconcile: a reused inode with another size is not mistaken for a move") {
+  World w;
+  auto b = w.project("Benchy", 100), d = w.project("Dragon", 200);
+  w.file(b, "img/b.png", 102, 6, H(2));
+  w.file(d, "d.stl", 201, 8, H(3));
+  w.file(d, "new.stl", 101, 99, H(7));  // a.stl's inode, but different size and place
+  auto p = w.plan();
+  CHECK(find_asset(p, 10)->state == ItemState::tombstone);
+  CHECK(find_asset(p, 21));
+  CHECK(p.counts.added == 1);
+  CHECK(p.counts.removed == 1);
+}
+
+TEST_CASE("reconcile: an edited file keeps its id and verify flags silent changes") {
+  World w;
+  auto b = w.project("Benchy", 100), d = w.project("Dragon", 200);
+  w.file(b, "a.stl", 101, 5, H(42));  // same size and mtime, other bytes
+  w.file(b, "img/b.png", 102, 6, H(2));
+  w.file(d, "d.stl", 201, 8, H(3));
+  auto p = w.plan(Mode::verify);
+  CHECK(p.counts.changed == 1);
+  CHECK(find_asset(p, 10)->hash == H(42));
+  REQUIRE(p.notices.size() == 1);
+  CHECK(p.notices[0].kind == ProblemKind::content_changed);
+  CHECK(p.notices[0].path == "Benchy/a.stl");
+}
+
+TEST_CASE("reconcile: a scoped run removes nothing outside its scope") {
+  World w;
+  w.cov.scope = "Benchy";
+  auto b = w.project("Benchy", 100);
+  w.file(b, "a.stl", 101, 5, H(1));
+  auto p = w.plan();
+  CHECK(p.counts.removed == 1);  // img/b.png
+  CHECK(find_asset(p, 11)->state == ItemState::tombstone);
+  CHECK_FALSE(find_asset(p, 20));
+  CHECK_FALSE(find_project(p, 2));
+}
+
+TEST_CASE("reconcile: nothing under an unreadable directory is removed") {
+  World w;
+  w.cov.unlisted = {"Benchy/img", "Dragon"};
+  auto b = w.project("Benchy", 100);
+  w.project("Dragon", 200);
+  w.file(b, "a.stl", 101, 5, H(1));
+  auto p = w.plan();
+  CHECK(p.counts.removed == 0);
+  CHECK(p.counts.projects_removed == 0);
+  CHECK(p.assets.empty());
+}
+
+TEST_CASE("reconcile: files that could not be hashed keep their record") {
+  World w;
+  w.unchanged_world();
+  w.files[0].ok = false;  // a.stl unreadable this time
+  auto p = w.plan();
+  CHECK(p.assets.empty());
+  CHECK(p.counts.removed == 0);
+}
+
+TEST_CASE("reconcile: loose files belong to the root, hard links get their own ids") {
+  World w;
+  w.unchanged_world();
+  w.file(kLoose, "loose.stl", 300, 1, H(5));
+  w.file(1, "hardlink.stl", 201, 8, H(3));  // same inode as Dragon/d.stl
+  auto p = w.plan();
+  CHECK(p.counts.added == 2);
+  CHECK(p.counts.unchanged == 3);
+  bool loose = false;
+  for (const auto& [b, a] : p.assets) loose |= a.project == kRootProject && a.path == "loose.stl";
+  CHECK(loose);
+}
+
+TEST_CASE("reconcile: two new projects get distinct fresh ids and empty ones are noticed") {
+  World w;
+  w.unchanged_world();
+  w.project("New A", 900);
+  auto nb = w.project("New B", 901);
+  w.file(nb, "x.stl", 902, 1, H(8));
+  auto p = w.plan();
+  CHECK(p.counts.projects_added == 2);
+  CHECK(find_project(p, 3));
+  CHECK(find_project(p, 4));
+  CHECK(p.next_project_id == 5);
+  REQUIRE(p.notices.size() == 1);
+  CHECK(p.notices[0].kind == ProblemKind::empty_project);
+  CHECK(p.notices[0].path == "New A");
+}

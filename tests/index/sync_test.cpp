@@ -1,0 +1,328 @@
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "index/hasher.h"
+#include "index/metadata.h"
+#include "index/runs.h"
+#include "index/sync.h"
+#include "test_support.h"
+
+using namespace lima::index;
+using lima::test::TempDir;
+using lima::test::write_file;
+namespace stdfs = std::filesystem;
+
+namespace {
+
+struct Lib {
+  TempDir tmp;
+  stdfs::path root = tmp / "library";
+  stdfs::path state = tmp / "state";
+  std::unique_ptr<Catalog> cat;
+
+  Lib() {
+    write_file(root / "Benchy/models/3DBenchy.stl", lima::test::random_bytes(3000, 1));
+    write_file(root / "Benchy/images/cover.png", lima::test::random_bytes(2000, 2));
+    write_file(root / "Dragon/dragon.stl", lima::test::random_bytes(5000, 3));
+    write_file(root / "Dragon/README.md", "# Dragon\n");
+    auto c = Catalog::open(state, OpenMode::read_write);
+    REQUIRE(c);
+    cat = std::move(*c);
+  }
+  Run sync(Mode mode = Mode::incremental, std::string scope = "", std::vector<std::string> ignore = {}) {
+    SyncOptions o;
+    o.library = root;
+    o.mode = mode;
+    o.scope = std::move(scope);
+    o.ignore_globs = std::move(ignore);
+    auto r = run_sync(*cat, o);
+    REQUIRE(r);
+    return *r;
+  }
+  std::optional<Asset> asset_at(const std::string& project, const std::string& path) {
+    ReadTxn t(cat->env());
+    auto p = cat->project_id_by_name(t, project);
+    if (!p) return std::nullopt;
+    auto id = cat->asset_id_by_path(t, *p, path);
+    return id ? cat->asset(t, *id) : std::nullopt;
+  }
+  ProjectId project_id(const std::string& name) {
+    ReadTxn t(cat->env());
+    return cat->project_id_by_name(t, name).value_or(0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("sync: first index, then a rescan that finds nothing to do") {
+  Lib lib;
+  Run first = lib.sync();
+  CHECK(first.status == RunStatus::ok);
+  CHECK(first.counts.added == 4);
+  CHECK(first.counts.projects_added == 2);
+  CHECK(first.counts.files_hashed == 4);
+  auto a = lib.asset_at("Benchy", "models/3DBenchy.stl");
+  REQUIRE(a);
+  CHECK(a->kind == Kind::model);
+  CHECK(a->hash == *hash_path(lib.root / "Benchy/models/3DBenchy.stl"));
+  CHECK(lib.asset_at("Dragon", "README.md")->kind == Kind::document);
+
+  Run again = lib.sync();
+  CHECK(again.status == RunStatus::ok);
+  CHECK(again.counts.unchanged == 4);
+  CHECK(again.counts.files_hashed == 0);
+  CHECK(again.counts.added + again.counts.changed + again.counts.removed + again.counts.moved == 0);
+
+  ReadTxn t(lib.cat->env());
+  auto runs = RunLog(*lib.cat).list(t, 10);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].id == again.id);  // newest first
+}
+
+TEST_CASE("sync: metadata follows moved files and renamed project folders") {
+  Lib lib;
+  lib.sync();
+  Metadata md(*lib.cat);
+  const AssetId benchy = lib.asset_at("Benchy", "models/3DBenchy.stl")->id;
+  const ProjectId dragon = lib.project_id("Dragon");
+  lib.cat->env().write([&](WriteTxn& t) {
+    REQUIRE(md.tag_asset(t, benchy, "boat"));
+    REQUIRE(md.tag_project(t, dragon, "fantasy"));
+    REQUIRE(md.set_note(t, {NoteTarget::Type::project, dragon}, "print at 0.12"));
+  });
+
+  stdfs::rename(lib.root / "Benchy/models/3DBenchy.stl", lib.root / "Dragon/boat.stl");
+  stdfs::rename(lib.root / "Dragon", lib.root / "Dragon (2024)");
+  Run r = lib.sync();
+  CHECK(r.counts.moved == 1);
+  CHECK(r.counts.projects_renamed == 1);
+  CHECK(r.counts.added == 0);
+  CHECK(r.counts.removed == 0);
+
+  auto moved = lib.asset_at("Dragon (2024)", "boat.stl");
+  REQUIRE(moved);
+  CHECK(moved->id == benchy);
+  CHECK(lib.project_id("Dragon (2024)") == dragon);
+  ReadTxn t(lib.cat->env());
+  CHECK(md.asset_tags(t, benchy) == std::vector<std::string>{"boat"});
+  CHECK(md.project_tags(t, dragon) == std::vector<std::string>{"fantasy"});
+  CHECK(md.note(t, {NoteTarget::Type::project, dragon}) == "print at 0.12");
+}
+
+TEST_CASE("sync: deleted items keep their metadata and get it back when they return") {
+  Lib lib;
+  lib.sync();
+  Metadata md(*lib.cat);
+  const ProjectId dragon = lib.project_id("Dragon");
+  const AssetId stl = lib.asset_at("Dragon", "dragon.stl")->id;
+  lib.cat->env().write([&](WriteTxn& t) {
+    REQUIRE(md.tag_project(t, dragon, "fantasy"));
+    REQUIRE(md.tag_asset(t, stl, "supports"));
+  });
+  const std::string backup = lima::test::read_file(lib.root / "Dragon/dragon.stl");
+  stdfs::remove_all(lib.root / "Dragon");
+  Run gone = lib.sync();
+  CHECK(gone.counts.removed == 2);
+  CHECK(gone.counts.projects_removed == 1);
+  {
+    ReadTxn t(lib.cat->env());
+    CHECK(lib.cat->project(t, dragon)->state == ItemState::tombstone);
+    CHECK(md.project_tags(t, dragon) == std::vector<std::string>{"fantasy"});
+  }
+  // Restored from a backup under another name: same content, new inodes.
+  write_file(lib.root / "Dragon restored/dragon.stl", backup);
+  write_file(lib.root / "Dragon restored/README.md", "# Dragon\n");
+  Run back = lib.sync();
+  CHECK(back.counts.revived == 2);
+  CHECK(lib.project_id("Dragon restored") == dragon);
+  CHECK(lib.asset_at("Dragon restored", "dragon.stl")->id == stl);
+  ReadTxn t(lib.cat->env());
+  CHECK(md.asset_tags(t, stl) == std::vector<std::string>{"supports"});
+}
+
+TEST_CASE("sync: an offline library removes nothing") {
+  Lib lib;
+  lib.sync();
+  SECTION("root missing") {
+    stdfs::rename(lib.root, lib.tmp / "elsewhere");
+    Run r = lib.sync();
+    CHECK(r.status == RunStatus::offline);
+    CHECK(r.message.find("does not exist") != std::string::npos);
+  }
+  SECTION("root empty while the index has projects") {
+    stdfs::rename(lib.root, lib.tmp / "elsewhere");
+    stdfs::create_directory(lib.root);
+    Run r = lib.sync();
+    CHECK(r.status == RunStatus::offline);
+    CHECK(r.message.find("empty") != std::string::npos);
+  }
+  ReadTxn t(lib.cat->env());
+  CHECK(lib.cat->counts(t).assets == 4);
+  CHECK(lib.cat->counts(t).projects == 2);
+}
+
+TEST_CASE("sync: scoped runs touch only their scope") {
+  Lib lib;
+  lib.sync();
+  stdfs::remove(lib.root / "Benchy/images/cover.png");
+  write_file(lib.root / "Dragon/new.stl", "new");
+  Run r = lib.sync(Mode::incremental, "Dragon");
+  CHECK(r.scope == "Dragon");
+  CHECK(r.counts.added == 1);
+  CHECK(r.counts.removed == 0);  // Benchy is out of scope
+  CHECK(lib.asset_at("Benchy", "images/cover.png"));
+
+  Run sub = lib.sync(Mode::incremental, "Benchy/images/");
+  CHECK(sub.scope == "Benchy/images");
+  CHECK(sub.counts.removed == 1);
+
+  SyncOptions o;
+  o.library = lib.root;
+  o.scope = "Nope";
+  auto missing = run_sync(*lib.cat, o);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+  o.scope = "../etc";
+  auto bad = run_sync(*lib.cat, o);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("sync: verify rehashes everything and finds silent changes") {
+  Lib lib;
+  lib.sync();
+  const auto p = lib.root / "Dragon/dragon.stl";
+  const auto mtime = stdfs::last_write_time(p);
+  std::string bytes = lima::test::read_file(p);
+  bytes[100] ^= 0x55;
+  write_file(p, bytes);
+  stdfs::last_write_time(p, mtime);
+  CHECK(lib.sync().counts.changed == 0);  // the gate cannot see it
+  Run v = lib.sync(Mode::verify);
+  CHECK(v.counts.files_hashed == 4);
+  CHECK(v.counts.changed == 1);
+  bool flagged = false;
+  for (const auto& pr : v.problems) flagged |= pr.kind == ProblemKind::content_changed && pr.path == "Dragon/dragon.stl";
+  CHECK(flagged);
+}
+
+TEST_CASE("sync: ignored names and user globs are never indexed") {
+  Lib lib;
+  write_file(lib.root / "Benchy/.hidden/x.stl", "x");
+  write_file(lib.root / "Benchy/@eaDir/thumb.jpg", "x");
+  write_file(lib.root / "Benchy/model.stl.part", "x");
+  write_file(lib.root / "Benchy/old.bak", "x");
+  write_file(lib.root / ".Trash/junk.stl", "x");
+  Run r = lib.sync(Mode::incremental, "", {"*.bak"});
+  CHECK(r.counts.added == 4);
+  CHECK_FALSE(lib.asset_at("Benchy", "old.bak"));
+}
+
+TEST_CASE("sync: a hostile library is indexed as far as possible, every oddity recorded") {
+  Lib lib;
+  const auto h = lib.root / "Hostile";
+  write_file(h / "new\nline.stl", "a");
+  write_file(h / std::string("bad\xff\xfe utf8.stl"), "b");
+  write_file(h / (std::string(251, 'n') + ".stl"), "c");
+  stdfs::path deep = h;
+  for (int i = 0; i < 100; ++i) deep /= "d" + std::to_string(i);
+  stdfs::create_directories(deep);
+  write_file(deep / "bottom.stl", "deep");
+  stdfs::create_symlink("loop", h / "loop");
+  stdfs::create_directory_symlink("..", h / "up");
+  REQUIRE(::mkfifo((h / "fifo").c_str(), 0644) == 0);
+  int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string sock = (h / "sock").string();
+  REQUIRE(sock.size() < sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, sock.c_str(), sock.size());
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  stdfs::create_directories(lib.root / "Empty Project");
+  write_file(lib.root / "loose.stl", "loose");
+
+  Run r = lib.sync();
+  ::close(s);
+  CHECK(r.status == RunStatus::ok);
+  CHECK(r.counts.added == 4 + 4 + 1);  // the four fixtures, four hostile files, one loose file
+  CHECK(r.counts.skipped == 4);        // two symlinks, a FIFO, a socket
+  std::map<ProblemKind, int> kinds;
+  for (const auto& p : r.problems) ++kinds[p.kind];
+  CHECK(kinds[ProblemKind::symlink] == 2);
+  CHECK(kinds[ProblemKind::special_file] == 2);
+  CHECK(kinds[ProblemKind::empty_project] == 1);
+  CHECK(kinds[ProblemKind::loose_file] == 1);
+  CHECK(lib.asset_at("Hostile", "new\nline.stl"));
+  CHECK(lib.asset_at("Hostile", "bad\xff\xfe utf8.stl"));
+  std::string deep_rel;
+  for (int i = 0; i < 100; ++i) deep_rel += "d" + std::to_string(i) + "/";
+  CHECK(lib.asset_at("Hostile", deep_rel + "bottom.stl"));
+  {
+    ReadTxn t(lib.cat->env());
+    CHECK(RunLog(*lib.cat).problems(t).size() == r.problems.size());
+  }
+  // And it is stable: nothing changes on the next run.
+  Run again = lib.sync();
+  CHECK(again.counts.unchanged == 9);
+  CHECK(again.counts.added + again.counts.removed == 0);
+}
+
+TEST_CASE("sync: a file written during the sync is reported and keeps its old record") {
+  Lib lib;
+  const auto p = lib.root / "Benchy/growing.bin";
+  write_file(p, lima::test::random_bytes(32u << 20, 5));
+  lib.sync();
+  const auto before = lib.asset_at("Benchy", "growing.bin");
+  REQUIRE(before);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    int fd = ::open(p.c_str(), O_WRONLY | O_APPEND);
+    while (!stop) {
+      if (::write(fd, "x", 1) != 1) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    ::close(fd);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Run r = lib.sync(Mode::verify);
+  stop = true;
+  writer.join();
+  CHECK(r.status == RunStatus::partial);
+  CHECK(r.counts.errors >= 1);
+  REQUIRE_FALSE(r.problems.empty());
+  CHECK(r.problems[0].kind == ProblemKind::changed_while_hashing);
+  CHECK(r.problems[0].path == "Benchy/growing.bin");
+  CHECK(lib.asset_at("Benchy", "growing.bin")->hash == before->hash);
+}
+
+TEST_CASE("sync: an index belongs to one library") {
+  Lib lib;
+  lib.sync();
+  TempDir other;
+  SyncOptions o;
+  o.library = other.path();
+  auto r = run_sync(*lib.cat, o);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::conflict);
+  CHECK(r.error().message.find("belongs to the library") != std::string::npos);
+}
+
+TEST_CASE("sync: a cancelled sync changes nothing and says so") {
+  Lib lib;
+  std::atomic<bool> cancel{true};
+  SyncOptions o;
+  o.library = lib.root;
+  o.cancel = &cancel;
+  auto r = run_sync(*lib.cat, o);
+  REQUIRE(r);
+  CHECK(r->status == RunStatus::interrupted);
+  ReadTxn t(lib.cat->env());
+  CHECK(lib.cat->counts(t).assets == 0);
+  CHECK(RunLog(*lib.cat).get(t, r->id)->status == RunStatus::interrupted);
+}

@@ -1,0 +1,86 @@
+// Shared test fixtures: temp directories that always go away, file helpers.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace lima::test {
+
+namespace stdfs = std::filesystem;
+
+/// A fresh directory under $TMPDIR, removed (permissions restored first)
+/// when the object goes away, even when a test fails.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (stdfs::temp_directory_path() / "limafs-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    for (auto it = stdfs::recursive_directory_iterator(path_, stdfs::directory_options::skip_permission_denied, ec);
+         !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0755);
+    ::chmod(path_.c_str(), 0755);
+    stdfs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const stdfs::path& path() const { return path_; }
+  stdfs::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  stdfs::path path_;
+};
+
+/// Writes `content` to p, creating parent directories.
+inline void write_file(const stdfs::path& p, const std::string& content) {
+  stdfs::create_directories(p.parent_path());
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << content;
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+/// `n` deterministic pseudo-random bytes.
+inline std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; i += 8) {
+    auto v = rng();
+    for (std::size_t k = 0; k < 8 && i + k < n; ++k) s[i + k] = static_cast<char>(v >> (8 * k));
+  }
+  return s;
+}
+
+inline std::string read_file(const stdfs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+/// Sets a file's mtime (seconds since the epoch), without following symlinks.
+inline void set_mtime(const stdfs::path& p, long secs) {
+  timespec ts[2] = {{secs, 0}, {secs, 0}};
+  ::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/// Output of a shell command (stdout), or throws.
+inline std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed");
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+}  // namespace lima::test

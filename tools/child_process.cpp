@@ -1,0 +1,115 @@
+#include "child_process.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace lima::bench {
+namespace {
+
+/// posix_spawn file actions, released on every path out.
+class FileActions {
+ public:
+  FileActions() { posix_spawn_file_actions_init(&fa_); }
+  ~FileActions() { posix_spawn_file_actions_destroy(&fa_); }
+  FileActions(const FileActions&) = delete;
+  FileActions& operator=(const FileActions&) = delete;
+  posix_spawn_file_actions_t* get() { return &fa_; }
+
+ private:
+  posix_spawn_file_actions_t fa_;
+};
+
+}  // namespace
+
+std::string ChildResult::describe() const {
+  if (term_signal != 0) {
+    return "killed by signal " + std::to_string(term_signal) + " (" + strsignal(term_signal) + ")";
+  }
+  return "exit status " + std::to_string(exit_code);
+}
+
+ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file) {
+  if (argv.empty()) throw SpawnError("empty command");
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  FileActions fa;
+  posix_spawn_file_actions_addopen(fa.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(fa.get(), STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(fa.get(), STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+
+  const bool search = argv[0].find('/') == std::string::npos;
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  const int rc = search ? posix_spawnp(&pid, args[0], fa.get(), nullptr, args.data(), environ)
+                        : posix_spawn(&pid, args[0], fa.get(), nullptr, args.data(), environ);
+  if (rc != 0) throw SpawnError("cannot run " + argv[0] + ": " + std::strerror(rc));
+
+  int status = 0;
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) throw SpawnError("wait4 failed for " + argv[0] + ": " + std::strerror(errno));
+  }
+  ChildResult result;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.max_rss_kib = usage.ru_maxrss;
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.term_signal = WTERMSIG(status);
+  }
+  return result;
+}
+
+std::string file_tail(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0));
+  const std::size_t from = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(from));
+  std::ostringstream out;
+  out << in.rdbuf();
+  std::string text = out.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return from > 0 ? "..." + text : text;
+}
+
+std::filesystem::path find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t begin = 0;
+  while (begin <= dirs.size()) {
+    std::size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > begin ? dirs.substr(begin, end - begin) : ".";
+    const std::filesystem::path candidate = std::filesystem::path(dir) / name;
+    if (is_executable(candidate)) return candidate;
+    begin = end + 1;
+  }
+  return {};
+}
+
+bool is_executable(const std::filesystem::path& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace lima::bench

@@ -1,0 +1,306 @@
+// limafs-bench: generates synthetic 3D-printing libraries and benchmarks
+// `limafs scan` on them against shell baselines (see bench_run.h).
+//
+// Exit status: 0 when everything ran (missed targets are reported, not
+// failed), 1 on errors, 2 on usage errors.
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_run.h"
+#include "child_process.h"
+#include "library_generator.h"
+
+namespace lima::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage =
+    "usage: limafs-bench generate [--tier XS|S|M] [--seed N] DIR\n"
+    "       limafs-bench run [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
+    "                        [--repeat N] [--json]\n"
+    "\n"
+    "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
+    "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
+    "          M: 1,000 projects, 100,000 files, ~3.5 GB). DIR must be empty or hold the\n"
+    "          same tier and seed already (then nothing is written).\n"
+    "run       generate (or reuse) WORK/lib-TIER-SEED (tier S by default), then time\n"
+    "          `limafs scan` against find/xxhsum baselines: initial index, no-change\n"
+    "          rescan, rescan after touching 1% of the files, and peak RSS.\n"
+    "\n"
+    "  --seed N      generator seed (default 1)\n"
+    "  --work DIR    work directory (default $TMPDIR/limafs-bench)\n"
+    "  --limafs PATH limafs executable (default: next to limafs-bench, else PATH)\n"
+    "  --repeat N    repetitions per measurement; the median is reported (default 3)\n"
+    "  --json        print the results as one JSON object\n";
+
+constexpr double kInitialRatioTarget = 1.0;
+constexpr double kRescanRatioTarget = 1.5;
+constexpr double kRescanSecondsTarget = 0.5;
+constexpr long kRssTargetKib = 100 * 1024;
+
+struct UsageError {
+  std::string message;
+};
+
+struct Args {
+  std::string command;
+  std::optional<Tier> tier;
+  std::uint64_t seed = 1;
+  std::optional<fs::path> work;
+  std::optional<fs::path> limafs;
+  std::optional<int> repeat;
+  bool json = false;
+  std::vector<std::string> positional;
+};
+
+std::uint64_t parse_number(std::string_view opt, std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
+    throw UsageError{std::string(opt) + " expects a non-negative integer, got '" + std::string(text) + "'"};
+  }
+  return v;
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  std::vector<std::string_view> in(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    std::string_view opt = in[i];
+    std::optional<std::string_view> inline_value;
+    if (opt.starts_with("--") && opt.find('=') != std::string_view::npos) {
+      inline_value = opt.substr(opt.find('=') + 1);
+      opt = opt.substr(0, opt.find('='));
+    }
+    auto value = [&]() -> std::string_view {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= in.size()) throw UsageError{std::string(opt) + " needs a value"};
+      return in[++i];
+    };
+    if (opt == "--help" || opt == "-h") {
+      a.command = "help";
+      return a;
+    } else if (opt == "--tier") {
+      a.tier = parse_tier(value());
+      if (!a.tier) throw UsageError{"--tier must be XS, S or M"};
+    } else if (opt == "--seed") {
+      a.seed = parse_number(opt, value());
+    } else if (opt == "--work") {
+      a.work = fs::path(value());
+    } else if (opt == "--limafs") {
+      a.limafs = fs::path(value());
+    } else if (opt == "--repeat") {
+      const auto n = parse_number(opt, value());
+      if (n < 1 || n > 1000) throw UsageError{"--repeat must be between 1 and 1000"};
+      a.repeat = static_cast<int>(n);
+    } else if (opt == "--json") {
+      a.json = true;
+    } else if (opt.starts_with("-") && opt != "-") {
+      throw UsageError{"unknown option " + std::string(opt)};
+    } else if (a.command.empty()) {
+      a.command = opt;
+    } else {
+      a.positional.emplace_back(opt);
+    }
+  }
+  return a;
+}
+
+/// The limafs binary: --limafs, else next to this executable, else PATH.
+fs::path resolve_limafs(const std::optional<fs::path>& given) {
+  if (given) {
+    fs::path p = *given;
+    if (p.string().find('/') == std::string::npos) p = find_in_path(p.string());
+    if (p.empty() || !is_executable(p)) throw std::runtime_error("--limafs " + given->string() + " is not an executable");
+    return fs::absolute(p);
+  }
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && is_executable(self.parent_path() / "limafs")) return self.parent_path() / "limafs";
+  if (fs::path p = find_in_path("limafs"); !p.empty()) return fs::absolute(p);
+  throw std::runtime_error("cannot find limafs next to limafs-bench or in PATH; pass --limafs PATH");
+}
+
+fs::path default_work() {
+  const char* tmp = std::getenv("TMPDIR");
+  return fs::path(tmp && *tmp ? tmp : "/tmp") / "limafs-bench";
+}
+
+void require_tools() {
+  for (const char* tool : {"find", "xargs", "xxhsum"}) {
+    if (find_in_path(tool).empty()) {
+      throw std::runtime_error(std::string(tool) + " not found in PATH" +
+                               (std::string_view(tool) == "xxhsum" ? " (Debian package xxhash)" : ""));
+    }
+  }
+}
+
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string mib(double bytes) { return fmt("%.1f MiB", bytes / (1024.0 * 1024.0)); }
+
+/// One table row; empty strings print as "-".
+struct Row {
+  std::string measurement, limafs, baseline, ratio, target, ok;
+};
+
+void print_table(const std::vector<Row>& rows) {
+  const std::vector<std::string> head = {"measurement", "limafs", "baseline", "ratio", "target", "ok?"};
+  std::vector<std::vector<std::string>> cells = {head};
+  for (const auto& r : rows) cells.push_back({r.measurement, r.limafs, r.baseline, r.ratio, r.target, r.ok});
+  std::vector<std::size_t> width(head.size(), 0);
+  for (auto& line : cells) {
+    for (std::size_t c = 0; c < line.size(); ++c) {
+      if (line[c].empty()) line[c] = "-";
+      width[c] = std::max(width[c], line[c].size());
+    }
+  }
+  for (std::size_t l = 0; l < cells.size(); ++l) {
+    std::string out;
+    for (std::size_t c = 0; c < cells[l].size(); ++c) {
+      if (c > 0) out += " | ";
+      out += cells[l][c];
+      if (c + 1 < cells[l].size()) out.append(width[c] - cells[l][c].size(), ' ');
+    }
+    std::cout << out << "\n";
+    if (l == 0) {
+      std::string rule;
+      for (std::size_t c = 0; c < width.size(); ++c) rule += (c ? "-|-" : "") + std::string(width[c], '-');
+      std::cout << rule << "\n";
+    }
+  }
+}
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+nlohmann::ordered_json timing_json(const Timing& t) { return {{"median_s", t.median()}, {"runs_s", t.runs}}; }
+
+int report(const BenchResults& r, const RunOptions& opt, bool json) {
+  const double init_ratio = ratio(r.initial_limafs.median(), r.initial_baseline.median());
+  const double rescan = r.rescan_limafs.median();
+  const double rescan_ratio = ratio(rescan, r.stat_baseline.median());
+  const double touched = r.touched_limafs.median();
+  const bool init_ok = init_ratio <= kInitialRatioTarget;
+  const bool rescan_ok = rescan_ratio <= kRescanRatioTarget && rescan < kRescanSecondsTarget;
+  const bool rss_ok = r.initial_max_rss_kib <= kRssTargetKib;
+
+  if (json) {
+    nlohmann::ordered_json j = {
+        {"tier", tier_name(opt.tier)},
+        {"seed", opt.seed},
+        {"library", {{"path", r.library_dir.string()}, {"projects", r.library.projects},
+                     {"files", r.library.files}, {"bytes", r.library.bytes},
+                     {"duplicates", r.library.duplicates}}},
+        {"limafs", opt.limafs.string()},
+        {"repeat", opt.repeat},
+        {"initial_index", {{"limafs", timing_json(r.initial_limafs)}, {"baseline", timing_json(r.initial_baseline)},
+                           {"baseline_command", "find LIB -type f -print0 | xargs -0 -P2 xxhsum -H2"},
+                           {"ratio", init_ratio}, {"target_ratio", kInitialRatioTarget}, {"ok", init_ok}}},
+        {"no_change_rescan", {{"limafs", timing_json(r.rescan_limafs)}, {"baseline", timing_json(r.stat_baseline)},
+                              {"baseline_command", "find LIB -printf '%s %T@\\n'"}, {"ratio", rescan_ratio},
+                              {"target_ratio", kRescanRatioTarget}, {"target_s", kRescanSecondsTarget},
+                              {"ok", rescan_ok}}},
+        {"touched_rescan", {{"touched_files", r.touched_files}, {"limafs", timing_json(r.touched_limafs)},
+                            {"ratio_vs_baseline", ratio(touched, r.stat_baseline.median())},
+                            {"ratio_vs_no_change_rescan", ratio(touched, rescan)}}},
+        {"peak_rss", {{"initial_index_kib", r.initial_max_rss_kib}, {"rescan_kib", r.rescan_max_rss_kib},
+                      {"target_kib", kRssTargetKib}, {"ok", rss_ok}}},
+        {"all_ok", init_ok && rescan_ok && rss_ok},
+    };
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+
+  std::cout << "limafs-bench: tier " << tier_name(opt.tier) << ", seed " << opt.seed << ", " << r.library.projects
+            << " projects, " << r.library.files << " files, " << r.library.bytes << " bytes ("
+            << mib(static_cast<double>(r.library.bytes)) << "), median of " << opt.repeat << " run"
+            << (opt.repeat == 1 ? "" : "s") << "\n"
+            << "library: " << r.library_dir.string() << "\n"
+            << "limafs:  " << opt.limafs.string() << "\n\n";
+  const auto yes = [](bool ok) { return std::string(ok ? "yes" : "NO"); };
+  const std::string touched_label = "rescan, 1% touched (" + std::to_string(r.touched_files) +
+                                    (r.touched_files == 1 ? " file)" : " files)");
+  print_table({
+      {"initial index", fmt("%.3f s", r.initial_limafs.median()), fmt("%.3f s", r.initial_baseline.median()),
+       fmt("%.2f", init_ratio), fmt("ratio <= %.1f", kInitialRatioTarget), yes(init_ok)},
+      {"no-change rescan", fmt("%.3f s", rescan), fmt("%.3f s", r.stat_baseline.median()), fmt("%.2f", rescan_ratio),
+       fmt("ratio <= %.1f", kRescanRatioTarget) + fmt(", < %.1f s", kRescanSecondsTarget), yes(rescan_ok)},
+      {touched_label, fmt("%.3f s", touched), fmt("%.3f s", r.stat_baseline.median()),
+       fmt("%.2f", ratio(touched, r.stat_baseline.median())), "", ""},
+      {"  vs no-change rescan", fmt("%.3f s", touched), fmt("%.3f s", rescan), fmt("%.2f", ratio(touched, rescan)),
+       "", ""},
+      {"peak RSS, initial index", mib(static_cast<double>(r.initial_max_rss_kib) * 1024), "", "",
+       "<= " + std::to_string(kRssTargetKib / 1024) + " MiB", yes(rss_ok)},
+  });
+  std::cout << "\nbaselines: initial index = find LIB -type f -print0 | xargs -0 -P2 xxhsum -H2; "
+               "rescans = find LIB -printf '%s %T@\\n'\n"
+            << (init_ok && rescan_ok && rss_ok ? "all targets met" : "some targets missed") << "\n";
+  return 0;
+}
+
+int cmd_generate(const Args& a) {
+  if (a.positional.size() != 1) throw UsageError{"generate needs exactly one DIR"};
+  if (a.work || a.limafs || a.json || a.repeat) throw UsageError{"generate takes only --tier and --seed"};
+  const GenStats s = generate_library(a.positional[0], a.tier.value_or(Tier::xs), a.seed, &std::cerr);
+  if (s.already_generated) {
+    std::cout << "already generated: " << a.positional[0] << " (tier " << tier_name(s.tier) << ", seed " << s.seed
+              << ", " << s.files << " files, " << s.bytes << " bytes)\n";
+  } else {
+    std::cout << "generated " << a.positional[0] << ": tier " << tier_name(s.tier) << ", seed " << s.seed << ", "
+              << s.projects << " projects, " << s.files << " files (" << s.duplicates << " duplicates), " << s.bytes
+              << " bytes (" << mib(static_cast<double>(s.bytes)) << ") in " << fmt("%.2f", s.seconds) << " s\n";
+  }
+  return 0;
+}
+
+int cmd_run(const Args& a) {
+  if (!a.positional.empty()) throw UsageError{"run takes no positional arguments"};
+  RunOptions opt;
+  opt.tier = a.tier.value_or(Tier::s);
+  opt.seed = a.seed;
+  opt.work = fs::absolute(a.work.value_or(default_work()));
+  opt.limafs = resolve_limafs(a.limafs);
+  opt.repeat = a.repeat.value_or(3);
+  opt.log = &std::cerr;
+  require_tools();
+  const BenchResults r = run_benchmark(opt);
+  return report(r, opt, a.json);
+}
+
+int main_impl(int argc, char** argv) {
+  try {
+    const Args a = parse_args(argc, argv);
+    if (a.command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a.command == "generate") return cmd_generate(a);
+    if (a.command == "run") return cmd_run(a);
+    throw UsageError{a.command.empty() ? "missing command" : "unknown command '" + a.command + "'"};
+  } catch (const UsageError& e) {
+    std::cerr << "limafs-bench: " << e.message << " (see limafs-bench --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "limafs-bench: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace lima::bench
+
+int main(int argc, char** argv) { return lima::bench::main_impl(argc, argv); }
