@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Set up, build and run limafs on Debian 12.
+#
+#   ./setup.sh run [LIBRARY]   install what is missing, build, index LIBRARY
+#                              (a generated sample library when none is given)
+#   ./setup.sh test            install what is missing, build, run every test
+#                              (once normally, once under ASan + UBSan)
+#
+# Build directories: build/ (release), build-asan/ (sanitizers).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash
+          nlohmann-json3-dev libexpected-dev catch2 groff-base)
+JOBS=${JOBS:-2}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR TYPE [cmake args...]
+  local dir=$1 type=$2
+  shift 2
+  say "building ($type) in $dir"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+case "${1:-}" in
+  run)
+    install_packages
+    build build Release
+    library=${2:-}
+    if [ -z "$library" ]; then
+      library=$PWD/build/sample-library
+      build/limafs-bench generate --tier XS "$library" >&2
+      say "no LIBRARY given: using the sample library in $library"
+    fi
+    say "limafs scan $library"
+    build/limafs scan "$library"
+    say "limafs runs $library"
+    build/limafs runs "$library" --limit 5
+    ;;
+  test)
+    install_packages
+    build build RelWithDebInfo -DBUILD_TESTING=ON
+    say "running the tests"
+    (cd build && ctest -j "$JOBS" --output-on-failure --timeout 600)
+    build build-asan Debug -DBUILD_TESTING=ON -DLIMA_SANITIZE=ON
+    say "running the tests under AddressSanitizer + UBSan"
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+       ctest -j "$JOBS" --output-on-failure --timeout 600 -E limafs_bench_smoke)
+    ;;
+  *)
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
