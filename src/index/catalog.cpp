@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -292,6 +293,35 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
     t.put(db_.asset_inodes, dev_ino_key(now.dev, now.ino), key_u64(now.id));
   }
   if (!before || before->hash != now.hash) t.put(db_.asset_hashes, hash_key(now.hash, now.id), {});
+}
+
+void Catalog::put_assets(WriteTxn& t, const std::vector<std::pair<std::optional<Asset>, Asset>>& changes) {
+  using KV = std::pair<std::string, std::string>;
+  std::vector<KV> records, paths, inodes, hashes;
+  records.reserve(changes.size());
+  for (const auto& [before, now] : changes) {
+    const bool live = now.state == ItemState::live;
+    if (before) {
+      if (before->state == ItemState::live) {
+        if (!live || before->project != now.project || before->path != now.path)
+          del_if_owned(t, db_.asset_paths, key_u64_bounded(before->project, before->path), now.id);
+        if (!live || before->dev != now.dev || before->ino != now.ino)
+          del_if_owned(t, db_.asset_inodes, dev_ino_key(before->dev, before->ino), now.id);
+      }
+      if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
+    }
+    records.emplace_back(key_u64(now.id), encode(now));
+    if (live) {
+      paths.emplace_back(key_u64_bounded(now.project, now.path), key_u64(now.id));
+      inodes.emplace_back(dev_ino_key(now.dev, now.ino), key_u64(now.id));
+    }
+    if (!before || before->hash != now.hash) hashes.emplace_back(hash_key(now.hash, now.id), std::string());
+  }
+  for (auto [db, kvs] : {std::pair{&db_.assets, &records}, std::pair{&db_.asset_paths, &paths},
+                          std::pair{&db_.asset_inodes, &inodes}, std::pair{&db_.asset_hashes, &hashes}}) {
+    std::stable_sort(kvs->begin(), kvs->end(), [](const KV& a, const KV& b) { return a.first < b.first; });
+    for (const auto& [k, v] : *kvs) t.put_sorted(*db, k, v);
+  }
 }
 
 std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& h) const {

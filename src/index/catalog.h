@@ -71,6 +71,10 @@ class Catalog {
   void for_each_asset(const Txn& t, const std::function<void(const Asset&)>& fn) const;
   /// Writes `now`, updating path/inode/hash indexes from `before`.
   void put_asset(WriteTxn& t, const Asset& now, const Asset* before);
+  /// put_asset for many assets at once: index entries are removed first,
+  /// then every table is written in key order (much faster than one asset
+  /// at a time on large batches).
+  void put_assets(WriteTxn& t, const std::vector<std::pair<std::optional<Asset>, Asset>>& changes);
   /// Asset ids (live and tombstones) with this content.
   std::vector<AssetId> assets_with_hash(const Txn& t, const ContentHash& h) const;
 

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+#if defined(__x86_64__)
+#include <xxh_x86dispatch.h>  // XXH3 with the best vector unit the CPU has (AVX2, …)
+#endif
 
 #include <cerrno>
 #include <memory>

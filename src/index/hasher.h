@@ -43,7 +43,9 @@ std::optional<ContentHash> hash_path(const std::filesystem::path& p);
 class HashPool {
  public:
   using Job = std::function<void(std::span<char> buffer)>;
-  HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes = std::size_t{1} << 20);
+  /// The default buffer is small enough to stay in a core's L2 cache between
+  /// the copy from the page cache and the hashing.
+  HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes = std::size_t{128} << 10);
   ~HashPool();
   HashPool(const HashPool&) = delete;
   HashPool& operator=(const HashPool&) = delete;

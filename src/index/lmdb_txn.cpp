@@ -91,6 +91,13 @@ void WriteTxn::put(const Dbi& db, std::string_view key, std::string_view value, 
   check(mdb_put(txn_, db.handle, &k, &v, flags), db.name);
 }
 
+void WriteTxn::put_sorted(const Dbi& db, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key), v = to_val(value);
+  int rc = mdb_put(txn_, db.handle, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, db.handle, &k, &v, 0);
+  check(rc, db.name);
+}
+
 bool WriteTxn::del(const Dbi& db, std::string_view key) {
   MDB_val k = to_val(key);
   int rc = mdb_del(txn_, db.handle, &k, nullptr);

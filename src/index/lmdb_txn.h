@@ -105,6 +105,9 @@ class WriteTxn : public Txn {
   ~WriteTxn() override;
 
   void put(const Dbi& db, std::string_view key, std::string_view value, unsigned flags = 0);
+  /// Appends when key sorts after every key of db (fast: no tree search);
+  /// otherwise does a normal put.
+  void put_sorted(const Dbi& db, std::string_view key, std::string_view value);
   /// Deletes key; returns whether it existed.
   bool del(const Dbi& db, std::string_view key);
   /// Deletes every entry whose key starts with prefix; returns how many.

@@ -34,9 +34,9 @@ std::string_view base_name(std::string_view path) {
 
 class Reconciler {
  public:
-  Reconciler(const Snapshot& snap, const std::vector<SeenProject>& seen, const std::deque<SeenFile>& files,
-             const Coverage& cov, Mode mode, std::int64_t now)
-      : snap_(snap), seen_(seen), files_(files), cov_(cov), mode_(mode), now_(now) {}
+  Reconciler(const Snapshot& snap, const InodeIndex& inodes, const std::vector<SeenProject>& seen,
+             const std::vector<SeenFile>& files, const Coverage& cov, Mode mode, std::int64_t now)
+      : snap_(snap), asset_by_ino_(inodes), seen_(seen), files_(files), cov_(cov), mode_(mode), now_(now) {}
 
   Plan run() {
     plan_.next_project_id = snap_.next_project_id;
@@ -70,12 +70,6 @@ class Reconciler {
     }
     asset_claim_.assign(snap_.assets.size(), npos);
     file_asset_.assign(files_.size(), npos);
-    for (std::size_t i = 0; i < snap_.assets.size(); ++i) {
-      const auto& a = snap_.assets[i];
-      if (a.state != ItemState::live) continue;
-      asset_by_ino_[{a.dev, a.ino}] = i;
-      asset_by_path_[key_u64_str(a.project, a.path)] = i;
-    }
     files_of_.assign(seen_.size(), {});
     for (std::size_t k = 0; k < files_.size(); ++k)
       if (files_[k].project != kLoose && !files_[k].gone) files_of_[files_[k].project].push_back(k);
@@ -148,13 +142,13 @@ class Reconciler {
       const auto& f = files_[k];
       if (f.gone) continue;
       auto pid = project_of(f);
-      auto it = asset_by_ino_.find({f.dev, f.ino});
-      if (it != asset_by_ino_.end() && asset_claim_[it->second] == npos) {
-        const auto& a = snap_.assets[it->second];
+      const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
+      if (j != InodeIndex::kNone && asset_claim_[j] == npos) {
+        const auto& a = snap_.assets[j];
         const bool same_place = pid && a.project == *pid && a.path == f.path;
         const bool same_stat = a.size == f.size && a.mtime_ns == f.mtime_ns;
         if (same_place || same_stat) {
-          claim_asset(k, it->second);
+          claim_asset(k, j);
           continue;
         }
       }
@@ -166,6 +160,14 @@ class Reconciler {
     const auto& f = files_[k];
     auto pid = project_of(f);
     if (!pid || f.gone || file_asset_[k] != npos) return;
+    if (!paths_built_) {
+      // Built on first need: a rescan where every file kept its inode never pays for it.
+      paths_built_ = true;
+      for (std::size_t i = 0; i < snap_.assets.size(); ++i)
+        if (snap_.assets[i].state == ItemState::live)
+          asset_by_path_[key_u64_str(snap_.assets[i].project, snap_.assets[i].path)] = i;
+    }
+    if (asset_by_path_.empty()) return;
     auto it = asset_by_path_.find(key_u64_str(*pid, f.path));
     if (it != asset_by_path_.end() && asset_claim_[it->second] == npos) claim_asset(k, it->second);
   }
@@ -228,24 +230,25 @@ class Reconciler {
   }
 
   void match_files_by_content() {
-    std::unordered_map<ContentHash, std::vector<std::size_t>, ContentHashHasher> wanted;
-    for (std::size_t k = 0; k < files_.size(); ++k)
-      if (file_asset_[k] == npos && files_[k].ok) wanted[files_[k].hash];
-    if (wanted.empty()) return;
+    // Candidates are the few assets that vanished in this run, and tombstones.
+    std::unordered_map<ContentHash, std::vector<std::size_t>, ContentHashHasher> cands;
+    bool wanted = false;
+    for (std::size_t k = 0; k < files_.size() && !wanted; ++k) wanted = file_asset_[k] == npos && files_[k].ok;
+    if (!wanted) return;
     for (std::size_t j = 0; j < snap_.assets.size(); ++j) {
       const auto& a = snap_.assets[j];
-      if (asset_claim_[j] != npos) continue;
-      auto it = wanted.find(a.hash);
-      if (it == wanted.end()) continue;
-      if (a.state == ItemState::tombstone || asset_removable(a)) it->second.push_back(j);
+      if (asset_claim_[j] == npos && (a.state == ItemState::tombstone || asset_removable(a))) cands[a.hash].push_back(j);
     }
+    if (cands.empty()) return;
     for (std::size_t k = 0; k < files_.size(); ++k) {
       const auto& f = files_[k];
       if (file_asset_[k] != npos || !f.ok) continue;
+      auto it = cands.find(f.hash);
+      if (it == cands.end()) continue;
       const ProjectId pid = *project_of(f);
       std::size_t best = npos;
       int best_score = -1;
-      for (std::size_t j : wanted[f.hash]) {
+      for (std::size_t j : it->second) {
         if (asset_claim_[j] != npos) continue;
         const auto& a = snap_.assets[j];
         int score = (a.project == pid ? 8 : 0) + (a.path == f.path ? 4 : 0) +
@@ -355,15 +358,17 @@ class Reconciler {
   }
 
   const Snapshot& snap_;
+  const InodeIndex& asset_by_ino_;
   const std::vector<SeenProject>& seen_;
-  const std::deque<SeenFile>& files_;
+  const std::vector<SeenFile>& files_;
   const Coverage& cov_;
   Mode mode_;
   std::int64_t now_;
   Plan plan_;
 
   std::unordered_map<ProjectId, std::size_t> proj_index_;
-  std::unordered_map<DevIno, std::size_t, DevInoHash> proj_by_ino_, asset_by_ino_;
+  std::unordered_map<DevIno, std::size_t, DevInoHash> proj_by_ino_;
+  bool paths_built_ = false;
   std::unordered_map<std::string_view, std::size_t> proj_by_name_;
   std::unordered_map<std::string, std::size_t> asset_by_path_;
   std::vector<std::size_t> proj_claim_, seen_snap_, asset_claim_, file_asset_;
@@ -374,9 +379,9 @@ class Reconciler {
 
 }  // namespace
 
-Plan reconcile(const Snapshot& before, const std::vector<SeenProject>& projects, const std::deque<SeenFile>& files,
-               const Coverage& coverage, Mode mode, std::int64_t now_ns) {
-  return Reconciler(before, projects, files, coverage, mode, now_ns).run();
+Plan reconcile(const Snapshot& before, const InodeIndex& inodes, const std::vector<SeenProject>& projects,
+               const std::vector<SeenFile>& files, const Coverage& coverage, Mode mode, std::int64_t now_ns) {
+  return Reconciler(before, inodes, projects, files, coverage, mode, now_ns).run();
 }
 
 }  // namespace lima::index

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "index/inode_index.h"
 #include "index/records.h"
 
 namespace lima::index {
@@ -68,8 +69,9 @@ struct Plan {
   std::uint64_t next_project_id = 1, next_asset_id = 1;
 };
 
-Plan reconcile(const Snapshot& before, const std::vector<SeenProject>& projects, const std::deque<SeenFile>& files,
-               const Coverage& coverage, Mode mode, std::int64_t now_ns);
+/// `inodes` indexes `before.assets` (the walk's gate built it already).
+Plan reconcile(const Snapshot& before, const InodeIndex& inodes, const std::vector<SeenProject>& projects,
+               const std::vector<SeenFile>& files, const Coverage& coverage, Mode mode, std::int64_t now_ns);
 
 /// True when library-relative `path` is `dir` or inside it ("" is the root).
 bool path_within(std::string_view path, std::string_view dir);

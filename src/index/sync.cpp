@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "index/hasher.h"
+#include "index/inode_index.h"
 #include "index/key_codec.h"
 #include "index/reconcile.h"
 #include "index/runs.h"
@@ -23,7 +24,9 @@ namespace lima::index {
 
 namespace {
 
-constexpr std::size_t kBatchItems = 5000;
+// Assets per write transaction. Large batches matter: content-hash and inode
+// keys are random, so every batch rewrites most pages of those tables.
+constexpr std::size_t kBatchItems = 50000;
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -33,14 +36,6 @@ std::int64_t now_ns() {
 std::int64_t mtime_of(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
-
-struct DevIno {
-  std::uint64_t dev, ino;
-  bool operator==(const DevIno&) const = default;
-};
-struct DevInoHash {
-  std::size_t operator()(const DevIno& d) const noexcept { return d.ino * 0x9E3779B97F4A7C15ull ^ d.dev; }
-};
 
 Snapshot load_snapshot(Catalog& cat) {
   Snapshot s;
@@ -57,28 +52,28 @@ Snapshot load_snapshot(Catalog& cat) {
 }
 
 /// Collects the walk's findings and hashes files on the pool as they come.
+/// Files are kept per project (each project is walked by one thread), so
+/// the walk needs no lock and the final order does not depend on timing.
 class Collector final : public WalkSink {
  public:
-  Collector(const Snapshot& snap, const SyncOptions& opts, SyncProgress& progress)
-      : opts_(opts), progress_(progress) {
-    for (std::size_t i = 0; i < snap.assets.size(); ++i) {
-      const auto& a = snap.assets[i];
-      if (a.state == ItemState::live) known_[{a.dev, a.ino}] = &a;
-    }
-  }
+  Collector(const Snapshot& snap, const InodeIndex& known, const SyncOptions& opts, SyncProgress& progress)
+      : snap_(snap), known_(known), opts_(opts), progress_(progress) {}
 
   void set_pool(HashPool* pool) { pool_ = pool; }
 
-  void project(std::string_view name, const struct stat& st) override {
+  std::uint32_t project(std::string_view name, const struct stat& st) override {
     ++root_entries;
     projects.push_back({std::string(name), st.st_dev, st.st_ino, mtime_of(st)});
+    by_project_.emplace_back();
+    return static_cast<std::uint32_t>(projects.size() - 1);
   }
 
-  void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::string_view project, std::string path,
+  void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::uint32_t project, std::string path,
             const struct stat& st) override {
-    if (project.empty()) ++root_entries;
-    SeenFile& f = files.emplace_back();
-    f.project = project.empty() ? kLoose : static_cast<std::uint32_t>(projects.size() - 1);
+    const bool loose = project == kLooseFile;
+    if (loose) ++root_entries;
+    SeenFile& f = (loose ? loose_ : by_project_[project]).emplace_back();
+    f.project = loose ? kLoose : project;
     f.path = std::move(path);
     f.dev = st.st_dev;
     f.ino = st.st_ino;
@@ -87,18 +82,29 @@ class Collector final : public WalkSink {
     progress_.files_seen.fetch_add(1, std::memory_order_relaxed);
 
     if (opts_.mode == Mode::incremental) {
-      auto it = known_.find({f.dev, f.ino});
-      if (it != known_.end() && it->second->size == f.size && it->second->mtime_ns == f.mtime_ns) {
-        f.hash = it->second->hash;
+      const std::uint32_t j = known_.find(f.dev, f.ino);
+      if (j != InodeIndex::kNone && snap_.assets[j].size == f.size && snap_.assets[j].mtime_ns == f.mtime_ns) {
+        f.hash = snap_.assets[j].hash;
         return;
       }
     }
     progress_.files_to_hash.fetch_add(1, std::memory_order_relaxed);
     progress_.bytes_to_hash.fetch_add(f.size, std::memory_order_relaxed);
-    std::string lib_path = project.empty() ? f.path : std::string(project) + "/" + f.path;
-    pool_->submit([this, dir, name = std::string(name), lib_path = std::move(lib_path), &f](std::span<char> buf) {
-      hash_one(*dir, name, lib_path, f, buf);
-    });
+    pool_->submit([this, dir, name = std::string(name), &f](std::span<char> buf) { hash_one(*dir, name, f, buf); });
+  }
+
+  /// Every file seen, in project order, loose files last.
+  std::vector<SeenFile> take_files() {
+    std::size_t n = loose_.size();
+    for (const auto& d : by_project_) n += d.size();
+    std::vector<SeenFile> out;
+    out.reserve(n);
+    for (auto& d : by_project_)
+      for (auto& f : d) out.push_back(std::move(f));
+    for (auto& f : loose_) out.push_back(std::move(f));
+    by_project_.clear();
+    loose_.clear();
+    return out;
   }
 
   void unlisted(std::string path) override {
@@ -115,15 +121,17 @@ class Collector final : public WalkSink {
   bool cancelled() const override { return opts_.cancel && opts_.cancel->load(std::memory_order_relaxed); }
 
   std::vector<SeenProject> projects;
-  std::deque<SeenFile> files;
   std::vector<std::string> unlisted_dirs;
   std::vector<Problem> problems;
   std::atomic<std::uint64_t> root_entries{0};
   std::atomic<std::uint64_t> files_hashed{0}, bytes_hashed{0};
 
  private:
-  void hash_one(const DirFd& dir, const std::string& name, const std::string& lib_path, SeenFile& f,
-                std::span<char> buf) {
+  std::string lib_path(const SeenFile& f) const {
+    return f.project == kLoose ? f.path : projects[f.project].name + "/" + f.path;
+  }
+
+  void hash_one(const DirFd& dir, const std::string& name, SeenFile& f, std::span<char> buf) {
     if (cancelled()) {
       f.ok = false;
       return;
@@ -133,14 +141,14 @@ class Collector final : public WalkSink {
       if (h.error == ENOENT || h.not_regular) {
         f.ok = false;
         f.gone = true;
-        problem(lib_path, ProblemKind::vanished,
+        problem(lib_path(f), ProblemKind::vanished,
                 h.not_regular ? "no longer a regular file" : "disappeared during the sync");
       } else if (h.error) {
         f.ok = false;
-        problem(lib_path, ProblemKind::unreadable, std::strerror(h.error));
+        problem(lib_path(f), ProblemKind::unreadable, std::strerror(h.error));
       } else if (h.unstable) {
         f.ok = false;
-        problem(lib_path, ProblemKind::changed_while_hashing, "kept changing while it was read; try again later");
+        problem(lib_path(f), ProblemKind::changed_while_hashing, "kept changing while it was read; try again later");
       } else {
         f.hash = h.hash;
         f.dev = h.dev;
@@ -153,16 +161,19 @@ class Collector final : public WalkSink {
       }
     } catch (const std::exception& e) {
       f.ok = false;
-      problem(lib_path, ProblemKind::unreadable, e.what());
+      problem(lib_path(f), ProblemKind::unreadable, e.what());
     }
     progress_.files_hashed.fetch_add(1, std::memory_order_relaxed);
     progress_.bytes_hashed.fetch_add(f.size, std::memory_order_relaxed);
   }
 
+  const Snapshot& snap_;
+  const InodeIndex& known_;
   const SyncOptions& opts_;
   HashPool* pool_ = nullptr;
   SyncProgress& progress_;
-  std::unordered_map<DevIno, const Asset*, DevInoHash> known_;
+  std::vector<std::deque<SeenFile>> by_project_;
+  std::deque<SeenFile> loose_;
   std::mutex mu_;
 };
 
@@ -266,12 +277,13 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
 
     progress.phase = static_cast<int>(SyncPhase::walking);
     IgnoreRules ignore(opts.ignore_globs);
-    Collector sink(snap, opts, progress);
+    const InodeIndex inodes(snap.assets);
+    Collector sink(snap, inodes, opts, progress);
     WalkRoot walked;
     {
       HashPool pool(hash_threads(opts.hash_threads), 256);  // destroyed (drained) before sink
       sink.set_pool(&pool);
-      walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope}, sink);
+      walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope, .threads = 2}, sink);
       progress.walk_done = true;
       pool.wait_idle();
     }
@@ -287,11 +299,12 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     for (const auto& u : sink.unlisted_dirs)
       if (u.empty()) return finish(RunStatus::offline, "cannot list the library root; nothing was removed");
 
-    Plan plan = reconcile(snap, sink.projects, sink.files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
+    std::vector<SeenFile> files = sink.take_files();
+    Plan plan = reconcile(snap, inodes, sink.projects, files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
                           run.started_ns);
     const auto expected_next_project = snap.next_project_id, expected_next_asset = snap.next_asset_id;
+    files = {};
     snap = Snapshot{};
-    sink.files.clear();
 
     // Write the plan: projects and id reservations first, then assets in batches.
     progress.phase = static_cast<int>(SyncPhase::writing);
@@ -311,12 +324,10 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     progress.items_written = plan.projects.size();
     for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
       const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
-      cat.env().write([&](WriteTxn& t) {
-        for (std::size_t k = i; k < end; ++k) {
-          const auto& [before, after] = plan.assets[k];
-          cat.put_asset(t, after, before ? &*before : nullptr);
-        }
-      });
+      const std::vector<std::pair<std::optional<Asset>, Asset>> batch(
+          std::make_move_iterator(plan.assets.begin() + static_cast<std::ptrdiff_t>(i)),
+          std::make_move_iterator(plan.assets.begin() + static_cast<std::ptrdiff_t>(end)));
+      cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
       progress.items_written += end - i;
     }
     run.counts.added = plan.counts.added;

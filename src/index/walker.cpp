@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace lima::index {
@@ -27,8 +29,16 @@ class Walker {
 
   /// Lists `dir` (at library-relative `lpath`, inside `project` whose
   /// folder-relative prefix is `ppath`).
-  void walk_dir(const std::shared_ptr<DirFd>& dir, const std::string& lpath, std::string_view project,
-                const std::string& ppath, int depth) {
+  struct PendingProject {
+    std::uint32_t number;
+    std::string name;
+  };
+
+  /// Lists `dir` (at library-relative `lpath`, inside project number
+  /// `project` whose folder-relative prefix is `ppath`). In the root,
+  /// project folders are reported and queued in `pending`, not entered.
+  void walk_dir(const std::shared_ptr<DirFd>& dir, const std::string& lpath, std::uint32_t project,
+                const std::string& ppath, int depth, std::vector<PendingProject>* pending = nullptr) {
     std::vector<Entry> entries;
     if (!list(dir->get(), lpath, entries)) return;
     for (auto& e : entries) {
@@ -48,13 +58,14 @@ class Walker {
       switch (type) {
         case DT_REG:
           if (lpath.empty()) sink_.problem(child_lpath, ProblemKind::loose_file, "file directly in the library root");
-          sink_.file(dir, e.name, project, lpath.empty() ? e.name : child_ppath, st);
+          sink_.file(dir, e.name, lpath.empty() ? kLooseFile : project, lpath.empty() ? e.name : child_ppath, st);
           break;
         case DT_DIR: {
           if (lpath.empty()) {
             // A project folder.
-            sink_.project(e.name, st);
-            enter(dir, e.name, child_lpath, e.name, "", 0);
+            std::uint32_t number = sink_.project(e.name, st);
+            if (pending) pending->push_back({number, e.name});
+            else enter(dir, e.name, child_lpath, number, "", 0);
           } else {
             enter(dir, e.name, child_lpath, project, child_ppath, depth + 1);
           }
@@ -71,7 +82,7 @@ class Walker {
   }
 
   void enter(const std::shared_ptr<DirFd>& parent, const std::string& name, const std::string& lpath,
-             std::string_view project, const std::string& ppath, int depth) {
+             std::uint32_t project, const std::string& ppath, int depth) {
     if (depth > opts_.max_depth) {
       sink_.problem(lpath, ProblemKind::too_deep,
                     "nested deeper than " + std::to_string(opts_.max_depth) + " directories; not entered");
@@ -145,13 +156,26 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
   }
   auto root = std::make_shared<DirFd>(fd);
   if (opts.scope.empty()) {
-    w.walk_dir(root, "", "", "", 0);
+    // List the root, then walk the projects on several threads.
+    std::vector<Walker::PendingProject> pending;
+    w.walk_dir(root, "", kLooseFile, "", 0, &pending);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      Walker mine(opts, sink);
+      for (std::size_t i; (i = next.fetch_add(1)) < pending.size() && !sink.cancelled();)
+        mine.enter(root, pending[i].name, pending[i].name, pending[i].number, "", 0);
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned t = 1; t < std::max(1u, opts.threads) && t < pending.size(); ++t) helpers.emplace_back(work);
+    work();
+    for (auto& t : helpers) t.join();
     return WalkRoot::ok;
   }
 
   // Descend to the scope one component at a time, never following symlinks.
   const std::string& scope = opts.scope;
   const std::string project = scope.substr(0, scope.find('/'));
+  std::uint32_t number = kLooseFile;
   std::shared_ptr<DirFd> dir = root;
   std::string lpath;
   int depth = -1;
@@ -173,14 +197,14 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
     if (lpath.empty()) {
       struct stat st{};
       if (::fstat(sub, &st) != 0) return WalkRoot::scope_missing;
-      sink.project(comp, st);
+      number = sink.project(comp, st);
     }
     lpath = lpath.empty() ? comp : lpath + "/" + comp;
     dir = std::move(next);
     ++depth;
   }
   const std::string ppath = lpath.size() > project.size() ? lpath.substr(project.size() + 1) : "";
-  w.walk_dir(dir, lpath, project, ppath, depth);
+  w.walk_dir(dir, lpath, number, ppath, depth);
   return WalkRoot::ok;
 }
 

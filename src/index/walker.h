@@ -29,15 +29,21 @@ class DirFd {
   int fd_;
 };
 
-/// Receives what the walk finds, in directory order.
+/// Marks a loose file (directly in the library root) in WalkSink::file.
+inline constexpr std::uint32_t kLooseFile = 0xffffffff;
+
+/// Receives what the walk finds. project() is called from one thread, before
+/// any file of that project; the other calls may come from several threads
+/// at once (one thread per project at a time).
 class WalkSink {
  public:
   virtual ~WalkSink() = default;
-  /// A project folder (a directory directly under the root).
-  virtual void project(std::string_view name, const struct stat& st) = 0;
-  /// A regular file. `project` is "" for a loose file in the root; `path` is
-  /// relative to the project folder.
-  virtual void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::string_view project,
+  /// A project folder (a directory directly under the root). Returns the
+  /// number by which its files will refer to it.
+  virtual std::uint32_t project(std::string_view name, const struct stat& st) = 0;
+  /// A regular file of project number `project` (kLooseFile for the root);
+  /// `path` is relative to the project folder.
+  virtual void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::uint32_t project,
                     std::string path, const struct stat& st) = 0;
   /// A directory whose content could not be listed (library-relative path):
   /// whatever the index knows below it must be kept.
@@ -54,6 +60,8 @@ struct WalkOptions {
   std::string scope;
   /// Directories nested deeper than this below a project are not entered.
   int max_depth = 256;
+  /// Projects are walked by this many threads at once.
+  unsigned threads = 2;
 };
 
 enum class WalkRoot {

@@ -16,7 +16,7 @@ ContentHash H(unsigned char b) {
 struct World {
   Snapshot snap;
   std::vector<SeenProject> seen;
-  std::deque<SeenFile> files;
+  std::vector<SeenFile> files;
   Coverage cov;
 
   World() {
@@ -44,7 +44,7 @@ struct World {
     file(b, "img/b.png", 102, 6, H(2));
     file(d, "d.stl", 201, 8, H(3));
   }
-  Plan plan(Mode m = Mode::incremental) { return reconcile(snap, seen, files, cov, m, 1000); }
+  Plan plan(Mode m = Mode::incremental) { return reconcile(snap, InodeIndex(snap.assets), seen, files, cov, m, 1000); }
 };
 
 const Asset* find_asset(const Plan& p, AssetId id) {

@@ -1,0 +1,67 @@
+// A compact open-addressing table from (device, inode) to the position of a
+// live asset in a snapshot: built once per sync, read by the walk (the
+// unchanged-file gate) and by reconciliation (identity by inode).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "index/records.h"
+
+namespace lima::index {
+
+class InodeIndex {
+ public:
+  static constexpr std::uint32_t kNone = 0xffffffff;
+
+  InodeIndex() = default;
+  /// Indexes the live assets of `assets` by (dev, ino).
+  explicit InodeIndex(const std::vector<Asset>& assets) {
+    std::size_t live = 0;
+    for (const auto& a : assets) live += a.state == ItemState::live;
+    std::size_t cap = 16;
+    while (cap < live * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+    for (std::size_t i = 0; i < assets.size(); ++i)
+      if (assets[i].state == ItemState::live) insert(assets[i].dev, assets[i].ino, static_cast<std::uint32_t>(i));
+  }
+
+  /// Position of the live asset with this (dev, ino), or kNone.
+  std::uint32_t find(std::uint64_t dev, std::uint64_t ino) const {
+    if (slots_.empty()) return kNone;
+    for (std::size_t i = mix(dev, ino) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.pos == kNone) return kNone;
+      if (s.ino == ino && s.dev == dev) return s.pos;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t dev = 0, ino = 0;
+    std::uint32_t pos = kNone;
+  };
+  static std::size_t mix(std::uint64_t dev, std::uint64_t ino) {
+    std::uint64_t x = ino ^ (dev * 0x9E3779B97F4A7C15ull);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return static_cast<std::size_t>(x);
+  }
+  void insert(std::uint64_t dev, std::uint64_t ino, std::uint32_t pos) {
+    for (std::size_t i = mix(dev, ino) & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.pos == kNone) {
+        s = Slot{dev, ino, pos};
+        return;
+      }
+      if (s.dev == dev && s.ino == ino) return;  // a hard link indexed twice: the first wins
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+};
+
+}  // namespace lima::index
