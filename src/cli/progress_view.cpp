@@ -41,7 +41,6 @@ std::string render_progress(const index::SyncProgress& p, double elapsed, std::s
   const auto phase = static_cast<SyncPhase>(p.phase.load());
   const double el = std::max(elapsed, 1e-3);
   const auto seen = p.files_seen.load(), to_hash = p.files_to_hash.load(), hashed = p.files_hashed.load();
-  const double bytes_total = static_cast<double>(p.bytes_to_hash.load());
   const double bytes_done = static_cast<double>(p.bytes_hashed.load());
 
   std::string line;
@@ -53,13 +52,14 @@ std::string render_progress(const index::SyncProgress& p, double elapsed, std::s
   } else {
     line = with_commas(seen) + " files" + (p.walk_done ? "" : " (walking)");
     if (to_hash) {
-      line += " · hashed " + with_commas(hashed) + "/" + with_commas(to_hash) + " (" + human_bytes(bytes_done) + "/" +
-              human_bytes(bytes_total) + ")";
+      line += " · hashed " + with_commas(hashed) + "/" + with_commas(to_hash) + " (" + human_bytes(bytes_done) + ")";
       line += " · " + with_commas(static_cast<std::uint64_t>(static_cast<double>(hashed) / el)) + " files/s · " +
               human_bytes(bytes_done / el) + "/s";
-      if (p.walk_done && bytes_total > 0) {
-        fraction = bytes_done / bytes_total;
-        if (bytes_done > 0) line += " · ETA " + human_duration((bytes_total - bytes_done) / (bytes_done / el));
+      if (p.walk_done) {
+        // New files are sized only when read, so progress counts files.
+        fraction = static_cast<double>(hashed) / static_cast<double>(to_hash);
+        if (hashed > 0 && hashed < to_hash)
+          line += " · ETA " + human_duration(static_cast<double>(to_hash - hashed) / (static_cast<double>(hashed) / el));
       }
     } else {
       line += " · " + with_commas(static_cast<std::uint64_t>(static_cast<double>(seen) / el)) + " files/s";

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <tuple>
 
 #include "index/key_codec.h"
 #include "index/schema.h"
@@ -42,8 +43,6 @@ namespace {
 // index written by the previous version.
 using Migration = void (*)(WriteTxn&, const Tables&);
 constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{};  // none yet: version 1 is the first
-
-std::string dev_ino_key(std::uint64_t dev, std::uint64_t ino) { return key_u64_u64(dev, ino); }
 
 std::string hash_key(const ContentHash& h, AssetId id) {
   std::string k(h.view());
@@ -133,10 +132,8 @@ Result<void> Catalog::init(OpenMode mode) {
         {&db_.meta, kMeta},
         {&db_.projects, kProjects},
         {&db_.project_names, kProjectNames},
-        {&db_.project_inodes, kProjectInodes},
         {&db_.assets, kAssets},
         {&db_.asset_paths, kAssetPaths},
-        {&db_.asset_inodes, kAssetInodes},
         {&db_.asset_hashes, kAssetHashes},
         {&db_.tags, kTags},
         {&db_.tag_names, kTagNames},
@@ -235,13 +232,10 @@ std::vector<Project> Catalog::projects(const Txn& t, bool with_tombstones) const
 void Catalog::put_project(WriteTxn& t, const Project& now, const Project* before) {
   if (before && before->state == ItemState::live) {
     if (before->name != now.name || now.state != ItemState::live) del_if_owned(t, db_.project_names, before->name, now.id);
-    if (before->dev != now.dev || before->ino != now.ino || now.state != ItemState::live)
-      del_if_owned(t, db_.project_inodes, dev_ino_key(before->dev, before->ino), now.id);
   }
   t.put(db_.projects, key_u64(now.id), encode(now));
   if (now.state == ItemState::live) {
     t.put(db_.project_names, now.name, key_u64(now.id));
-    t.put(db_.project_inodes, dev_ino_key(now.dev, now.ino), key_u64(now.id));
   }
 }
 
@@ -282,45 +276,53 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
     if (before->state == ItemState::live) {
       if (!live || before->project != now.project || before->path != now.path)
         del_if_owned(t, db_.asset_paths, key_u64_bounded(before->project, before->path), now.id);
-      if (!live || before->dev != now.dev || before->ino != now.ino)
-        del_if_owned(t, db_.asset_inodes, dev_ino_key(before->dev, before->ino), now.id);
     }
     if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
   }
   t.put(db_.assets, key_u64(now.id), encode(now));
   if (live) {
     t.put(db_.asset_paths, key_u64_bounded(now.project, now.path), key_u64(now.id));
-    t.put(db_.asset_inodes, dev_ino_key(now.dev, now.ino), key_u64(now.id));
   }
   if (!before || before->hash != now.hash) t.put(db_.asset_hashes, hash_key(now.hash, now.id), {});
 }
 
 void Catalog::put_assets(WriteTxn& t, const std::vector<std::pair<std::optional<Asset>, Asset>>& changes) {
-  using KV = std::pair<std::string, std::string>;
-  std::vector<KV> records, paths, inodes, hashes;
-  records.reserve(changes.size());
+  // Remove stale index entries first, then write each table in key order.
+  std::vector<const Asset*> live, rehashed, all;
+  all.reserve(changes.size());
   for (const auto& [before, now] : changes) {
-    const bool live = now.state == ItemState::live;
+    const bool is_live = now.state == ItemState::live;
     if (before) {
       if (before->state == ItemState::live) {
-        if (!live || before->project != now.project || before->path != now.path)
+        if (!is_live || before->project != now.project || before->path != now.path)
           del_if_owned(t, db_.asset_paths, key_u64_bounded(before->project, before->path), now.id);
-        if (!live || before->dev != now.dev || before->ino != now.ino)
-          del_if_owned(t, db_.asset_inodes, dev_ino_key(before->dev, before->ino), now.id);
       }
       if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
     }
-    records.emplace_back(key_u64(now.id), encode(now));
-    if (live) {
-      paths.emplace_back(key_u64_bounded(now.project, now.path), key_u64(now.id));
-      inodes.emplace_back(dev_ino_key(now.dev, now.ino), key_u64(now.id));
-    }
-    if (!before || before->hash != now.hash) hashes.emplace_back(hash_key(now.hash, now.id), std::string());
+    all.push_back(&now);
+    if (is_live) live.push_back(&now);
+    if (!before || before->hash != now.hash) rehashed.push_back(&now);
   }
-  for (auto [db, kvs] : {std::pair{&db_.assets, &records}, std::pair{&db_.asset_paths, &paths},
-                          std::pair{&db_.asset_inodes, &inodes}, std::pair{&db_.asset_hashes, &hashes}}) {
-    std::stable_sort(kvs->begin(), kvs->end(), [](const KV& a, const KV& b) { return a.first < b.first; });
-    for (const auto& [k, v] : *kvs) t.put_sorted(*db, k, v);
+  auto by = [](auto key) { return [key](const Asset* a, const Asset* b) { return key(*a) < key(*b); }; };
+  std::string key;  // reused: no allocation per entry
+  std::sort(all.begin(), all.end(), by([](const Asset& a) { return a.id; }));
+  for (const Asset* a : all) t.put_sorted(db_.assets, key_u64(a->id), encode(*a));
+  std::sort(live.begin(), live.end(), by([](const Asset& a) { return std::tie(a.project, a.path); }));
+  for (const Asset* a : live) {
+    key.clear();
+    put_u64(key, a->project);
+    if (a->path.size() <= kInlineKeyBytes) key += a->path;
+    else key += bounded(a->path);
+    t.put_sorted(db_.asset_paths, key, key_u64(a->id));
+  }
+  std::sort(rehashed.begin(), rehashed.end(), [](const Asset* a, const Asset* b) {
+    int c = std::memcmp(a->hash.bytes.data(), b->hash.bytes.data(), a->hash.bytes.size());
+    return c != 0 ? c < 0 : a->id < b->id;
+  });
+  for (const Asset* a : rehashed) {
+    key.assign(a->hash.view());
+    put_u64(key, a->id);
+    t.put_sorted(db_.asset_hashes, key, {});
   }
 }
 

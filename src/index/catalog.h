@@ -1,7 +1,7 @@
 // The catalog: the LMDB index of one library (layout in schema.h). Opens and
 // upgrades the database, guards it against a second writer, and reads and
 // writes projects and assets while keeping their secondary indexes (names,
-// inodes, paths, hashes) consistent.
+// paths, hashes) consistent.
 #pragma once
 
 #include <filesystem>
@@ -19,7 +19,7 @@ namespace lima::index {
 
 /// Handles of every sub-database of schema.h.
 struct Tables {
-  Dbi meta, projects, project_names, project_inodes, assets, asset_paths, asset_inodes, asset_hashes;
+  Dbi meta, projects, project_names, assets, asset_paths, asset_hashes;
   Dbi tags, tag_names, project_tags, tag_projects, asset_tags, tag_assets;
   Dbi collections, collection_names, project_collections, notes, main_images, runs, problems;
 };
@@ -59,7 +59,7 @@ class Catalog {
   std::optional<ProjectId> project_id_by_name(const Txn& t, std::string_view name) const;
   /// Live projects by name order; with tombstones too when asked (id order).
   std::vector<Project> projects(const Txn& t, bool with_tombstones = false) const;
-  /// Writes `now`, updating name/inode indexes from `before` (nullptr if new).
+  /// Writes `now`, updating the name index from `before` (nullptr if new).
   void put_project(WriteTxn& t, const Project& now, const Project* before);
 
   // -- assets --
@@ -69,7 +69,7 @@ class Catalog {
   std::vector<Asset> assets_of(const Txn& t, ProjectId p) const;
   /// Every asset record (live and tombstones), in id order.
   void for_each_asset(const Txn& t, const std::function<void(const Asset&)>& fn) const;
-  /// Writes `now`, updating path/inode/hash indexes from `before`.
+  /// Writes `now`, updating path/hash indexes from `before`.
   void put_asset(WriteTxn& t, const Asset& now, const Asset* before);
   /// put_asset for many assets at once: index entries are removed first,
   /// then every table is written in key order (much faster than one asset

@@ -9,6 +9,7 @@
 #endif
 
 #include <cerrno>
+#include <algorithm>
 #include <memory>
 
 namespace lima::index {
@@ -35,7 +36,8 @@ struct Fd {
 
 }  // namespace
 
-HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, int attempts) {
+HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
+                     int attempts) {
   HashedFile out;
   Fd f{open_for_hash(dirfd, name)};
   if (f.fd < 0) {
@@ -44,7 +46,9 @@ HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, int at
     return out;
   }
   struct stat before{};
-  if (::fstat(f.fd, &before) != 0) {
+  if (expected) {
+    before = *expected;  // what the walk saw; checked against the fd after reading
+  } else if (::fstat(f.fd, &before) != 0) {
     out.error = errno;
     return out;
   }
@@ -52,47 +56,59 @@ HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, int at
     out.not_regular = true;
     return out;
   }
-  ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (before.st_size > (off_t{1} << 20)) ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-  XXH3_state_t* state = XXH3_createState();
+  // One XXH3 state per thread, reused for every file.
+  thread_local std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), XXH3_freeState);
   if (!state) {
     out.error = ENOMEM;
     return out;
   }
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> guard(state, XXH3_freeState);
 
   for (int attempt = 0; attempt < attempts; ++attempt) {
-    XXH3_128bits_reset(state);
+    XXH3_128bits_reset(state.get());
+    // Read exactly the expected size; the last read asks for one byte more,
+    // so reaching the end needs no extra call and growth is noticed.
+    const off_t size = before.st_size;
     off_t offset = 0;
-    for (;;) {
-      ssize_t n = ::pread(f.fd, buffer.data(), buffer.size(), offset);
+    bool changed = false;
+    while (offset <= size) {
+      const auto want = static_cast<std::size_t>(std::min<off_t>(static_cast<off_t>(buffer.size()), size - offset + 1));
+      ssize_t n = ::pread(f.fd, buffer.data(), want, offset);
       if (n < 0) {
         if (errno == EINTR) continue;
-        out.error = errno;
+        if (errno == EISDIR || errno == ESPIPE || errno == EINVAL) out.not_regular = true;
+        else out.error = errno;
         return out;
       }
-      if (n == 0) break;
-      XXH3_128bits_update(state, buffer.data(), static_cast<std::size_t>(n));
+      if (n == 0) break;  // shorter than expected
+      XXH3_128bits_update(state.get(), buffer.data(), static_cast<std::size_t>(n));
       offset += n;
+      if (static_cast<std::size_t>(n) < want) break;  // end of file
     }
+    changed = offset != size;
     struct stat after{};
     if (::fstat(f.fd, &after) != 0) {
       out.error = errno;
       return out;
     }
-    const bool stable = after.st_size == before.st_size && mtime_of(after) == mtime_of(before) &&
-                        offset == before.st_size;
-    if (stable) {
-      XXH128_canonical_t canon;
-      XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(state));
-      for (std::size_t i = 0; i < 16; ++i) out.hash.bytes[i] = canon.digest[i];
-      out.dev = before.st_dev;
-      out.ino = before.st_ino;
-      out.size = static_cast<std::uint64_t>(before.st_size);
-      out.mtime_ns = mtime_of(before);
+    if (!S_ISREG(after.st_mode)) {
+      out.not_regular = true;
       return out;
     }
-    before = after;
+    changed = changed || after.st_size != before.st_size || mtime_of(after) != mtime_of(before) ||
+              after.st_ino != before.st_ino || after.st_dev != before.st_dev;
+    if (!changed) {
+      XXH128_canonical_t canon;
+      XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(state.get()));
+      for (std::size_t i = 0; i < 16; ++i) out.hash.bytes[i] = canon.digest[i];
+      out.dev = after.st_dev;
+      out.ino = after.st_ino;
+      out.size = static_cast<std::uint64_t>(after.st_size);
+      out.mtime_ns = mtime_of(after);
+      return out;
+    }
+    before = after;  // try again against what the file is now
   }
   out.unstable = true;
   return out;
@@ -100,7 +116,7 @@ HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, int at
 
 std::optional<ContentHash> hash_path(const std::filesystem::path& p) {
   std::vector<char> buf(std::size_t{1} << 20);
-  auto r = hash_file(AT_FDCWD, p.c_str(), buf);
+  auto r = hash_file(AT_FDCWD, p.c_str(), buf, nullptr);
   if (r.error || r.not_regular || r.unstable) return std::nullopt;
   return r.hash;
 }

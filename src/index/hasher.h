@@ -3,6 +3,7 @@
 // while the walk goes on.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <condition_variable>
@@ -31,9 +32,12 @@ struct HashedFile {
 
 /// Hashes the regular file `name` in directory `dirfd` (AT_FDCWD for a
 /// path), never following a symlink and never blocking on a FIFO. The file's
-/// access time is left alone where the kernel allows it. A file that changes
-/// while being read is re-read, up to `attempts` times.
-HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, int attempts = 3);
+/// access time is left alone where the kernel allows it. `expected` is the
+/// file's stat from the walk, if any (saves a call; a file that is no longer
+/// what the walk saw is re-read). A file that changes while being read is
+/// re-read, up to `attempts` times.
+HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
+                     int attempts = 3);
 
 /// Convenience for tests and tools: the hash of a path, or nullopt.
 std::optional<ContentHash> hash_path(const std::filesystem::path& p);

@@ -16,15 +16,15 @@
 //  - "live" items exist on disk as of the last sync; tombstones are items that
 //    vanished. Tombstones keep their ids and metadata and are revived when the
 //    same content reappears.
+//  - Device and inode numbers live in the records only: the sync matches
+//    them in memory (inode_index.h), so no table is kept for them.
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
 // projects:id                          u64 project id             Project record
 // project_names:name                   folder name                u64 id (live only)
-// project_inodes:dev,ino               u64 dev, u64 ino           u64 id (live only)
 // assets:id                            u64 asset id               Asset record
 // asset_paths:project_id,path          u64 id, relative path      u64 asset id (live only)
-// asset_inodes:dev,ino                 u64 dev, u64 ino           u64 asset id (live only)
 // asset_hashes:hash,asset_id           16-byte XXH3-128, u64 id   ∅ (live and tombstones)
 // tags:id                              u64 tag id                 tag name
 // tag_names:name                       tag name                   u64 tag id
@@ -58,10 +58,8 @@ inline constexpr const char* kMetaNextId = "next_id:";               // + table 
 inline constexpr const char* kMeta = "meta";
 inline constexpr const char* kProjects = "projects:id";
 inline constexpr const char* kProjectNames = "project_names:name";
-inline constexpr const char* kProjectInodes = "project_inodes:dev,ino";
 inline constexpr const char* kAssets = "assets:id";
 inline constexpr const char* kAssetPaths = "asset_paths:project_id,path";
-inline constexpr const char* kAssetInodes = "asset_inodes:dev,ino";
 inline constexpr const char* kAssetHashes = "asset_hashes:hash,asset_id";
 inline constexpr const char* kTags = "tags:id";
 inline constexpr const char* kTagNames = "tag_names:name";

@@ -26,7 +26,7 @@ namespace {
 
 // Assets per write transaction. Large batches matter: content-hash and inode
 // keys are random, so every batch rewrites most pages of those tables.
-constexpr std::size_t kBatchItems = 50000;
+constexpr std::size_t kBatchItems = 100000;
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -51,13 +51,22 @@ Snapshot load_snapshot(Catalog& cat) {
   return s;
 }
 
+/// One file for a hash job.
+struct HashItem {
+  std::string name;
+  SeenFile* file;
+  bool has_stat;
+  struct stat st;
+};
+
 /// Collects the walk's findings and hashes files on the pool as they come.
 /// Files are kept per project (each project is walked by one thread), so
 /// the walk needs no lock and the final order does not depend on timing.
 class Collector final : public WalkSink {
  public:
-  Collector(const Snapshot& snap, const InodeIndex& known, const SyncOptions& opts, SyncProgress& progress)
-      : snap_(snap), known_(known), opts_(opts), progress_(progress) {}
+  Collector(const Snapshot& snap, const InodeIndex& known, std::uint64_t root_dev, const SyncOptions& opts,
+            SyncProgress& progress)
+      : snap_(snap), known_(known), root_dev_(root_dev), opts_(opts), progress_(progress) {}
 
   void set_pool(HashPool* pool) { pool_ = pool; }
 
@@ -68,29 +77,56 @@ class Collector final : public WalkSink {
     return static_cast<std::uint32_t>(projects.size() - 1);
   }
 
-  void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::uint32_t project, std::string path,
-            const struct stat& st) override {
-    const bool loose = project == kLooseFile;
-    if (loose) ++root_entries;
-    SeenFile& f = (loose ? loose_ : by_project_[project]).emplace_back();
-    f.project = loose ? kLoose : project;
-    f.path = std::move(path);
-    f.dev = st.st_dev;
-    f.ino = st.st_ino;
-    f.size = static_cast<std::uint64_t>(st.st_size);
-    f.mtime_ns = mtime_of(st);
-    progress_.files_seen.fetch_add(1, std::memory_order_relaxed);
+  bool wants_stat(std::uint64_t ino) const override {
+    // A file whose inode the index does not know is new: it gets hashed, and
+    // hashing learns its stat, so the walk need not ask.
+    return opts_.mode == Mode::incremental && known_.find(root_dev_, ino) != InodeIndex::kNone;
+  }
 
-    if (opts_.mode == Mode::incremental) {
-      const std::uint32_t j = known_.find(f.dev, f.ino);
-      if (j != InodeIndex::kNone && snap_.assets[j].size == f.size && snap_.assets[j].mtime_ns == f.mtime_ns) {
-        f.hash = snap_.assets[j].hash;
-        return;
+  void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) override {
+    const bool loose = project == kLooseFile;
+    auto& out = loose ? loose_ : by_project_[project];
+    if (loose) root_entries += found.size();
+    progress_.files_seen.fetch_add(found.size(), std::memory_order_relaxed);
+
+    // Files to hash go to the pool in small groups: one hand-over per group,
+    // not per file, while several groups are still read at once.
+    constexpr std::size_t kGroupFiles = 32;
+    constexpr std::uint64_t kGroupBytes = std::uint64_t{16} << 20;
+    std::vector<HashItem> group;
+    std::uint64_t group_bytes = 0;
+    auto flush = [&] {
+      if (group.empty()) return;
+      pool_->submit([this, dir, items = std::move(group)](std::span<char> buf) {
+        for (const auto& item : items) hash_one(*dir, item, buf);
+      });
+      group = {};
+      group_bytes = 0;
+    };
+    for (auto& ff : found) {
+      SeenFile& f = out.emplace_back();
+      f.project = loose ? kLoose : project;
+      f.path = std::move(ff.path);
+      if (ff.has_stat) {
+        f.dev = ff.st.st_dev;
+        f.ino = ff.st.st_ino;
+        f.size = static_cast<std::uint64_t>(ff.st.st_size);
+        f.mtime_ns = mtime_of(ff.st);
+        if (opts_.mode == Mode::incremental) {
+          const std::uint32_t j = known_.find(f.dev, f.ino);
+          if (j != InodeIndex::kNone && snap_.assets[j].size == f.size && snap_.assets[j].mtime_ns == f.mtime_ns) {
+            f.hash = snap_.assets[j].hash;
+            continue;
+          }
+        }
+        progress_.bytes_to_hash.fetch_add(f.size, std::memory_order_relaxed);
       }
+      progress_.files_to_hash.fetch_add(1, std::memory_order_relaxed);
+      group.push_back({std::move(ff.name), &f, ff.has_stat, ff.st});
+      group_bytes += f.size;
+      if (group.size() >= kGroupFiles || group_bytes >= kGroupBytes) flush();
     }
-    progress_.files_to_hash.fetch_add(1, std::memory_order_relaxed);
-    progress_.bytes_to_hash.fetch_add(f.size, std::memory_order_relaxed);
-    pool_->submit([this, dir, name = std::string(name), &f](std::span<char> buf) { hash_one(*dir, name, f, buf); });
+    flush();
   }
 
   /// Every file seen, in project order, loose files last.
@@ -131,13 +167,15 @@ class Collector final : public WalkSink {
     return f.project == kLoose ? f.path : projects[f.project].name + "/" + f.path;
   }
 
-  void hash_one(const DirFd& dir, const std::string& name, SeenFile& f, std::span<char> buf) {
+  void hash_one(const DirFd& dir, const HashItem& item, std::span<char> buf) {
+    SeenFile& f = *item.file;
+    const struct stat* st = item.has_stat ? &item.st : nullptr;
     if (cancelled()) {
       f.ok = false;
       return;
     }
     try {
-      HashedFile h = hash_file(dir.get(), name.c_str(), buf);
+      HashedFile h = hash_file(dir.get(), item.name.c_str(), buf, st);
       if (h.error == ENOENT || h.not_regular) {
         f.ok = false;
         f.gone = true;
@@ -163,12 +201,14 @@ class Collector final : public WalkSink {
       f.ok = false;
       problem(lib_path(f), ProblemKind::unreadable, e.what());
     }
+    if (!st) progress_.bytes_to_hash.fetch_add(f.size, std::memory_order_relaxed);  // learnt only now
     progress_.files_hashed.fetch_add(1, std::memory_order_relaxed);
     progress_.bytes_hashed.fetch_add(f.size, std::memory_order_relaxed);
   }
 
   const Snapshot& snap_;
   const InodeIndex& known_;
+  std::uint64_t root_dev_;
   const SyncOptions& opts_;
   HashPool* pool_ = nullptr;
   SyncProgress& progress_;
@@ -278,7 +318,7 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     progress.phase = static_cast<int>(SyncPhase::walking);
     IgnoreRules ignore(opts.ignore_globs);
     const InodeIndex inodes(snap.assets);
-    Collector sink(snap, inodes, opts, progress);
+    Collector sink(snap, inodes, root_st.st_dev, opts, progress);
     WalkRoot walked;
     {
       HashPool pool(hash_threads(opts.hash_threads), 256);  // destroyed (drained) before sink

@@ -21,14 +21,13 @@ namespace {
 struct Entry {
   std::string name;
   unsigned char type;
+  ino_t ino;
 };
 
 class Walker {
  public:
   Walker(const WalkOptions& opts, WalkSink& sink) : opts_(opts), sink_(sink) {}
 
-  /// Lists `dir` (at library-relative `lpath`, inside `project` whose
-  /// folder-relative prefix is `ppath`).
   struct PendingProject {
     std::uint32_t number;
     std::string name;
@@ -41,12 +40,20 @@ class Walker {
                 const std::string& ppath, int depth, std::vector<PendingProject>* pending = nullptr) {
     std::vector<Entry> entries;
     if (!list(dir->get(), lpath, entries)) return;
+    std::vector<FoundFile> found;
+    std::vector<const Entry*> subdirs;
+    const std::uint32_t owner = lpath.empty() ? kLooseFile : project;
     for (auto& e : entries) {
       if (sink_.cancelled()) return;
       std::string child_lpath = lpath.empty() ? e.name : lpath + "/" + e.name;
       if (opts_.ignore && opts_.ignore->ignored(e.name, child_lpath)) continue;
       struct stat st{};
       unsigned char type = e.type;
+      if (type == DT_REG && !lpath.empty() && !sink_.wants_stat(e.ino)) {
+        // The sink will read this file anyway and learn its stat then.
+        found.push_back({e.name, ppath.empty() ? e.name : ppath + "/" + e.name, false, {}});
+        continue;
+      }
       if (type == DT_UNKNOWN || type == DT_REG || lpath.empty()) {
         if (::fstatat(dir->get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           report_errno(child_lpath, errno);
@@ -54,11 +61,10 @@ class Walker {
         }
         type = IFTODT(st.st_mode);
       }
-      const std::string child_ppath = ppath.empty() ? e.name : ppath + "/" + e.name;
       switch (type) {
         case DT_REG:
           if (lpath.empty()) sink_.problem(child_lpath, ProblemKind::loose_file, "file directly in the library root");
-          sink_.file(dir, e.name, lpath.empty() ? kLooseFile : project, lpath.empty() ? e.name : child_ppath, st);
+          found.push_back({e.name, ppath.empty() ? e.name : ppath + "/" + e.name, true, st});
           break;
         case DT_DIR: {
           if (lpath.empty()) {
@@ -67,7 +73,7 @@ class Walker {
             if (pending) pending->push_back({number, e.name});
             else enter(dir, e.name, child_lpath, number, "", 0);
           } else {
-            enter(dir, e.name, child_lpath, project, child_ppath, depth + 1);
+            subdirs.push_back(&e);
           }
           break;
         }
@@ -79,6 +85,9 @@ class Walker {
           break;
       }
     }
+    if (!found.empty()) sink_.files(dir, owner, found);
+    for (const Entry* e : subdirs)
+      enter(dir, e->name, lpath + "/" + e->name, project, ppath.empty() ? e->name : ppath + "/" + e->name, depth + 1);
   }
 
   void enter(const std::shared_ptr<DirFd>& parent, const std::string& name, const std::string& lpath,
@@ -118,7 +127,7 @@ class Walker {
     errno = 0;
     while (dirent* de = ::readdir(d)) {
       if (de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0))) continue;
-      out.push_back({de->d_name, de->d_type});
+      out.push_back({de->d_name, de->d_type, de->d_ino});
     }
     int err = errno;
     ::closedir(d);

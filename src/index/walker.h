@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "index/ignore.h"
 #include "index/records.h"
@@ -32,6 +33,14 @@ class DirFd {
 /// Marks a loose file (directly in the library root) in WalkSink::file.
 inline constexpr std::uint32_t kLooseFile = 0xffffffff;
 
+/// A regular file found by the walk.
+struct FoundFile {
+  std::string name;  ///< in its directory
+  std::string path;  ///< relative to its project folder (the name, for a loose file)
+  bool has_stat = false;  ///< false when WalkSink::wants_stat() declined it
+  struct stat st {};
+};
+
 /// Receives what the walk finds. project() is called from one thread, before
 /// any file of that project; the other calls may come from several threads
 /// at once (one thread per project at a time).
@@ -41,10 +50,15 @@ class WalkSink {
   /// A project folder (a directory directly under the root). Returns the
   /// number by which its files will refer to it.
   virtual std::uint32_t project(std::string_view name, const struct stat& st) = 0;
-  /// A regular file of project number `project` (kLooseFile for the root);
-  /// `path` is relative to the project folder.
-  virtual void file(const std::shared_ptr<DirFd>& dir, std::string_view name, std::uint32_t project,
-                    std::string path, const struct stat& st) = 0;
+  /// The regular files of one directory of project number `project`
+  /// (kLooseFile for the root). The sink may take the entries' strings.
+  virtual void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) = 0;
+  /// Whether the walk should stat a regular file whose directory entry names
+  /// inode `ino` (a sink that will read the file anyway can say no).
+  virtual bool wants_stat(std::uint64_t ino) const {
+    (void)ino;
+    return true;
+  }
   /// A directory whose content could not be listed (library-relative path):
   /// whatever the index knows below it must be kept.
   virtual void unlisted(std::string path) = 0;

@@ -35,11 +35,11 @@ TEST_CASE("hashing never follows a symlink nor blocks on a FIFO") {
   std::filesystem::create_symlink(dir / "real", dir / "link");
   REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
   std::vector<char> buf(4096);
-  auto l = hash_file(AT_FDCWD, (dir / "link").c_str(), buf);
+  auto l = hash_file(AT_FDCWD, (dir / "link").c_str(), buf, nullptr);
   CHECK(l.not_regular);
-  auto f = hash_file(AT_FDCWD, (dir / "fifo").c_str(), buf);
+  auto f = hash_file(AT_FDCWD, (dir / "fifo").c_str(), buf, nullptr);
   CHECK(f.not_regular);
-  auto gone = hash_file(AT_FDCWD, (dir / "missing").c_str(), buf);
+  auto gone = hash_file(AT_FDCWD, (dir / "missing").c_str(), buf, nullptr);
   CHECK(gone.error == ENOENT);
 }
 
@@ -57,7 +57,7 @@ TEST_CASE("a file that keeps changing while it is read is reported, not hashed")
     ::close(fd);
   });
   std::vector<char> buf(4096);  // small reads: each pass takes a while
-  auto r = hash_file(AT_FDCWD, p.c_str(), buf);
+  auto r = hash_file(AT_FDCWD, p.c_str(), buf, nullptr);
   stop = true;
   writer.join();
   CHECK(r.unstable);
