@@ -286,7 +286,7 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
   if (!before || before->hash != now.hash) t.put(db_.asset_hashes, hash_key(now.hash, now.id), {});
 }
 
-void Catalog::put_assets(WriteTxn& t, const std::vector<std::pair<std::optional<Asset>, Asset>>& changes) {
+void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
   // Remove stale index entries first, then write each table in key order.
   std::vector<const Asset*> live, rehashed, all;
   all.reserve(changes.size());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,7 @@ class Catalog {
   /// put_asset for many assets at once: index entries are removed first,
   /// then every table is written in key order (much faster than one asset
   /// at a time on large batches).
-  void put_assets(WriteTxn& t, const std::vector<std::pair<std::optional<Asset>, Asset>>& changes);
+  void put_assets(WriteTxn& t, std::span<const AssetChange> changes);
   /// Asset ids (live and tombstones) with this content.
   std::vector<AssetId> assets_with_hash(const Txn& t, const ContentHash& h) const;
 

@@ -265,9 +265,9 @@ class Reconciler {
     for (std::size_t i = 0; i < seen_.size(); ++i) {
       const auto& s = seen_[i];
       Project after;
-      std::optional<Project> before;
+      const Project* before = nullptr;
       if (seen_snap_[i] != npos) {
-        before = snap_.projects[seen_snap_[i]];
+        before = &snap_.projects[seen_snap_[i]];
         after = *before;
         if (before->state == ItemState::tombstone) ++plan_.counts.projects_added;
         else if (before->name != s.name) ++plan_.counts.projects_renamed;
@@ -282,7 +282,7 @@ class Reconciler {
       after.mtime_ns = s.mtime_ns;
       after.state = ItemState::live;
       after.removed_ns = 0;
-      if (!before || encode(*before) != encode(after)) plan_.projects.emplace_back(before, after);
+      if (!before || encode(*before) != encode(after)) plan_.projects.push_back({before, std::move(after)});
       if (files_of_[i].empty() && covered(s.name))
         plan_.notices.push_back({s.name, ProblemKind::empty_project, "project folder holds no files", 0});
     }
@@ -292,7 +292,7 @@ class Reconciler {
       Project after = p;
       after.state = ItemState::tombstone;
       after.removed_ns = now_;
-      plan_.projects.emplace_back(p, after);
+      plan_.projects.push_back({&p, std::move(after)});
       ++plan_.counts.projects_removed;
     }
   }
@@ -304,9 +304,9 @@ class Reconciler {
       if (!f.ok) continue;  // kept as it was; counted as an error by the sync
       const ProjectId pid = *project_of(f);
       Asset after;
-      std::optional<Asset> before;
+      const Asset* before = nullptr;
       if (file_asset_[k] != npos) {
-        before = snap_.assets[file_asset_[k]];
+        before = &snap_.assets[file_asset_[k]];
         after = *before;
         if (before->state == ItemState::tombstone) {
           ++c.added, ++c.revived;
@@ -335,7 +335,7 @@ class Reconciler {
       after.kind = kind_of(base_name(f.path));
       after.state = ItemState::live;
       after.removed_ns = 0;
-      if (!before || !same_record(*before, after)) plan_.assets.emplace_back(before, std::move(after));
+      if (!before || !same_record(*before, after)) plan_.assets.push_back({before, std::move(after)});
     }
   }
 
@@ -346,7 +346,7 @@ class Reconciler {
       Asset after = a;
       after.state = ItemState::tombstone;
       after.removed_ns = now_;
-      plan_.assets.emplace_back(a, std::move(after));
+      plan_.assets.push_back({&a, std::move(after)});
       ++plan_.counts.removed;
     }
   }

@@ -61,9 +61,11 @@ struct Coverage {
   std::vector<std::string> unlisted;  ///< library-relative dirs whose content is unknown
 };
 
+/// The writes a sync must make. `before` pointers point into the snapshot,
+/// which must outlive the plan.
 struct Plan {
-  std::vector<std::pair<std::optional<Project>, Project>> projects;  ///< (before, after)
-  std::vector<std::pair<std::optional<Asset>, Asset>> assets;        ///< (before, after)
+  std::vector<ProjectChange> projects;
+  std::vector<AssetChange> assets;
   RunCounts counts;
   std::vector<Problem> notices;  ///< empty projects, content changed behind an unchanged mtime
   std::uint64_t next_project_id = 1, next_asset_id = 1;

@@ -130,6 +130,17 @@ struct Run {
 };
 inline constexpr std::size_t kMaxRunProblems = 100;
 
+/// A write of one record: `after` replaces `before` (null when new). The
+/// pointee of `before` belongs to whoever made the change (a snapshot).
+struct ProjectChange {
+  const Project* before = nullptr;
+  Project after;
+};
+struct AssetChange {
+  const Asset* before = nullptr;
+  Asset after;
+};
+
 std::string encode(const Project& p);
 std::string encode(const Asset& a);
 std::string encode(const Collection& c);

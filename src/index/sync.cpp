@@ -343,8 +343,7 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     Plan plan = reconcile(snap, inodes, sink.projects, files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
                           run.started_ns);
     const auto expected_next_project = snap.next_project_id, expected_next_asset = snap.next_asset_id;
-    files = {};
-    snap = Snapshot{};
+    files = {};  // the snapshot stays: the plan points into it
 
     // Write the plan: projects and id reservations first, then assets in batches.
     progress.phase = static_cast<int>(SyncPhase::writing);
@@ -359,14 +358,12 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     cat.env().write([&](WriteTxn& t) {
       set_next(t, schema::kProjects, expected_next_project, plan.next_project_id);
       set_next(t, schema::kAssets, expected_next_asset, plan.next_asset_id);
-      for (const auto& [before, after] : plan.projects) cat.put_project(t, after, before ? &*before : nullptr);
+      for (const auto& [before, after] : plan.projects) cat.put_project(t, after, before);
     });
     progress.items_written = plan.projects.size();
     for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
       const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
-      const std::vector<std::pair<std::optional<Asset>, Asset>> batch(
-          std::make_move_iterator(plan.assets.begin() + static_cast<std::ptrdiff_t>(i)),
-          std::make_move_iterator(plan.assets.begin() + static_cast<std::ptrdiff_t>(end)));
+      const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
       cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
       progress.items_written += end - i;
     }

@@ -48,13 +48,13 @@ struct World {
 };
 
 const Asset* find_asset(const Plan& p, AssetId id) {
-  for (const auto& [b, a] : p.assets)
-    if (a.id == id) return &a;
+  for (const auto& c : p.assets)
+    if (c.after.id == id) return &c.after;
   return nullptr;
 }
 const Project* find_project(const Plan& p, ProjectId id) {
-  for (const auto& [b, a] : p.projects)
-    if (a.id == id) return &a;
+  for (const auto& c : p.projects)
+    if (c.after.id == id) return &c.after;
   return nullptr;
 }
 
@@ -226,7 +226,7 @@ TEST_CASE("reconcile: loose files belong to the root, hard links get their own i
   CHECK(p.counts.added == 2);
   CHECK(p.counts.unchanged == 3);
   bool loose = false;
-  for (const auto& [b, a] : p.assets) loose |= a.project == kRootProject && a.path == "loose.stl";
+  for (const auto& c : p.assets) loose |= c.after.project == kRootProject && c.after.path == "loose.stl";
   CHECK(loose);
 }
 
