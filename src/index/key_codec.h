@@ -46,6 +46,7 @@ class ValueWriter {
   ValueWriter& i64(std::int64_t v) { return u64(static_cast<std::uint64_t>(v)); }
   ValueWriter& str(std::string_view s);
   ValueWriter& raw(std::string_view s);
+  void reserve(std::size_t n) { out_.reserve(n); }
   const std::string& bytes() const { return out_; }
   std::string take() { return std::move(out_); }
 

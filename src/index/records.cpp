@@ -160,6 +160,7 @@ std::optional<Project> decode_project(ProjectId id, std::string_view v) {
 
 std::string encode(const Asset& a) {
   ValueWriter w;
+  w.reserve(80 + a.path.size());
   w.u8(schema::kAssetFormat).u64(a.project).str(a.path).u64(a.dev).u64(a.ino).u64(a.size).i64(a.mtime_ns);
   w.raw(a.hash.view()).u8(static_cast<std::uint8_t>(a.kind)).u8(static_cast<std::uint8_t>(a.state));
   w.i64(a.added_ns).i64(a.removed_ns);
