@@ -326,3 +326,17 @@ TEST_CASE("sync: a cancelled sync changes nothing and says so") {
   CHECK(lib.cat->counts(t).assets == 0);
   CHECK(RunLog(*lib.cat).get(t, r->id)->status == RunStatus::interrupted);
 }
+
+TEST_CASE("sync: a scoped run on a project that vanished makes it a tombstone") {
+  Lib lib;
+  lib.sync();
+  const ProjectId dragon = lib.project_id("Dragon");
+  stdfs::remove_all(lib.root / "Dragon");
+  Run r = lib.sync(Mode::incremental, "Dragon");
+  CHECK(r.status == RunStatus::ok);
+  CHECK(r.counts.projects_removed == 1);
+  CHECK(r.counts.removed == 2);
+  ReadTxn t(lib.cat->env());
+  CHECK(lib.cat->project(t, dragon)->state == ItemState::tombstone);
+  CHECK(lib.cat->counts(t).projects == 1);
+}
