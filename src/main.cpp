@@ -1,5 +1,16 @@
 // limafs: the one composition root. Everything it does lives in the
-// modules; main() only hands over to the command line.
+// modules; main() sets up the process and hands over to the command line.
+#include <sys/resource.h>
+
 #include "cli/cli.h"
 
-int main(int argc, char** argv) { return lima::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  // Walking and hashing keep many directories open at once; the soft limit
+  // on open files (often 1024) is raised to what the system allows.
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max < 65536 ? lim.rlim_max : 65536;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lima::cli::run(argc, argv);
+}

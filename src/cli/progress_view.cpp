@@ -50,20 +50,22 @@ std::string render_progress(const index::SyncProgress& p, double elapsed, std::s
     line = "writing " + with_commas(done) + "/" + with_commas(total) + " changes";
     fraction = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
   } else {
+    const auto expected = p.files_expected.load();
     line = with_commas(seen) + " files" + (p.walk_done ? "" : " (walking)");
     if (to_hash) {
       line += " · hashed " + with_commas(hashed) + "/" + with_commas(to_hash) + " (" + human_bytes(bytes_done) + ")";
       line += " · " + with_commas(static_cast<std::uint64_t>(static_cast<double>(hashed) / el)) + " files/s · " +
               human_bytes(bytes_done / el) + "/s";
-      if (p.walk_done) {
-        // New files are sized only when read, so progress counts files.
-        fraction = static_cast<double>(hashed) / static_cast<double>(to_hash);
-        if (hashed > 0 && hashed < to_hash)
-          line += " · ETA " + human_duration(static_cast<double>(to_hash - hashed) / (static_cast<double>(hashed) / el));
-      }
     } else {
       line += " · " + with_commas(static_cast<std::uint64_t>(static_cast<double>(seen) / el)) + " files/s";
     }
+    // Walking is cheap next to reading: once the walk is done, progress is
+    // the share of files hashed (new files are sized only when read). While
+    // it walks, the index's previous size stands in for the total.
+    const double hashed_share = to_hash ? static_cast<double>(hashed) / static_cast<double>(to_hash) : 1.0;
+    if (p.walk_done) fraction = hashed_share;
+    else if (expected) fraction = static_cast<double>(seen) / static_cast<double>(std::max(expected, seen)) * hashed_share;
+    if (fraction > 0 && fraction < 1) line += " · ETA " + human_duration(el * (1 - fraction) / fraction);
   }
   if (bar && fraction >= 0) {
     constexpr int kBar = 20;

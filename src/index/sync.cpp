@@ -1,6 +1,7 @@
 #include "index/sync.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,6 +218,15 @@ class Collector final : public WalkSink {
   std::mutex mu_;
 };
 
+// Hash groups waiting in the queue. A deep queue lets the walk finish (and
+// the total be known) long before the hashing does; each waiting group keeps
+// its directory open, so the depth follows the open-file limit.
+std::size_t hash_queue_groups() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 1024;
+  return std::clamp<std::size_t>((lim.rlim_cur > 256 ? lim.rlim_cur - 256 : 0) / 2, 32, 4096);
+}
+
 unsigned hash_threads(unsigned requested) {
   if (requested) return requested;
   // Reads in flight matter more than cores on a cold cache; on a warm one the
@@ -315,13 +325,15 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     const auto live_projects = static_cast<std::size_t>(std::count_if(
         snap.projects.begin(), snap.projects.end(), [](const Project& p) { return p.state == ItemState::live; }));
 
+    progress.files_expected = static_cast<std::uint64_t>(std::count_if(
+        snap.assets.begin(), snap.assets.end(), [](const Asset& a) { return a.state == ItemState::live; }));
     progress.phase = static_cast<int>(SyncPhase::walking);
     IgnoreRules ignore(opts.ignore_globs);
     const InodeIndex inodes(snap.assets);
     Collector sink(snap, inodes, root_st.st_dev, opts, progress);
     WalkRoot walked;
     {
-      HashPool pool(hash_threads(opts.hash_threads), 256);  // destroyed (drained) before sink
+      HashPool pool(hash_threads(opts.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
       sink.set_pool(&pool);
       walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope, .threads = 2}, sink);
       progress.walk_done = true;

@@ -22,6 +22,9 @@ struct SyncProgress {
   std::atomic<int> phase{0};  ///< SyncPhase
   std::atomic<bool> walk_done{false};
   std::atomic<std::uint64_t> files_seen{0}, files_to_hash{0}, files_hashed{0};
+  /// Files the index held before the sync (0 on a first index): an estimate
+  /// of how many the walk will find.
+  std::atomic<std::uint64_t> files_expected{0};
   std::atomic<std::uint64_t> bytes_to_hash{0}, bytes_hashed{0};
   std::atomic<std::uint64_t> items_to_write{0}, items_written{0};
 };

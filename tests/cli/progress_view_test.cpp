@@ -60,3 +60,13 @@ TEST_CASE("the progress line never overflows the terminal") {
     CHECK(cols <= width);
   }
 }
+
+TEST_CASE("a rescan shows a bar while walking, sized by the previous index") {
+  SyncProgress p;
+  p.phase = static_cast<int>(SyncPhase::walking);
+  p.files_expected = 1000;
+  p.files_seen = 500;
+  auto line = render_progress(p, 1.0, 200, true);
+  CHECK(line.find("[##########----------]  50% 500 files (walking)") == 0);
+  CHECK(line.find("ETA 1.00 s") != std::string::npos);
+}
