@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace lima::test {
 
@@ -82,5 +85,27 @@ inline std::string shell(const std::string& cmd) {
   ::pclose(p);
   return out;
 }
+
+/// Appends a byte to a file every `period` until destroyed: a writer that
+/// keeps a file changing while something reads it.
+class AppendingWriter {
+ public:
+  AppendingWriter(const stdfs::path& p, std::chrono::microseconds period)
+      : thread_([this, p, period] {
+          int fd = ::open(p.c_str(), O_WRONLY | O_APPEND);
+          while (!stop_ && fd >= 0 && ::write(fd, "x", 1) == 1) std::this_thread::sleep_for(period);
+          if (fd >= 0) ::close(fd);
+        }) {}
+  ~AppendingWriter() {
+    stop_ = true;
+    thread_.join();
+  }
+  AppendingWriter(const AppendingWriter&) = delete;
+  AppendingWriter& operator=(const AppendingWriter&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace lima::test

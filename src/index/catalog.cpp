@@ -271,19 +271,8 @@ void Catalog::for_each_asset(const Txn& t, const std::function<void(const Asset&
 }
 
 void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
-  const bool live = now.state == ItemState::live;
-  if (before) {
-    if (before->state == ItemState::live) {
-      if (!live || before->project != now.project || before->path != now.path)
-        del_if_owned(t, db_.asset_paths, key_u64_bounded(before->project, before->path), now.id);
-    }
-    if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
-  }
-  t.put(db_.assets, key_u64(now.id), encode(now));
-  if (live) {
-    t.put(db_.asset_paths, key_u64_bounded(now.project, now.path), key_u64(now.id));
-  }
-  if (!before || before->hash != now.hash) t.put(db_.asset_hashes, hash_key(now.hash, now.id), {});
+  const AssetChange change{before, now};
+  put_assets(t, std::span(&change, 1));
 }
 
 void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {

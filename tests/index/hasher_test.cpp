@@ -47,19 +47,12 @@ TEST_CASE("a file that keeps changing while it is read is reported, not hashed")
   TempDir dir;
   const auto p = dir / "growing.bin";
   lima::test::write_file(p, lima::test::random_bytes(32u << 20, 7));
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    int fd = ::open(p.c_str(), O_WRONLY | O_APPEND);
-    while (!stop) {
-      if (::write(fd, "x", 1) != 1) break;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    ::close(fd);
-  });
-  std::vector<char> buf(4096);  // small reads: each pass takes a while
-  auto r = hash_file(AT_FDCWD, p.c_str(), buf, nullptr);
-  stop = true;
-  writer.join();
+  HashedFile r;
+  {
+    lima::test::AppendingWriter writer(p, std::chrono::microseconds(200));
+    std::vector<char> buf(4096);  // small reads: each pass takes a while
+    r = hash_file(AT_FDCWD, p.c_str(), buf, nullptr);
+  }
   CHECK(r.unstable);
   CHECK(r.error == 0);
 }

@@ -280,19 +280,12 @@ TEST_CASE("sync: a file written during the sync is reported and keeps its old re
   lib.sync();
   const auto before = lib.asset_at("Benchy", "growing.bin");
   REQUIRE(before);
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    int fd = ::open(p.c_str(), O_WRONLY | O_APPEND);
-    while (!stop) {
-      if (::write(fd, "x", 1) != 1) break;
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    ::close(fd);
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  Run r = lib.sync(Mode::verify);
-  stop = true;
-  writer.join();
+  Run r;
+  {
+    lima::test::AppendingWriter writer(p, std::chrono::microseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    r = lib.sync(Mode::verify);
+  }
   CHECK(r.status == RunStatus::partial);
   CHECK(r.counts.errors >= 1);
   REQUIRE_FALSE(r.problems.empty());
