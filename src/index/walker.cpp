@@ -59,7 +59,7 @@ class Walker {
           report_errno(child_lpath, errno);
           continue;
         }
-        type = IFTODT(st.st_mode);
+        type = static_cast<unsigned char>(IFTODT(st.st_mode));
       }
       switch (type) {
         case DT_REG:

@@ -31,6 +31,10 @@ struct NobodySetup {
     write_file(lib / "Open/sub/inner.stl", "hidden by its folder");
     write_file(lib / "Other/x.stl", "x");
     stdfs::create_directories(state);
+    // Readable by anyone whatever the umask, so only what a test locks is locked.
+    for (const auto& e : stdfs::recursive_directory_iterator(lib))
+      ::chmod(e.path().c_str(), e.is_directory() ? 0755 : 0644);
+    ::chmod(lib.c_str(), 0755);
     if (::geteuid() == 0) {
       as = lima::test::unprivileged_user();
       if (as) REQUIRE(::chown(state.c_str(), as->uid, as->gid) == 0);
