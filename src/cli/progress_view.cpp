@@ -110,11 +110,10 @@ void ProgressView::stop() {
 
 void ProgressView::loop() {
   const auto period = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, period, [&] { return stop_; })) {
+  auto draw = [&] {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::size_t width = 100;
     if (tty_) {
+      std::size_t width = 100;
       winsize ws{};
       if (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) width = ws.ws_col - 1;
       std::fprintf(out_, "\r%s\x1b[K", render_progress(p_, elapsed, width, true).c_str());
@@ -122,7 +121,10 @@ void ProgressView::loop() {
       std::fprintf(out_, "limafs: %s\n", render_progress(p_, elapsed, 1000, false).c_str());
     }
     std::fflush(out_);
-  }
+  };
+  std::unique_lock lock(mu_);
+  if (tty_) draw();  // at once: a terminal user sees the scan start
+  while (!cv_.wait_for(lock, period, [&] { return stop_; })) draw();
 }
 
 }  // namespace lima::cli

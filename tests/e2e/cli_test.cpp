@@ -160,3 +160,18 @@ TEST_CASE("a second scan of the same index while one runs is refused clearly") {
   CHECK(o.exit_code == 1);
   CHECK(o.err.find("in use by another limafs process") != std::string::npos);
 }
+
+TEST_CASE("on a terminal scan draws a progress line and clears it before the summary") {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    WARN("script(1) is not installed; terminal output not checked");
+    return;
+  }
+  Setup s;
+  const std::string cmd = "script -qec '" + std::string(LIMAFS_BIN) + " scan " + s.lib + " --state " + s.state +
+                          "' /dev/null < /dev/null";
+  const std::string out = lima::test::shell(cmd);
+  CHECK(out.find("\x1b[K") != std::string::npos);  // the status line is redrawn in place
+  CHECK(out.find(" files") != std::string::npos);
+  CHECK(out.find("limafs: scanning") == std::string::npos);  // no plain progress lines on a terminal
+  CHECK(out.find("ok: 3 added") != std::string::npos);
+}
