@@ -2,6 +2,9 @@
 // modules; main() sets up the process and hands over to the command line.
 #include <sys/resource.h>
 
+#include <cstdio>
+#include <exception>
+
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
@@ -12,5 +15,12 @@ int main(int argc, char** argv) {
     lim.rlim_cur = lim.rlim_max < 65536 ? lim.rlim_max : 65536;
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
-  return lima::cli::run(argc, argv);
+  try {
+    return lima::cli::run(argc, argv);
+  } catch (const std::exception& e) {
+    // The index layer reports expected failures as values; this is the rest
+    // (an unreadable index file, an I/O error): one line, never an abort.
+    std::fprintf(stderr, "limafs: %s\n", e.what());
+    return lima::cli::kError;
+  }
 }

@@ -49,8 +49,9 @@ std::filesystem::path resolve_library(const std::string& arg) {
 }
 
 std::filesystem::path resolve_state(const std::filesystem::path& library, const std::vector<std::string>& state_opt) {
-  if (!state_opt.empty()) return std::filesystem::absolute(state_opt.back()).lexically_normal();
-  return index::default_state_dir(library);
+  // Symlinks resolved like the library's, so "is it inside the library?"
+  // compares real locations.
+  return resolve_library(state_opt.empty() ? index::default_state_dir(library).string() : state_opt.back());
 }
 
 int run(int argc, char** argv) {

@@ -23,7 +23,8 @@ int run(int argc, char** argv);
 
 /// The library's absolute path (symlinks resolved where it exists).
 std::filesystem::path resolve_library(const std::string& arg);
-/// --state if given, else the default for the library.
+/// --state if given, else the default for the library; absolute, with
+/// symlinks resolved where it exists.
 std::filesystem::path resolve_state(const std::filesystem::path& library, const std::vector<std::string>& state_opt);
 
 /// Prints "limafs: <message>" to stderr and returns `code`.

@@ -207,7 +207,7 @@ std::optional<Project> Catalog::project(const Txn& t, ProjectId id) const {
 }
 
 std::optional<ProjectId> Catalog::project_id_by_name(const Txn& t, std::string_view name) const {
-  auto v = t.get(db_.project_names, name);
+  auto v = t.get(db_.project_names, bounded(name));
   if (!v || v->size() != 8) return std::nullopt;
   return get_u64(*v);
 }
@@ -231,11 +231,12 @@ std::vector<Project> Catalog::projects(const Txn& t, bool with_tombstones) const
 
 void Catalog::put_project(WriteTxn& t, const Project& now, const Project* before) {
   if (before && before->state == ItemState::live) {
-    if (before->name != now.name || now.state != ItemState::live) del_if_owned(t, db_.project_names, before->name, now.id);
+    if (before->name != now.name || now.state != ItemState::live)
+      del_if_owned(t, db_.project_names, bounded(before->name), now.id);
   }
   t.put(db_.projects, key_u64(now.id), encode(now));
   if (now.state == ItemState::live) {
-    t.put(db_.project_names, now.name, key_u64(now.id));
+    t.put(db_.project_names, bounded(now.name), key_u64(now.id));
   }
 }
 

@@ -18,6 +18,8 @@ bool path_within(std::string_view path, std::string_view dir) {
 namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
+// From this size on, equal content is taken as the same file wherever it is.
+constexpr std::uint64_t kDistinctiveBytes = 64 * 1024;
 
 struct DevIno {
   std::uint64_t dev, ino;
@@ -125,10 +127,33 @@ class Reconciler {
 
   // ---- matching -----------------------------------------------------------
 
+  // A folder inode alone is not proof: filesystems reuse the inode of a
+  // deleted folder at once. A renamed folder still holds the project's files
+  // (same inode, size and mtime), or both are empty.
+  bool same_folder(std::size_t seen, const Project& p) const {
+    if (seen_[seen].name == p.name || !covered(seen_[seen].name)) return true;  // unlistable: trust the inode
+    bool project_empty = true;
+    for (const auto& a : snap_.assets)
+      if (a.project == p.id && a.state == ItemState::live) {
+        project_empty = false;
+        break;
+      }
+    if (project_empty) return files_of_[seen].empty();
+    for (std::size_t k : files_of_[seen]) {
+      const auto& f = files_[k];
+      const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
+      if (j == InodeIndex::kNone) continue;
+      const auto& a = snap_.assets[j];
+      if (a.project == p.id && a.size == f.size && a.mtime_ns == f.mtime_ns) return true;
+    }
+    return false;
+  }
+
   void match_projects_by_inode_and_name() {
     for (std::size_t i = 0; i < seen_.size(); ++i) {
       auto it = proj_by_ino_.find({seen_[i].dev, seen_[i].ino});
-      if (it != proj_by_ino_.end() && proj_claim_[it->second] == npos) claim_project(i, it->second);
+      if (it != proj_by_ino_.end() && proj_claim_[it->second] == npos && same_folder(i, snap_.projects[it->second]))
+        claim_project(i, it->second);
     }
     for (std::size_t i = 0; i < seen_.size(); ++i) {
       if (seen_snap_[i] != npos) continue;
@@ -138,16 +163,25 @@ class Reconciler {
   }
 
   void match_files_by_inode_and_path() {
+    // First every file still where its inode was indexed, then moves (same
+    // inode, size and mtime elsewhere): a new hard link to an indexed file
+    // must not take the original's id.
     for (std::size_t k = 0; k < files_.size(); ++k) {
       const auto& f = files_[k];
       if (f.gone) continue;
       auto pid = project_of(f);
       const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
+      if (j == InodeIndex::kNone || asset_claim_[j] != npos) continue;
+      const auto& a = snap_.assets[j];
+      if (pid && a.project == *pid && a.path == f.path) claim_asset(k, j);
+    }
+    for (std::size_t k = 0; k < files_.size(); ++k) {
+      const auto& f = files_[k];
+      if (f.gone || file_asset_[k] != npos) continue;
+      const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
       if (j != InodeIndex::kNone && asset_claim_[j] == npos) {
         const auto& a = snap_.assets[j];
-        const bool same_place = pid && a.project == *pid && a.path == f.path;
-        const bool same_stat = a.size == f.size && a.mtime_ns == f.mtime_ns;
-        if (same_place || same_stat) {
+        if (a.size == f.size && a.mtime_ns == f.mtime_ns) {
           claim_asset(k, j);
           continue;
         }
@@ -196,15 +230,17 @@ class Reconciler {
     for (const auto& a : snap_.assets) {
       auto it = cand.find(a.project);
       if (it == cand.end()) continue;
+      // A live project's current files; all files of a tombstone (a crash
+      // between batches may have left some of them live).
       const bool project_live = snap_.projects[it->second].state == ItemState::live;
-      if (project_live != (a.state == ItemState::live)) continue;
+      if ((project_live && a.state != ItemState::live) || a.size == 0) continue;
       if (sets[a.project].insert(a.hash).second) owners[a.hash].push_back(a.project);
     }
 
     for (std::size_t i : unresolved) {
       std::unordered_set<ContentHash, ContentHashHasher> mine;
       for (std::size_t k : files_of_[i])
-        if (files_[k].ok) mine.insert(files_[k].hash);
+        if (files_[k].ok && files_[k].size > 0) mine.insert(files_[k].hash);  // empty files prove nothing
       if (mine.empty()) continue;
       std::unordered_map<ProjectId, std::size_t> common;
       for (const auto& h : mine)
@@ -251,6 +287,10 @@ class Reconciler {
       for (std::size_t j : it->second) {
         if (asset_claim_[j] != npos) continue;
         const auto& a = snap_.assets[j];
+        // Equal bytes alone are weak evidence for small files (empty files,
+        // licence texts): away from its project such a file must keep its name.
+        const bool same_name = base_name(a.path) == base_name(f.path);
+        if (a.size == 0 || (a.project != pid && !same_name && a.size < kDistinctiveBytes)) continue;
         int score = (a.project == pid ? 8 : 0) + (a.path == f.path ? 4 : 0) +
                     (base_name(a.path) == base_name(f.path) ? 2 : 0) + (a.state == ItemState::live ? 1 : 0);
         if (score > best_score) best_score = score, best = j;

@@ -22,9 +22,9 @@
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
 // projects:id                          u64 project id             Project record
-// project_names:name                   folder name                u64 id (live only)
+// project_names:name                   folder name (bounded)      u64 id (live only)
 // assets:id                            u64 asset id               Asset record
-// asset_paths:project_id,path          u64 id, relative path      u64 asset id (live only)
+// asset_paths:project_id,path          u64 id, path (bounded)     u64 asset id (live only)
 // asset_hashes:hash,asset_id           16-byte XXH3-128, u64 id   ∅ (live and tombstones)
 // tags:id                              u64 tag id                 tag name
 // tag_names:name                       tag name                   u64 tag id
@@ -38,7 +38,7 @@
 // notes:kind,id                        'p'|'a', u64 id            note text (UTF-8)
 // main_images:project_id               u64 project id             u64 asset id (user's choice)
 // runs:id                              u64 run id                 Run record
-// problems:path                        library-relative path      Problem record (with the path)
+// problems:path                        library path (bounded)     Problem record (with the path)
 #pragma once
 
 #include <cstdint>

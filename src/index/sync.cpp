@@ -1,5 +1,6 @@
 #include "index/sync.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -67,26 +68,34 @@ class Collector final : public WalkSink {
  public:
   Collector(const Snapshot& snap, const InodeIndex& known, std::uint64_t root_dev, const SyncOptions& opts,
             SyncProgress& progress)
-      : snap_(snap), known_(known), root_dev_(root_dev), opts_(opts), progress_(progress) {}
+      : snap_(snap), known_(known), opts_(opts), progress_(progress) {
+    devs_.push_back(root_dev);
+    for (const auto& a : snap.assets)  // a few at most: nested mounts
+      if (a.state == ItemState::live && std::find(devs_.begin(), devs_.end(), a.dev) == devs_.end())
+        devs_.push_back(a.dev);
+  }
 
   void set_pool(HashPool* pool) { pool_ = pool; }
 
   std::uint32_t project(std::string_view name, const struct stat& st) override {
     ++root_entries;
     projects.push_back({std::string(name), st.st_dev, st.st_ino, mtime_of(st)});
-    by_project_.emplace_back();
+    by_project_.push_back(std::make_unique<std::deque<SeenFile>>());
     return static_cast<std::uint32_t>(projects.size() - 1);
   }
 
   bool wants_stat(std::uint64_t ino) const override {
     // A file whose inode the index does not know is new: it gets hashed, and
     // hashing learns its stat, so the walk need not ask.
-    return opts_.mode == Mode::incremental && known_.find(root_dev_, ino) != InodeIndex::kNone;
+    if (opts_.mode != Mode::incremental) return false;
+    for (auto dev : devs_)
+      if (known_.find(dev, ino) != InodeIndex::kNone) return true;
+    return false;
   }
 
   void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) override {
     const bool loose = project == kLooseFile;
-    auto& out = loose ? loose_ : by_project_[project];
+    auto& out = loose ? loose_ : *by_project_[project];
     if (loose) root_entries += found.size();
     progress_.files_seen.fetch_add(found.size(), std::memory_order_relaxed);
 
@@ -133,11 +142,11 @@ class Collector final : public WalkSink {
   /// Every file seen, in project order, loose files last.
   std::vector<SeenFile> take_files() {
     std::size_t n = loose_.size();
-    for (const auto& d : by_project_) n += d.size();
+    for (const auto& d : by_project_) n += d->size();
     std::vector<SeenFile> out;
     out.reserve(n);
     for (auto& d : by_project_)
-      for (auto& f : d) out.push_back(std::move(f));
+      for (auto& f : *d) out.push_back(std::move(f));
     for (auto& f : loose_) out.push_back(std::move(f));
     by_project_.clear();
     loose_.clear();
@@ -209,11 +218,12 @@ class Collector final : public WalkSink {
 
   const Snapshot& snap_;
   const InodeIndex& known_;
-  std::uint64_t root_dev_;
+  std::vector<std::uint64_t> devs_;  ///< devices the index has files on
   const SyncOptions& opts_;
   HashPool* pool_ = nullptr;
   SyncProgress& progress_;
-  std::vector<std::deque<SeenFile>> by_project_;
+  // Hash jobs hold pointers to these files: each deque stays where it is.
+  std::vector<std::unique_ptr<std::deque<SeenFile>>> by_project_;
   std::deque<SeenFile> loose_;
   std::mutex mu_;
 };
@@ -225,6 +235,29 @@ std::size_t hash_queue_groups() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 1024;
   return std::clamp<std::size_t>((lim.rlim_cur > 256 ? lim.rlim_cur - 256 : 0) / 2, 32, 4096);
+}
+
+/// The name of the folder directly under the root with this device and
+/// inode, if any.
+std::optional<std::string> find_folder_by_inode(int root_fd, std::uint64_t dev, std::uint64_t ino) {
+  int fd = ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!d) {
+    if (fd >= 0) ::close(fd);
+    return std::nullopt;
+  }
+  std::optional<std::string> found;
+  while (dirent* de = ::readdir(d)) {
+    if (de->d_ino != ino || de->d_name[0] == '.') continue;
+    struct stat st{};
+    if (::fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) && st.st_dev == dev &&
+        st.st_ino == ino) {
+      found = de->d_name;
+      break;
+    }
+  }
+  ::closedir(d);
+  return found;
 }
 
 unsigned hash_threads(unsigned requested) {
@@ -254,22 +287,38 @@ Result<std::string> normalize_scope(std::string_view scope) {
   return out;
 }
 
-Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
+namespace {
+
+Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
   auto scope = normalize_scope(opts.scope);
   if (!scope) return tl::unexpected(scope.error());
+  const IgnoreRules ignore(opts.ignore_globs);
+  {
+    std::string prefix;
+    for (std::size_t start = 0; start < scope->size();) {
+      std::size_t end = std::min(scope->find('/', start), scope->size());
+      const std::string comp = scope->substr(start, end - start);
+      prefix += (prefix.empty() ? "" : "/") + comp;
+      if (ignore.ignored(comp, prefix))
+        return fail(Errc::invalid_argument, "'" + prefix + "' is ignored (see limafs(1), Ignored names); nothing to sync");
+      start = end + 1;
+    }
+  }
   if (!opts.library.is_absolute()) return fail(Errc::invalid_argument, "the library path must be absolute");
   const std::string library = opts.library.lexically_normal().string();
 
   std::optional<std::uint64_t> known_dev;
   bool scope_known = false;
+  std::optional<Project> scoped_project;
   {
     ReadTxn t(cat.env());
     if (auto root = cat.library_root(t); root && *root != library)
       return fail(Errc::conflict, "the index in " + cat.state_dir().string() + " belongs to the library " + *root +
                                       ", not " + library + " (use another --state directory)");
     known_dev = cat.library_dev(t);
-    scope_known = !scope->empty() && scope->find('/') == std::string::npos &&
-                  cat.project_id_by_name(t, *scope).has_value();
+    if (!scope->empty() && scope->find('/') == std::string::npos)
+      if (auto id = cat.project_id_by_name(t, *scope)) scoped_project = cat.project(t, *id);
+    scope_known = scoped_project.has_value();
   }
 
   int root_fd = ::open(library.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -279,18 +328,34 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     if (::fstatat(root_fd, scope->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
       return fail(Errc::not_found, "there is no folder '" + *scope + "' in the library");
   }
+  std::string renamed_note;
+  if (scoped_project && root_fd >= 0) {
+    // A project renamed since the last sync is synced under its new name
+    // (rather than declared gone under the old one).
+    struct stat st{};
+    if (::fstatat(root_fd, scope->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+      if (auto now = find_folder_by_inode(root_fd, scoped_project->dev, scoped_project->ino)) {
+        renamed_note = "project '" + *scope + "' is now '" + *now + "'";
+        *scope = *now;
+      }
+  }
 
   Run run;
   run.trigger = opts.trigger;
   run.mode = opts.mode;
   run.scope = *scope;
+  run.message = renamed_note;
   run.started_ns = now_ns();
   RunLog log(cat);
-  cat.env().write([&](WriteTxn& t) {
-    log.close_stale(t, run.started_ns);
-    log.begin(t, run);
-    cat.set_library_root(t, library);
-  });
+  try {
+    cat.env().write([&](WriteTxn& t) {
+      log.close_stale(t, run.started_ns);
+      log.begin(t, run);
+      cat.set_library_root(t, library);
+    });
+  } catch (const std::exception& e) {
+    return fail(Errc::io, std::string("cannot record the sync in the index: ") + e.what());
+  }
 
   SyncProgress local_progress;
   SyncProgress& progress = opts.progress ? *opts.progress : local_progress;
@@ -298,8 +363,13 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     run.status = status;
     run.message = std::move(message);
     run.ended_ns = now_ns();
-    cat.env().write([&](WriteTxn& t) { log.update(t, run); });
     progress.phase = static_cast<int>(SyncPhase::done);
+    try {
+      cat.env().write([&](WriteTxn& t) { log.update(t, run); });
+    } catch (const std::exception& e) {
+      return fail(Errc::io, "the sync ended (" + std::string(to_string(status)) + ": " + run.message +
+                                ") but its record could not be written: " + e.what());
+    }
     return run;
   };
 
@@ -328,7 +398,6 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     progress.files_expected = static_cast<std::uint64_t>(std::count_if(
         snap.assets.begin(), snap.assets.end(), [](const Asset& a) { return a.state == ItemState::live; }));
     progress.phase = static_cast<int>(SyncPhase::walking);
-    IgnoreRules ignore(opts.ignore_globs);
     const InodeIndex inodes(snap.assets);
     Collector sink(snap, inodes, root_st.st_dev, opts, progress);
     WalkRoot walked;
@@ -357,7 +426,10 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     const auto expected_next_project = snap.next_project_id, expected_next_asset = snap.next_asset_id;
     files = {};  // the snapshot stays: the plan points into it
 
-    // Write the plan: projects and id reservations first, then assets in batches.
+    // Write the plan: id reservations and live projects first, then assets in
+    // batches, and project tombstones last, with the run record. Whenever a
+    // crash cuts this short, the next sync finds every asset's project and
+    // no project gone while its files are still live.
     progress.phase = static_cast<int>(SyncPhase::writing);
     progress.items_to_write = plan.projects.size() + plan.assets.size();
     auto set_next = [&](WriteTxn& t, const char* table, std::uint64_t expected, std::uint64_t next) {
@@ -370,7 +442,8 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     cat.env().write([&](WriteTxn& t) {
       set_next(t, schema::kProjects, expected_next_project, plan.next_project_id);
       set_next(t, schema::kAssets, expected_next_asset, plan.next_asset_id);
-      for (const auto& [before, after] : plan.projects) cat.put_project(t, after, before);
+      for (const auto& [before, after] : plan.projects)
+        if (after.state == ItemState::live) cat.put_project(t, after, before);
     });
     progress.items_written = plan.projects.size();
     for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
@@ -403,6 +476,8 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     run.status = run.counts.errors ? RunStatus::partial : RunStatus::ok;
     run.ended_ns = now_ns();
     cat.env().write([&](WriteTxn& t) {
+      for (const auto& [before, after] : plan.projects)
+        if (after.state != ItemState::live) cat.put_project(t, after, before);
       log.replace_problems(t, *scope, problems);
       cat.set_library_dev(t, root_st.st_dev);
       log.update(t, run);
@@ -411,6 +486,16 @@ Result<Run> run_sync(Catalog& cat, const SyncOptions& opts) {
     return run;
   } catch (const std::exception& e) {
     return finish(RunStatus::failed, std::string("sync failed: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
+  try {
+    return run_sync_unguarded(catalog, opts);
+  } catch (const std::exception& e) {
+    return fail(Errc::io, std::string("the sync failed: ") + e.what());
   }
 }
 

@@ -56,7 +56,10 @@ class Walker {
       }
       if (type == DT_UNKNOWN || type == DT_REG || lpath.empty()) {
         if (::fstatat(dir->get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-          report_errno(child_lpath, errno);
+          const int err = errno;
+          report_errno(child_lpath, err);
+          // Unknown is not gone: keep whatever the index knows there.
+          if (err != ENOENT) sink_.unlisted(child_lpath);
           continue;
         }
         type = static_cast<unsigned char>(IFTODT(st.st_mode));

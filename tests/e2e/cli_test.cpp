@@ -60,6 +60,8 @@ TEST_CASE("bad command lines get one clear line and a non-zero exit") {
       {{"scan", s.lib, "--project", "a/b"}, 2, "--project takes a project folder name"},
       {{"scan", s.lib, "--project", "A", "--path", "B"}, 2, "not both"},
       {{"scan", s.lib, "--state", s.lib + "/Benchy"}, 2, "cannot be inside the library"},
+      {{"scan", s.lib, "--state", s.state, "--path", "Benchy/.git"}, 2, "'Benchy/.git' is ignored"},
+      {{"scan", s.lib, "--state", s.state, "--project", "@eaDir"}, 2, "'@eaDir' is ignored"},
       {{"scan", s.tmp.path().string() + "/missing"}, 1, "is not a directory"},
       {{"scan", s.lib, "--state", s.state, "--project", "Nope"}, 1, "no folder 'Nope'"},
       {{"runs", s.lib, "--state", s.tmp.path().string() + "/nostate"}, 1, "run `limafs scan LIBRARY` first"},
@@ -73,6 +75,18 @@ TEST_CASE("bad command lines get one clear line and a non-zero exit") {
     CHECK(o.err.find(c.says) != std::string::npos);
     CHECK(o.err.find("limafs: ") == 0);
   }
+}
+
+TEST_CASE("a state directory reached through a symlink into the library is refused") {
+  Setup s;
+  std::filesystem::create_directory_symlink(s.tmp / "Models", s.tmp / "link");
+  const std::string link = (s.tmp / "link").string();
+  auto o = run_limafs({"scan", link, "--state", link + "/.limafs"});
+  CHECK(o.exit_code == 2);
+  CHECK(o.err.find("cannot be inside the library") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(s.tmp / "Models/.limafs"));
+  auto ok = run_limafs({"scan", link, "--state", s.state});  // a symlinked library itself is fine
+  CHECK(ok.exit_code == 0);
 }
 
 TEST_CASE("scan prints plain progress off a terminal and ends with a one-line summary") {
@@ -162,14 +176,8 @@ TEST_CASE("a second scan of the same index while one runs is refused clearly") {
 }
 
 TEST_CASE("on a terminal scan draws a progress line and clears it before the summary") {
-  if (std::system("command -v script >/dev/null 2>&1") != 0) {
-    WARN("script(1) is not installed; terminal output not checked");
-    return;
-  }
   Setup s;
-  const std::string cmd = "script -qec '" + std::string(LIMAFS_BIN) + " scan " + s.lib + " --state " + s.state +
-                          "' /dev/null < /dev/null";
-  const std::string out = lima::test::shell(cmd);
+  const std::string out = lima::test::run_limafs_on_tty({"scan", s.lib, "--state", s.state});
   CHECK(out.find("\x1b[K") != std::string::npos);  // the status line is redrawn in place
   CHECK(out.find(" files") != std::string::npos);
   CHECK(out.find("limafs: scanning") == std::string::npos);  // no plain progress lines on a terminal

@@ -88,6 +88,20 @@ TEST_CASE("unreadable files and folders are recorded, counted and never removed"
   CHECK(ok["counts"]["removed"] == 0);
 }
 
+TEST_CASE("a folder that can be listed but not entered keeps its files") {
+  NobodySetup s;
+  if (::geteuid() == 0 && !s.as) return;
+  REQUIRE(s.scan().exit_code == 0);
+  ::chmod((s.lib / "Open/sub").c_str(), 0644);  // readable, not searchable: names yes, stat no
+  auto o = s.scan();
+  ::chmod((s.lib / "Open/sub").c_str(), 0755);
+  CHECK(o.exit_code == 3);
+  auto j = nlohmann::json::parse(o.out);
+  CHECK(j["counts"]["removed"] == 0);
+  CHECK(j["problems"][0]["path"] == "Open/sub/inner.stl");
+  CHECK(j["problems"][0]["kind"] == "unreadable");
+}
+
 TEST_CASE("an unreadable library root means offline: nothing is removed") {
   NobodySetup s;
   if (::geteuid() == 0 && !s.as) return;
@@ -101,6 +115,28 @@ TEST_CASE("an unreadable library root means offline: nothing is removed") {
   CHECK(j["counts"]["removed"] == 0);
   auto again = nlohmann::json::parse(s.scan().out);
   CHECK(again["counts"]["unchanged"] == 4);
+}
+
+TEST_CASE("files on a filesystem mounted inside the library are not rehashed on every scan") {
+  if (::geteuid() != 0) {
+    WARN("needs root to mount a tmpfs; not checked here");
+    return;
+  }
+  TempDir tmp;
+  const auto lib = tmp / "lib";
+  write_file(lib / "Benchy/b.stl", "benchy");
+  stdfs::create_directories(lib / "Benchy/nested");
+  REQUIRE(::mount("tmpfs", (lib / "Benchy/nested").c_str(), "tmpfs", 0, "size=16m") == 0);
+  struct Unmount {
+    stdfs::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } guard{lib / "Benchy/nested"};
+  write_file(lib / "Benchy/nested/n.stl", "on another filesystem");
+  const std::string state = (tmp / "state").string();
+  REQUIRE(run_limafs({"scan", lib.string(), "--state", state}).exit_code == 0);
+  auto again = nlohmann::json::parse(run_limafs({"scan", lib.string(), "--state", state, "--json"}).out);
+  CHECK(again["counts"]["unchanged"] == 2);
+  CHECK(again["counts"]["files_hashed"] == 0);
 }
 
 TEST_CASE("a library root on another device than before is offline until accepted") {

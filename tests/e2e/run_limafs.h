@@ -24,6 +24,10 @@ struct RunAs {
 Outcome run_limafs(const std::vector<std::string>& args, std::optional<RunAs> as = std::nullopt,
                    int timeout_s = 120);
 
+/// Runs `limafs ARGS...` with stdout and stderr on a new pseudo-terminal
+/// (80 columns) and returns everything it wrote there.
+std::string run_limafs_on_tty(const std::vector<std::string>& args, int timeout_s = 120);
+
 /// The unprivileged user to drop to in tests that need permission checks
 /// (root ignores them): "nobody".
 std::optional<RunAs> unprivileged_user();

@@ -90,10 +90,10 @@ TEST_CASE("reconcile: a file copied elsewhere and deleted keeps its id (by conte
   auto b = w.project("Benchy", 100), d = w.project("Dragon", 200);
   w.file(b, "img/b.png", 102, 6, H(2));
   w.file(d, "d.stl", 201, 8, H(3));
-  w.file(d, "a-copy.stl", 999, 5, H(1));  // new inode, same bytes
+  w.file(d, "copies/a.stl", 999, 5, H(1));  // new inode, same bytes, same name
   auto p = w.plan();
   REQUIRE(find_asset(p, 10));
-  CHECK(find_asset(p, 10)->path == "a-copy.stl");
+  CHECK(find_asset(p, 10)->path == "copies/a.stl");
   CHECK(find_asset(p, 10)->state == ItemState::live);
   CHECK(p.counts.moved == 1);
   CHECK(p.counts.removed == 0);
@@ -244,4 +244,49 @@ TEST_CASE("reconcile: two new projects get distinct fresh ids and empty ones are
   REQUIRE(p.notices.size() == 1);
   CHECK(p.notices[0].kind == ProblemKind::empty_project);
   CHECK(p.notices[0].path == "New A");
+}
+
+TEST_CASE("reconcile: a new folder that reuses a deleted project's inode is a new project") {
+  World w;
+  auto fresh = w.project("Fresh Download", 100);  // Benchy's folder inode, reused
+  auto d = w.project("Dragon", 200);
+  w.file(fresh, "other.stl", 700, 77, H(70));
+  w.file(d, "d.stl", 201, 8, H(3));
+  auto p = w.plan();
+  CHECK(p.counts.projects_added == 1);
+  CHECK(p.counts.projects_removed == 1);
+  CHECK(p.counts.projects_renamed == 0);
+  CHECK(find_project(p, 1)->state == ItemState::tombstone);  // Benchy keeps its metadata
+  CHECK(find_project(p, 3)->name == "Fresh Download");
+}
+
+TEST_CASE("reconcile: a new hard link does not take the original's id") {
+  World w;
+  auto b = w.project("Benchy", 100), d = w.project("Dragon", 200);
+  w.file(b, "aaa-link.stl", 201, 8, H(3));  // listed first, same inode as Dragon/d.stl
+  w.file(b, "a.stl", 101, 5, H(1));
+  w.file(b, "img/b.png", 102, 6, H(2));
+  w.file(d, "d.stl", 201, 8, H(3));
+  auto p = w.plan();
+  CHECK(p.counts.unchanged == 3);
+  CHECK(p.counts.added == 1);
+  CHECK(p.counts.moved == 0);
+  CHECK_FALSE(find_asset(p, 20));  // d.stl untouched
+}
+
+TEST_CASE("reconcile: small files are not matched by content alone across projects") {
+  World w;
+  w.snap.assets.push_back(Asset{.id = 30, .project = 2, .path = "LICENSE.txt", .ino = 300, .size = 100, .hash = H(9),
+                                .kind = Kind::document, .state = ItemState::tombstone});
+  w.snap.assets.push_back(Asset{.id = 31, .project = 2, .path = "empty.txt", .ino = 301, .size = 0, .hash = H(0),
+                                .kind = Kind::document, .state = ItemState::tombstone});
+  w.unchanged_world();
+  w.file(0, "COPYING", 400, 100, H(9));  // same bytes as Dragon's old licence, other name, other project
+  w.file(0, "blank.txt", 401, 0, H(0));
+  w.file(0, "LICENSE.txt", 402, 100, H(9));  // same name: this one may take the id
+  auto p = w.plan();
+  CHECK(p.counts.revived == 1);
+  REQUIRE(find_asset(p, 30));
+  CHECK(find_asset(p, 30)->path == "LICENSE.txt");
+  CHECK_FALSE(find_asset(p, 31));
 }

@@ -333,3 +333,29 @@ TEST_CASE("sync: a scoped run on a project that vanished makes it a tombstone") 
   CHECK(lib.cat->project(t, dragon)->state == ItemState::tombstone);
   CHECK(lib.cat->counts(t).projects == 1);
 }
+
+TEST_CASE("sync: a scoped run by a renamed project's old name follows the rename") {
+  Lib lib;
+  lib.sync();
+  const ProjectId dragon = lib.project_id("Dragon");
+  stdfs::rename(lib.root / "Dragon", lib.root / "Wyvern");
+  Run r = lib.sync(Mode::incremental, "Dragon");
+  CHECK(r.status == RunStatus::ok);
+  CHECK(r.scope == "Wyvern");
+  CHECK(r.message.find("is now 'Wyvern'") != std::string::npos);
+  CHECK(r.counts.projects_renamed == 1);
+  CHECK(r.counts.projects_removed == 0);
+  CHECK(r.counts.removed == 0);
+  CHECK(lib.project_id("Wyvern") == dragon);
+}
+
+TEST_CASE("sync: a new hard link to an indexed file gets its own id") {
+  Lib lib;
+  lib.sync();
+  const AssetId original = lib.asset_at("Dragon", "dragon.stl")->id;
+  stdfs::create_hard_link(lib.root / "Dragon/dragon.stl", lib.root / "Benchy/aaa-dragon-link.stl");
+  Run r = lib.sync();
+  CHECK(r.counts.added == 1);
+  CHECK(r.counts.moved == 0);
+  CHECK(lib.asset_at("Dragon", "dragon.stl")->id == original);
+}
