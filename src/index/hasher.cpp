@@ -163,7 +163,12 @@ void HashPool::work(std::size_t) {
       ++running_;
     }
     has_room_.notify_one();
-    job(buffer);
+    try {
+      job(buffer);
+    } catch (...) {
+      // Jobs report their own failures; one that still throws must not take
+      // the process down with it.
+    }
     {
       std::lock_guard lock(mu_);
       --running_;

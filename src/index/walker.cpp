@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -172,15 +174,24 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
     std::vector<Walker::PendingProject> pending;
     w.walk_dir(root, "", kLooseFile, "", 0, &pending);
     std::atomic<std::size_t> next{0};
+    std::mutex failure_mu;
+    std::exception_ptr failure;
     auto work = [&] {
-      Walker mine(opts, sink);
-      for (std::size_t i; (i = next.fetch_add(1)) < pending.size() && !sink.cancelled();)
-        mine.enter(root, pending[i].name, pending[i].name, pending[i].number, "", 0);
+      try {
+        Walker mine(opts, sink);
+        for (std::size_t i; (i = next.fetch_add(1)) < pending.size() && !sink.cancelled();)
+          mine.enter(root, pending[i].name, pending[i].name, pending[i].number, "", 0);
+      } catch (...) {
+        std::lock_guard lock(failure_mu);
+        if (!failure) failure = std::current_exception();
+        next = pending.size();  // the others stop too
+      }
     };
     std::vector<std::thread> helpers;
     for (unsigned t = 1; t < std::max(1u, opts.threads) && t < pending.size(); ++t) helpers.emplace_back(work);
     work();
     for (auto& t : helpers) t.join();
+    if (failure) std::rethrow_exception(failure);  // the sync turns it into a failed run
     return WalkRoot::ok;
   }
 
