@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <system_error>
 #include <tuple>
 
@@ -294,10 +295,23 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
     if (!before || before->hash != now.hash) rehashed.push_back(&now);
   }
   auto by = [](auto key) { return [key](const Asset* a, const Asset* b) { return key(*a) < key(*b); }; };
+  auto sort_indexes = [&] {
+    std::sort(live.begin(), live.end(), by([](const Asset& a) { return std::tie(a.project, a.path); }));
+    std::sort(rehashed.begin(), rehashed.end(), [](const Asset* a, const Asset* b) {
+      int c = std::memcmp(a->hash.bytes.data(), b->hash.bytes.data(), a->hash.bytes.size());
+      return c != 0 ? c < 0 : a->id < b->id;
+    });
+  };
+  // Large batches: the index tables are sorted on a second thread while the
+  // records are written.
+  std::future<void> sorted;
+  if (changes.size() >= 4096) sorted = std::async(std::launch::async, sort_indexes);
+  else sort_indexes();
   std::string key;  // reused: no allocation per entry
-  std::sort(all.begin(), all.end(), by([](const Asset& a) { return a.id; }));
+  if (!std::is_sorted(all.begin(), all.end(), by([](const Asset& a) { return a.id; })))
+    std::sort(all.begin(), all.end(), by([](const Asset& a) { return a.id; }));
   for (const Asset* a : all) t.put_sorted(db_.assets, key_u64(a->id), encode(*a));
-  std::sort(live.begin(), live.end(), by([](const Asset& a) { return std::tie(a.project, a.path); }));
+  if (sorted.valid()) sorted.get();
   for (const Asset* a : live) {
     key.clear();
     put_u64(key, a->project);
@@ -305,10 +319,6 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
     else key += bounded(a->path);
     t.put_sorted(db_.asset_paths, key, key_u64(a->id));
   }
-  std::sort(rehashed.begin(), rehashed.end(), [](const Asset* a, const Asset* b) {
-    int c = std::memcmp(a->hash.bytes.data(), b->hash.bytes.data(), a->hash.bytes.size());
-    return c != 0 ? c < 0 : a->id < b->id;
-  });
   for (const Asset* a : rehashed) {
     key.assign(a->hash.view());
     put_u64(key, a->id);
