@@ -6,7 +6,8 @@
 #   ./setup.sh test            install what is missing, build, run every test
 #                              (once normally, once under ASan + UBSan)
 #
-# Build directories: build/ (release), build-asan/ (sanitizers).
+# Build directories: build/ (release), build-test/ (tests), build-asan/
+# (tests under sanitizers).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +15,9 @@ PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash
           nlohmann-json3-dev libexpected-dev catch2 groff-base)
 JOBS=${JOBS:-2}
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+say() {
+  if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
 
 install_packages() {
   local missing=()
@@ -40,7 +43,7 @@ build() {  # build DIR TYPE [cmake args...]
 case "${1:-}" in
   run)
     install_packages
-    build build Release
+    build build Release -DBUILD_TESTING=OFF
     library=${2:-}
     if [ -z "$library" ]; then
       library=$PWD/build/sample-library
@@ -54,9 +57,9 @@ case "${1:-}" in
     ;;
   test)
     install_packages
-    build build RelWithDebInfo -DBUILD_TESTING=ON
+    build build-test RelWithDebInfo -DBUILD_TESTING=ON
     say "running the tests"
-    (cd build && ctest -j "$JOBS" --output-on-failure --timeout 600)
+    (cd build-test && ctest -j "$JOBS" --output-on-failure --timeout 600)
     build build-asan Debug -DBUILD_TESTING=ON -DLIMA_SANITIZE=ON
     say "running the tests under AddressSanitizer + UBSan"
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
