@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +86,25 @@ inline std::string shell(const std::string& cmd) {
   ::pclose(p);
   return out;
 }
+
+/// Mounts a fresh tmpfs at `where` (root only) and lazily unmounts it when
+/// destroyed, even when a test fails. ok() says whether the mount worked.
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(const stdfs::path& where) : where_(where) {
+    ok_ = ::mount("tmpfs", where.c_str(), "tmpfs", 0, "size=16m") == 0;
+  }
+  ~TmpfsMount() {
+    if (ok_) ::umount2(where_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  stdfs::path where_;
+  bool ok_ = false;
+};
 
 /// Appends a byte to a file every `period` until destroyed: a writer that
 /// keeps a file changing while something reads it.

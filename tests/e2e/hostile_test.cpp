@@ -126,11 +126,8 @@ TEST_CASE("files on a filesystem mounted inside the library are not rehashed on 
   const auto lib = tmp / "lib";
   write_file(lib / "Benchy/b.stl", "benchy");
   stdfs::create_directories(lib / "Benchy/nested");
-  REQUIRE(::mount("tmpfs", (lib / "Benchy/nested").c_str(), "tmpfs", 0, "size=16m") == 0);
-  struct Unmount {
-    stdfs::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } guard{lib / "Benchy/nested"};
+  lima::test::TmpfsMount nested(lib / "Benchy/nested");
+  REQUIRE(nested.ok());
   write_file(lib / "Benchy/nested/n.stl", "on another filesystem");
   const std::string state = (tmp / "state").string();
   REQUIRE(run_limafs({"scan", lib.string(), "--state", state}).exit_code == 0);
@@ -153,11 +150,8 @@ TEST_CASE("a library root on another device than before is offline until accepte
 
   // Something else is mounted where the library was (e.g. an empty mount
   // point's replacement disk): another filesystem with other content.
-  REQUIRE(::mount("tmpfs", lib.c_str(), "tmpfs", 0, "size=16m") == 0);
-  struct Unmount {
-    stdfs::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } guard{lib};
+  lima::test::TmpfsMount other_disk(lib);
+  REQUIRE(other_disk.ok());
   write_file(lib / "Benchy/b.stl", "benchy");
   auto o = run_limafs({"scan", lib.string(), "--state", state, "--json"});
   CHECK(o.exit_code == 4);

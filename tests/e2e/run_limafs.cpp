@@ -19,6 +19,22 @@
 
 namespace lima::test {
 
+namespace {
+
+/// In a child process: becomes `limafs ARGS...`.
+[[noreturn]] void exec_limafs(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string bin = LIMAFS_BIN;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(bin.c_str(), argv.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
 Outcome run_limafs(const std::vector<std::string>& args, std::optional<RunAs> as, int timeout_s) {
   TempDir io;
   const auto out_path = io / "out", err_path = io / "err";
@@ -33,14 +49,7 @@ Outcome run_limafs(const std::vector<std::string>& args, std::optional<RunAs> as
     if (as) {
       if (::setgroups(0, nullptr) != 0 || ::setgid(as->gid) != 0 || ::setuid(as->uid) != 0) ::_exit(126);
     }
-    std::vector<char*> argv;
-    std::string bin = LIMAFS_BIN;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
+    exec_limafs(args);
   }
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
@@ -69,14 +78,7 @@ std::string run_limafs_on_tty(const std::vector<std::string>& args, int timeout_
   pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
   if (pid < 0) throw std::runtime_error("forkpty failed");
   if (pid == 0) {
-    std::vector<char*> argv;
-    std::string bin = LIMAFS_BIN;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
+    exec_limafs(args);
   }
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
