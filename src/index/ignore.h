@@ -19,6 +19,9 @@ class IgnoreRules {
 
   /// True when the entry `name` at library-relative `path` is ignored.
   bool ignored(std::string_view name, std::string_view path) const;
+  /// Whether ignored() looks at the path (a glob with '/'); when not, any
+  /// string will do for it.
+  bool needs_path() const { return !path_globs_.empty(); }
   /// True for the built-in rules alone (used where no path is at hand).
   static bool ignored_by_default(std::string_view name);
   const std::vector<std::string>& globs() const { return globs_; }

@@ -367,11 +367,7 @@ class Reconciler {
       }
       after.project = pid;
       after.path = f.path;
-      after.dev = f.dev;
-      after.ino = f.ino;
-      after.size = f.size;
-      after.mtime_ns = f.mtime_ns;
-      after.hash = f.hash;
+      take_file_facts(after, f);
       after.kind = kind_of(base_name(f.path));
       after.state = ItemState::live;
       after.removed_ns = 0;

@@ -56,6 +56,16 @@ struct SeenFile {
   bool hashed = false;
 };
 
+/// Copies what reading a file taught (device, inode, size, mtime, content)
+/// into its asset record.
+inline void take_file_facts(Asset& a, const SeenFile& f) {
+  a.dev = f.dev;
+  a.ino = f.ino;
+  a.size = f.size;
+  a.mtime_ns = f.mtime_ns;
+  a.hash = f.hash;
+}
+
 struct Coverage {
   std::string scope;                  ///< "" = whole library
   std::vector<std::string> unlisted;  ///< library-relative dirs whose content is unknown

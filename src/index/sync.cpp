@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -53,10 +55,18 @@ Snapshot load_snapshot(Catalog& cat) {
   return s;
 }
 
+/// The files of one project (or the loose files) and how many of them are
+/// still being hashed.
+struct FileGroup {
+  std::deque<SeenFile> files;  // hash jobs hold pointers: never reallocated
+  std::atomic<std::size_t> unfinished{0};
+};
+
 /// One file for a hash job.
 struct HashItem {
   std::string name;
   SeenFile* file;
+  FileGroup* group;
   bool has_stat;
   struct stat st;
 };
@@ -80,7 +90,7 @@ class Collector final : public WalkSink {
   std::uint32_t project(std::string_view name, const struct stat& st) override {
     ++root_entries;
     projects.push_back({std::string(name), st.st_dev, st.st_ino, mtime_of(st)});
-    by_project_.push_back(std::make_unique<std::deque<SeenFile>>());
+    by_project_.push_back(std::make_unique<FileGroup>());
     return static_cast<std::uint32_t>(projects.size() - 1);
   }
 
@@ -95,7 +105,8 @@ class Collector final : public WalkSink {
 
   void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) override {
     const bool loose = project == kLooseFile;
-    auto& out = loose ? loose_ : *by_project_[project];
+    FileGroup& grp = loose ? loose_ : *by_project_[project];
+    auto& out = grp.files;
     if (loose) root_entries += found.size();
     progress_.files_seen.fetch_add(found.size(), std::memory_order_relaxed);
 
@@ -132,7 +143,8 @@ class Collector final : public WalkSink {
         progress_.bytes_to_hash.fetch_add(f.size, std::memory_order_relaxed);
       }
       progress_.files_to_hash.fetch_add(1, std::memory_order_relaxed);
-      group.push_back({std::move(ff.name), &f, ff.has_stat, ff.st});
+      grp.unfinished.fetch_add(1, std::memory_order_relaxed);
+      group.push_back({std::move(ff.name), &f, &grp, ff.has_stat, ff.st});
       group_bytes += f.size;
       if (group.size() >= kGroupFiles || group_bytes >= kGroupBytes) flush();
     }
@@ -141,16 +153,49 @@ class Collector final : public WalkSink {
 
   /// Every file seen, in project order, loose files last.
   std::vector<SeenFile> take_files() {
-    std::size_t n = loose_.size();
-    for (const auto& d : by_project_) n += d->size();
     std::vector<SeenFile> out;
-    out.reserve(n);
-    for (auto& d : by_project_)
-      for (auto& f : *d) out.push_back(std::move(f));
-    for (auto& f : loose_) out.push_back(std::move(f));
+    out.reserve(file_count());
+    for_each_group([&](FileGroup& g) {
+      for (auto& f : g.files) out.push_back(std::move(f));
+    });
     by_project_.clear();
-    loose_.clear();
+    loose_.files.clear();
     return out;
+  }
+
+  /// The files in take_files() order with only what the walk learnt (where
+  /// they are), as if every one of them were readable. Call once the walk
+  /// is over; safe while hashing goes on.
+  std::vector<SeenFile> provisional_files() const {
+    std::vector<SeenFile> out;
+    out.reserve(file_count());
+    for_each_group([&](const FileGroup& g) {
+      for (const auto& f : g.files) {
+        SeenFile& p = out.emplace_back();
+        p.project = f.project;
+        p.path = f.path;
+      }
+    });
+    return out;
+  }
+
+  /// Calls fn(files) for each project's files, in order, then for the loose
+  /// files, each once all of its files are hashed. Stops early when the sync
+  /// is cancelled; returns whether it got through.
+  bool for_each_group_when_hashed(const std::function<void(std::deque<SeenFile>&)>& fn) {
+    bool done = true;
+    for_each_group([&](FileGroup& g) {
+      if (!done) return;
+      std::unique_lock lock(hashed_mu_);
+      hashed_cv_.wait(lock, [&] { return g.unfinished.load(std::memory_order_acquire) == 0 || cancelled(); });
+      lock.unlock();
+      if (g.unfinished.load(std::memory_order_acquire) != 0) {
+        done = false;
+        return;
+      }
+      fn(g.files);
+    });
+    return done;
   }
 
   void unlisted(std::string path) override {
@@ -173,11 +218,38 @@ class Collector final : public WalkSink {
   std::atomic<std::uint64_t> files_hashed{0}, bytes_hashed{0};
 
  private:
+  std::size_t file_count() const {
+    std::size_t n = loose_.files.size();
+    for (const auto& g : by_project_) n += g->files.size();
+    return n;
+  }
+
+  template <class Fn>
+  void for_each_group(Fn&& fn) {
+    for (auto& g : by_project_) fn(*g);
+    fn(loose_);
+  }
+  template <class Fn>
+  void for_each_group(Fn&& fn) const {
+    for (const auto& g : by_project_) fn(static_cast<const FileGroup&>(*g));
+    fn(loose_);
+  }
+
   std::string lib_path(const SeenFile& f) const {
     return f.project == kLoose ? f.path : projects[f.project].name + "/" + f.path;
   }
 
   void hash_one(const DirFd& dir, const HashItem& item, std::span<char> buf) {
+    read_one(dir, item, buf);
+    // Whatever happened, the file is settled now; the last one of its group
+    // wakes the writer (under the lock, so a waiter cannot miss it).
+    if (item.group->unfinished.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(hashed_mu_);
+      hashed_cv_.notify_all();
+    }
+  }
+
+  void read_one(const DirFd& dir, const HashItem& item, std::span<char> buf) {
     SeenFile& f = *item.file;
     const struct stat* st = item.has_stat ? &item.st : nullptr;
     if (cancelled()) {
@@ -222,11 +294,78 @@ class Collector final : public WalkSink {
   const SyncOptions& opts_;
   HashPool* pool_ = nullptr;
   SyncProgress& progress_;
-  // Hash jobs hold pointers to these files: each deque stays where it is.
-  std::vector<std::unique_ptr<std::deque<SeenFile>>> by_project_;
-  std::deque<SeenFile> loose_;
+  // Hash jobs hold pointers into these: each group stays where it is.
+  std::vector<std::unique_ptr<FileGroup>> by_project_;
+  FileGroup loose_;
+  std::mutex hashed_mu_;
+  std::condition_variable hashed_cv_;
   std::mutex mu_;
 };
+
+// Reserves the ids a plan hands out (checking nobody else took some
+// meanwhile) and writes its live projects: the first transaction of a sync.
+void write_ids_and_live_projects(Catalog& cat, const Plan& plan, std::uint64_t expected_project,
+                                 std::uint64_t expected_asset) {
+  auto reserve = [&](WriteTxn& t, const char* table, std::uint64_t expected, std::uint64_t next) {
+    const std::string key = std::string(schema::kMetaNextId) + table;
+    auto v = t.get(cat.db().meta, key);
+    std::uint64_t current = v && v->size() == 8 ? get_u64(*v) : 1;
+    if (current != expected) throw std::runtime_error("the index was changed by someone else during the sync");
+    if (next != current) t.put(cat.db().meta, key, key_u64(next));
+  };
+  cat.env().write([&](WriteTxn& t) {
+    reserve(t, schema::kProjects, expected_project, plan.next_project_id);
+    reserve(t, schema::kAssets, expected_asset, plan.next_asset_id);
+    for (const auto& [before, after] : plan.projects)
+      if (after.state == ItemState::live) cat.put_project(t, after, before);
+  });
+}
+
+// A library the index has never seen (no project, no asset) has no identity
+// to work out: every folder and file is new. Its plan is made as soon as the
+// walk is over, and each project's files are written as soon as they are
+// hashed, while the rest are still being read. Returns the plan (its assets
+// consumed), or nullopt when the sync was cancelled part way (what was
+// written stays: the next sync goes on from there).
+std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const InodeIndex& inodes,
+                                       Collector& sink, const Coverage& coverage, Mode mode, std::int64_t now,
+                                       SyncProgress& progress, bool& wrote_some) {
+  std::vector<SeenFile> provisional = sink.provisional_files();
+  Plan plan = reconcile(snap, inodes, sink.projects, provisional, coverage, mode, now);
+  if (plan.assets.size() != provisional.size())
+    throw std::logic_error("a new library's plan does not cover every file");
+  provisional = {};
+  progress.items_to_write = plan.projects.size() + plan.assets.size();
+  write_ids_and_live_projects(cat, plan, snap.next_project_id, snap.next_asset_id);
+  wrote_some = true;
+  progress.items_written = plan.projects.size();
+
+  std::vector<AssetChange> batch;
+  std::size_t next = 0, unreadable = 0;
+  auto flush = [&] {
+    if (batch.empty()) return;
+    cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
+    progress.items_written += batch.size();
+    batch.clear();
+  };
+  const bool complete = sink.for_each_group_when_hashed([&](std::deque<SeenFile>& files) {
+    for (const SeenFile& f : files) {
+      AssetChange& change = plan.assets[next++];
+      if (!f.ok) {
+        ++unreadable;  // reported by the hashing; not indexed, like in any sync
+        continue;
+      }
+      take_file_facts(change.after, f);
+      batch.push_back(std::move(change));
+    }
+    if (batch.size() >= kBatchItems / 4) flush();
+  });
+  flush();
+  if (!complete) return std::nullopt;
+  plan.counts.added -= unreadable;
+  plan.assets.clear();
+  return plan;
+}
 
 // Hash groups waiting in the queue. A deep queue lets the walk finish (and
 // the total be known) long before the hashing does; each waiting group keeps
@@ -401,16 +540,27 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     const InodeIndex inodes(snap.assets);
     Collector sink(snap, inodes, root_st.st_dev, opts, progress);
     WalkRoot walked;
+    std::optional<Plan> streamed;
+    bool wrote_some = false;
     {
       HashPool pool(hash_threads(opts.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
       sink.set_pool(&pool);
       walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope, .threads = 2}, sink);
       progress.walk_done = true;
+      const bool root_listed =
+          std::none_of(sink.unlisted_dirs.begin(), sink.unlisted_dirs.end(), [](const auto& u) { return u.empty(); });
+      if (snap.projects.empty() && snap.assets.empty() && walked == WalkRoot::ok && root_listed && !sink.cancelled()) {
+        progress.phase = static_cast<int>(SyncPhase::writing);
+        streamed = stream_new_library(cat, snap, inodes, sink, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
+                                      run.started_ns, progress, wrote_some);
+      }
       pool.wait_idle();
     }
     run.counts.files_hashed = sink.files_hashed;
     run.counts.bytes_hashed = sink.bytes_hashed;
-    if (sink.cancelled()) return finish(RunStatus::interrupted, "the sync was cancelled; nothing was changed");
+    if (sink.cancelled())
+      return finish(RunStatus::interrupted, wrote_some ? "the sync was cancelled; the files read so far are indexed"
+                                                       : "the sync was cancelled; nothing was changed");
     if (walked == WalkRoot::scope_missing && !scope_known)
       return finish(RunStatus::failed, "there is no folder '" + *scope + "' in the library");
     if (scope->empty() && sink.root_entries == 0 && live_projects > 0)
@@ -420,37 +570,29 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     for (const auto& u : sink.unlisted_dirs)
       if (u.empty()) return finish(RunStatus::offline, "cannot list the library root; nothing was removed");
 
-    std::vector<SeenFile> files = sink.take_files();
-    Plan plan = reconcile(snap, inodes, sink.projects, files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
-                          run.started_ns);
-    const auto expected_next_project = snap.next_project_id, expected_next_asset = snap.next_asset_id;
-    files = {};  // the snapshot stays: the plan points into it
+    Plan plan;
+    if (streamed) {
+      plan = std::move(*streamed);
+    } else {
+      std::vector<SeenFile> files = sink.take_files();
+      plan = reconcile(snap, inodes, sink.projects, files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
+                       run.started_ns);
+      files = {};  // the snapshot stays: the plan points into it
 
-    // Write the plan: id reservations and live projects first, then assets in
-    // batches, and project tombstones last, with the run record. Whenever a
-    // crash cuts this short, the next sync finds every asset's project and
-    // no project gone while its files are still live.
-    progress.phase = static_cast<int>(SyncPhase::writing);
-    progress.items_to_write = plan.projects.size() + plan.assets.size();
-    auto set_next = [&](WriteTxn& t, const char* table, std::uint64_t expected, std::uint64_t next) {
-      const std::string key = std::string(schema::kMetaNextId) + table;
-      auto v = t.get(cat.db().meta, key);
-      std::uint64_t current = v && v->size() == 8 ? get_u64(*v) : 1;
-      if (current != expected) throw std::runtime_error("the index was changed by someone else during the sync");
-      if (next != current) t.put(cat.db().meta, key, key_u64(next));
-    };
-    cat.env().write([&](WriteTxn& t) {
-      set_next(t, schema::kProjects, expected_next_project, plan.next_project_id);
-      set_next(t, schema::kAssets, expected_next_asset, plan.next_asset_id);
-      for (const auto& [before, after] : plan.projects)
-        if (after.state == ItemState::live) cat.put_project(t, after, before);
-    });
-    progress.items_written = plan.projects.size();
-    for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
-      const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
-      const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
-      cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
-      progress.items_written += end - i;
+      // Write the plan: id reservations and live projects first, then assets
+      // in batches, and project tombstones last, with the run record. Whenever
+      // a crash cuts this short, the next sync finds every asset's project and
+      // no project gone while its files are still live.
+      progress.phase = static_cast<int>(SyncPhase::writing);
+      progress.items_to_write = plan.projects.size() + plan.assets.size();
+      write_ids_and_live_projects(cat, plan, snap.next_project_id, snap.next_asset_id);
+      progress.items_written = plan.projects.size();
+      for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
+        const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
+        const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
+        cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
+        progress.items_written += end - i;
+      }
     }
     run.counts.added = plan.counts.added;
     run.counts.changed = plan.counts.changed;

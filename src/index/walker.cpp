@@ -47,8 +47,11 @@ class Walker {
     const std::uint32_t owner = lpath.empty() ? kLooseFile : project;
     for (auto& e : entries) {
       if (sink_.cancelled()) return;
-      std::string child_lpath = lpath.empty() ? e.name : lpath + "/" + e.name;
-      if (opts_.ignore && opts_.ignore->ignored(e.name, child_lpath)) continue;
+      // The library-relative path, built only where it is needed (most files
+      // never need it).
+      auto child_lpath_of = [&] { return lpath.empty() ? e.name : lpath + "/" + e.name; };
+      if (opts_.ignore && opts_.ignore->ignored(e.name, opts_.ignore->needs_path() ? child_lpath_of() : e.name))
+        continue;
       struct stat st{};
       unsigned char type = e.type;
       if (type == DT_REG && !lpath.empty() && !sink_.wants_stat(e.ino)) {
@@ -59,6 +62,7 @@ class Walker {
       if (type == DT_UNKNOWN || type == DT_REG || lpath.empty()) {
         if (::fstatat(dir->get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           const int err = errno;
+          const std::string child_lpath = child_lpath_of();
           report_errno(child_lpath, err);
           // Unknown is not gone: keep whatever the index knows there.
           if (err != ENOENT) sink_.unlisted(child_lpath);
@@ -68,7 +72,7 @@ class Walker {
       }
       switch (type) {
         case DT_REG:
-          if (lpath.empty()) sink_.problem(child_lpath, ProblemKind::loose_file, "file directly in the library root");
+          if (lpath.empty()) sink_.problem(e.name, ProblemKind::loose_file, "file directly in the library root");
           found.push_back({e.name, ppath.empty() ? e.name : ppath + "/" + e.name, true, st});
           break;
         case DT_DIR: {
@@ -76,17 +80,17 @@ class Walker {
             // A project folder.
             std::uint32_t number = sink_.project(e.name, st);
             if (pending) pending->push_back({number, e.name});
-            else enter(dir, e.name, child_lpath, number, "", 0);
+            else enter(dir, e.name, e.name, number, "", 0);
           } else {
             subdirs.push_back(&e);
           }
           break;
         }
         case DT_LNK:
-          sink_.problem(child_lpath, ProblemKind::symlink, "symbolic link (not followed)");
+          sink_.problem(child_lpath_of(), ProblemKind::symlink, "symbolic link (not followed)");
           break;
         default:
-          sink_.problem(child_lpath, ProblemKind::special_file, special_name(type));
+          sink_.problem(child_lpath_of(), ProblemKind::special_file, special_name(type));
           break;
       }
     }

@@ -359,3 +359,57 @@ TEST_CASE("sync: a new hard link to an indexed file gets its own id") {
   CHECK(r.counts.moved == 0);
   CHECK(lib.asset_at("Dragon", "dragon.stl")->id == original);
 }
+
+namespace {
+// (library path → kind, size, hash) of every live asset.
+std::map<std::string, std::tuple<Kind, std::uint64_t, std::string>> live_assets(Catalog& cat) {
+  std::map<std::string, std::tuple<Kind, std::uint64_t, std::string>> out;
+  ReadTxn t(cat.env());
+  for (const auto& p : cat.projects(t))
+    for (const auto& a : cat.assets_of(t, p.id)) out[p.name + "/" + a.path] = {a.kind, a.size, a.hash.hex()};
+  return out;
+}
+}  // namespace
+
+TEST_CASE("sync: a first index (written while hashing) equals one built up incrementally") {
+  Lib lib;
+  for (int p = 0; p < 30; ++p)
+    for (int f = 0; f < 20; ++f)
+      write_file(lib.root / ("Project " + std::to_string(p)) / ("part" + std::to_string(f) + ".stl"),
+                 lima::test::random_bytes(static_cast<std::size_t>(100 + p * 37 + f), static_cast<unsigned>(p * 100 + f)));
+  Run first = lib.sync();
+  CHECK(first.counts.added == 604);
+  CHECK(first.counts.projects_added == 32);
+
+  // The same library indexed in two steps, the second through the general path.
+  auto c = Catalog::open(lib.tmp / "state2", OpenMode::read_write);
+  REQUIRE(c);
+  SyncOptions o;
+  o.library = lib.root;
+  o.scope = "Benchy";
+  REQUIRE(run_sync(**c, o)->counts.added == 2);
+  o.scope = "";
+  Run rest = *run_sync(**c, o);
+  CHECK(rest.counts.added == 602);
+  CHECK(live_assets(*lib.cat) == live_assets(**c));
+  CHECK(lib.sync().counts.unchanged == 604);
+}
+
+TEST_CASE("sync: a file that cannot be read during a first index is left out and counted") {
+  Lib lib;
+  const auto p = lib.root / "Dragon/growing.bin";
+  write_file(p, lima::test::random_bytes(32u << 20, 9));
+  Run r;
+  {
+    lima::test::AppendingWriter writer(p, std::chrono::microseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    r = lib.sync();
+  }
+  CHECK(r.status == RunStatus::partial);
+  CHECK(r.counts.added == 4);
+  CHECK(r.counts.errors == 1);
+  CHECK_FALSE(lib.asset_at("Dragon", "growing.bin"));
+  Run next = lib.sync();
+  CHECK(next.counts.added == 1);
+  CHECK(next.counts.unchanged == 4);
+}
