@@ -550,7 +550,8 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
       const bool root_listed =
           std::none_of(sink.unlisted_dirs.begin(), sink.unlisted_dirs.end(), [](const auto& u) { return u.empty(); });
       if (snap.projects.empty() && snap.assets.empty() && walked == WalkRoot::ok && root_listed && !sink.cancelled()) {
-        progress.phase = static_cast<int>(SyncPhase::writing);
+        // The phase stays "walking": the writes follow the hashing, which is
+        // what the progress line shows.
         streamed = stream_new_library(cat, snap, inodes, sink, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
                                       run.started_ns, progress, wrote_some);
       }
