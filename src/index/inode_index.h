@@ -27,21 +27,32 @@ class InodeIndex {
       if (assets[i].state == ItemState::live) insert(assets[i].dev, assets[i].ino, static_cast<std::uint32_t>(i));
   }
 
-  /// Position of the live asset with this (dev, ino), or kNone.
+  /// Position of a live asset with this (dev, ino), or kNone.
   std::uint32_t find(std::uint64_t dev, std::uint64_t ino) const {
-    if (slots_.empty()) return kNone;
-    for (std::size_t i = mix(dev, ino) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.pos == kNone) return kNone;
-      if (s.ino == ino && s.dev == dev) return s.pos;
-    }
+    const Slot* s = slot(dev, ino);
+    return s ? s->pos : kNone;
+  }
+  /// True when several live assets share this (dev, ino): hard links. The
+  /// inode then says which content, not which of the paths.
+  bool shared(std::uint64_t dev, std::uint64_t ino) const {
+    const Slot* s = slot(dev, ino);
+    return s && s->shared;
   }
 
  private:
   struct Slot {
     std::uint64_t dev = 0, ino = 0;
     std::uint32_t pos = kNone;
+    bool shared = false;
   };
+  const Slot* slot(std::uint64_t dev, std::uint64_t ino) const {
+    if (slots_.empty()) return nullptr;
+    for (std::size_t i = mix(dev, ino) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.pos == kNone) return nullptr;
+      if (s.ino == ino && s.dev == dev) return &s;
+    }
+  }
   static std::size_t mix(std::uint64_t dev, std::uint64_t ino) {
     std::uint64_t x = ino ^ (dev * 0x9E3779B97F4A7C15ull);
     x ^= x >> 33;
@@ -56,7 +67,10 @@ class InodeIndex {
         s = Slot{dev, ino, pos};
         return;
       }
-      if (s.dev == dev && s.ino == ino) return;  // a hard link indexed twice: the first wins
+      if (s.dev == dev && s.ino == ino) {
+        s.shared = true;  // hard links: several assets, one inode
+        return;
+      }
     }
   }
 

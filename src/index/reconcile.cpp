@@ -131,14 +131,25 @@ class Reconciler {
   // deleted folder at once. A renamed folder still holds the project's files
   // (same inode, size and mtime), or both are empty.
   bool same_folder(std::size_t seen, const Project& p) const {
-    if (seen_[seen].name == p.name || !covered(seen_[seen].name)) return true;  // unlistable: trust the inode
+    const std::string& name = seen_[seen].name;
+    if (name == p.name) return true;
+    // Where the proof could hide, trust the inode: part of the folder could
+    // not be listed, none of its files could be read, or the project had no
+    // files to recognise. An empty folder is not taken for a project that
+    // had files, though: that is a new folder far more often than a rename.
+    for (const auto& u : cov_.unlisted)
+      if (path_within(u, name)) return true;
     bool project_empty = true;
     for (const auto& a : snap_.assets)
       if (a.project == p.id && a.state == ItemState::live) {
         project_empty = false;
         break;
       }
-    if (project_empty) return files_of_[seen].empty();
+    if (project_empty) return true;
+    if (files_of_[seen].empty()) return false;
+    bool any_readable = false;
+    for (std::size_t k : files_of_[seen]) any_readable |= files_[k].ok;
+    if (!any_readable) return true;
     for (std::size_t k : files_of_[seen]) {
       const auto& f = files_[k];
       const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
@@ -168,7 +179,7 @@ class Reconciler {
     // must not take the original's id.
     for (std::size_t k = 0; k < files_.size(); ++k) {
       const auto& f = files_[k];
-      if (f.gone) continue;
+      if (f.gone || asset_by_ino_.shared(f.dev, f.ino)) continue;
       auto pid = project_of(f);
       const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
       if (j == InodeIndex::kNone || asset_claim_[j] != npos) continue;
@@ -178,7 +189,9 @@ class Reconciler {
     for (std::size_t k = 0; k < files_.size(); ++k) {
       const auto& f = files_[k];
       if (f.gone || file_asset_[k] != npos) continue;
-      const std::uint32_t j = asset_by_ino_.find(f.dev, f.ino);
+      // Hard-linked inodes name several assets: their paths decide.
+      const std::uint32_t j =
+          asset_by_ino_.shared(f.dev, f.ino) ? InodeIndex::kNone : asset_by_ino_.find(f.dev, f.ino);
       if (j != InodeIndex::kNone && asset_claim_[j] == npos) {
         const auto& a = snap_.assets[j];
         if (a.size == f.size && a.mtime_ns == f.mtime_ns) {

@@ -187,7 +187,10 @@ class Collector final : public WalkSink {
     for_each_group([&](FileGroup& g) {
       if (!done) return;
       std::unique_lock lock(hashed_mu_);
-      hashed_cv_.wait(lock, [&] { return g.unfinished.load(std::memory_order_acquire) == 0 || cancelled(); });
+      // Cancelling does not notify: look again now and then.
+      while (!hashed_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                                  [&] { return g.unfinished.load(std::memory_order_acquire) == 0 || cancelled(); })) {
+      }
       lock.unlock();
       if (g.unfinished.load(std::memory_order_acquire) != 0) {
         done = false;
@@ -209,7 +212,11 @@ class Collector final : public WalkSink {
     problems.push_back({std::move(path), kind, std::move(detail), 0});
   }
 
-  bool cancelled() const override { return opts_.cancel && opts_.cancel->load(std::memory_order_relaxed); }
+  bool cancelled() const override {
+    return aborted_.load(std::memory_order_relaxed) || (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed));
+  }
+  /// Stops the walk and the hashing early (the sync is failing).
+  void abort() { aborted_ = true; }
 
   std::vector<SeenProject> projects;
   std::vector<std::string> unlisted_dirs;
@@ -240,7 +247,11 @@ class Collector final : public WalkSink {
   }
 
   void hash_one(const DirFd& dir, const HashItem& item, std::span<char> buf) {
-    read_one(dir, item, buf);
+    try {
+      read_one(dir, item, buf);
+    } catch (...) {
+      item.file->ok = false;  // e.g. out of memory while reporting: not indexed this time
+    }
     // Whatever happened, the file is settled now; the last one of its group
     // wakes the writer (under the lock, so a waiter cannot miss it).
     if (item.group->unfinished.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -299,6 +310,7 @@ class Collector final : public WalkSink {
   FileGroup loose_;
   std::mutex hashed_mu_;
   std::condition_variable hashed_cv_;
+  std::atomic<bool> aborted_{false};
   std::mutex mu_;
 };
 
@@ -545,6 +557,13 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     {
       HashPool pool(hash_threads(opts.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
       sink.set_pool(&pool);
+      // When an error unwinds from here, the queued files are skipped, not read.
+      struct AbortOnError {
+        Collector& sink;
+        ~AbortOnError() {
+          if (std::uncaught_exceptions()) sink.abort();
+        }
+      } abort_on_error{sink};
       walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope, .threads = 2}, sink);
       progress.walk_done = true;
       const bool root_listed =

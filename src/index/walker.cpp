@@ -7,6 +7,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -192,7 +193,13 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
       }
     };
     std::vector<std::thread> helpers;
-    for (unsigned t = 1; t < std::max(1u, opts.threads) && t < pending.size(); ++t) helpers.emplace_back(work);
+    for (unsigned t = 1; t < std::max(1u, opts.threads) && t < pending.size(); ++t) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no more threads to be had: walk with fewer
+      }
+    }
     work();
     for (auto& t : helpers) t.join();
     if (failure) std::rethrow_exception(failure);  // the sync turns it into a failed run

@@ -290,3 +290,36 @@ TEST_CASE("reconcile: small files are not matched by content alone across projec
   CHECK(find_asset(p, 30)->path == "LICENSE.txt");
   CHECK_FALSE(find_asset(p, 31));
 }
+
+TEST_CASE("reconcile: a renamed project keeps its id when its files cannot prove it") {
+  SECTION("an empty project renamed, then filled") {
+    World w;
+    w.snap.projects.push_back(Project{.id = 5, .name = "Empty", .dev = 1, .ino = 500});
+    w.unchanged_world();
+    auto e = w.project("Not Empty Anymore", 500);
+    w.file(e, "new.stl", 501, 3, H(50));
+    auto p = w.plan();
+    CHECK(p.counts.projects_renamed == 1);
+    CHECK(find_project(p, 5)->name == "Not Empty Anymore");
+  }
+  SECTION("a renamed project whose remaining files sit in an unreadable folder") {
+    World w;
+    w.cov.unlisted = {"Benchy v2/img"};
+    auto b = w.project("Benchy v2", 100), d = w.project("Dragon", 200);
+    w.file(b, "a.stl", 101, 99, H(77));  // edited meanwhile: no proof from it
+    w.file(d, "d.stl", 201, 8, H(3));
+    auto p = w.plan();
+    CHECK(find_project(p, 1)->name == "Benchy v2");
+    CHECK(p.counts.projects_removed == 0);
+    CHECK_FALSE(find_asset(p, 11));  // img/b.png kept as it was
+  }
+  SECTION("but an empty new folder is not taken for a project that had files") {
+    World w;
+    w.project("Fresh", 100);  // Benchy's inode, reused
+    auto d = w.project("Dragon", 200);
+    w.file(d, "d.stl", 201, 8, H(3));
+    auto p = w.plan();
+    CHECK(find_project(p, 1)->state == ItemState::tombstone);
+    CHECK(p.counts.projects_added == 1);
+  }
+}

@@ -413,3 +413,17 @@ TEST_CASE("sync: a file that cannot be read during a first index is left out and
   CHECK(next.counts.added == 1);
   CHECK(next.counts.unchanged == 4);
 }
+
+TEST_CASE("sync: removing one of two hard links keeps the other's id") {
+  Lib lib;
+  stdfs::create_hard_link(lib.root / "Dragon/dragon.stl", lib.root / "Dragon/aaa-link.stl");
+  lib.sync();
+  const AssetId original = lib.asset_at("Dragon", "dragon.stl")->id;
+  const AssetId link = lib.asset_at("Dragon", "aaa-link.stl")->id;
+  REQUIRE(original != link);
+  stdfs::remove(lib.root / "Dragon/aaa-link.stl");
+  Run r = lib.sync();
+  CHECK(r.counts.removed == 1);
+  CHECK(r.counts.moved == 0);
+  CHECK(lib.asset_at("Dragon", "dragon.stl")->id == original);
+}
