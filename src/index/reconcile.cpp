@@ -74,12 +74,12 @@ class Reconciler {
     file_asset_.assign(files_.size(), npos);
     files_of_.assign(seen_.size(), {});
     for (std::size_t k = 0; k < files_.size(); ++k)
-      if (files_[k].project != kLoose && !files_[k].gone) files_of_[files_[k].project].push_back(k);
+      if (files_[k].project != kLooseFiles && !files_[k].gone) files_of_[files_[k].project].push_back(k);
   }
 
   // The project id a seen file belongs to, once known.
   std::optional<ProjectId> project_of(const SeenFile& f) const {
-    if (f.project == kLoose) return kRootProject;
+    if (f.project == kLooseFiles) return kRootProject;
     if (seen_id_[f.project] == 0) return std::nullopt;
     return seen_id_[f.project];
   }
@@ -221,7 +221,7 @@ class Reconciler {
 
   void match_files_by_path() {
     for (std::size_t k = 0; k < files_.size(); ++k)
-      if (files_[k].project != kLoose && content_matched_[files_[k].project]) match_file_by_path(k);
+      if (files_[k].project != kLooseFiles && content_matched_[files_[k].project]) match_file_by_path(k);
   }
 
   void match_projects_by_content() {

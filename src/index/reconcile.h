@@ -38,10 +38,8 @@ struct SeenProject {
   std::int64_t mtime_ns = 0;
 };
 
-inline constexpr std::uint32_t kLoose = 0xffffffff;
-
 struct SeenFile {
-  std::uint32_t project = kLoose;  ///< index into the seen projects, or kLoose
+  std::uint32_t project = kLooseFiles;  ///< index into the seen projects, or kLooseFiles
   std::string path;                ///< relative to the project folder
   std::uint64_t dev = 0, ino = 0, size = 0;
   std::int64_t mtime_ns = 0;

@@ -20,6 +20,10 @@ using RunId = std::uint64_t;
 /// Owner of loose files directly in the library root (not a project).
 inline constexpr ProjectId kRootProject = 0;
 
+/// Where a sync numbers the project folders it sees (0, 1, …), the number
+/// standing for the library root's own (loose) files.
+inline constexpr std::uint32_t kLooseFiles = 0xffffffff;
+
 /// XXH3-128 of a file's bytes, in canonical (big-endian) byte order.
 struct ContentHash {
   std::array<unsigned char, 16> bytes{};

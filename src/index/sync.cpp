@@ -104,7 +104,7 @@ class Collector final : public WalkSink {
   }
 
   void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) override {
-    const bool loose = project == kLooseFile;
+    const bool loose = project == kLooseFiles;
     FileGroup& grp = loose ? loose_ : *by_project_[project];
     auto& out = grp.files;
     if (loose) root_entries += found.size();
@@ -126,7 +126,7 @@ class Collector final : public WalkSink {
     };
     for (auto& ff : found) {
       SeenFile& f = out.emplace_back();
-      f.project = loose ? kLoose : project;
+      f.project = project;
       f.path = std::move(ff.path);
       if (ff.has_stat) {
         f.dev = ff.st.st_dev;
@@ -243,7 +243,7 @@ class Collector final : public WalkSink {
   }
 
   std::string lib_path(const SeenFile& f) const {
-    return f.project == kLoose ? f.path : projects[f.project].name + "/" + f.path;
+    return f.project == kLooseFiles ? f.path : projects[f.project].name + "/" + f.path;
   }
 
   void hash_one(const DirFd& dir, const HashItem& item, std::span<char> buf) {

@@ -45,7 +45,7 @@ class Walker {
     if (!list(dir->get(), lpath, entries)) return;
     std::vector<FoundFile> found;
     std::vector<const Entry*> subdirs;
-    const std::uint32_t owner = lpath.empty() ? kLooseFile : project;
+    const std::uint32_t owner = lpath.empty() ? kLooseFiles : project;
     for (auto& e : entries) {
       if (sink_.cancelled()) return;
       // The library-relative path, built only where it is needed (most files
@@ -177,7 +177,7 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
   if (opts.scope.empty()) {
     // List the root, then walk the projects on several threads.
     std::vector<Walker::PendingProject> pending;
-    w.walk_dir(root, "", kLooseFile, "", 0, &pending);
+    w.walk_dir(root, "", kLooseFiles, "", 0, &pending);
     std::atomic<std::size_t> next{0};
     std::mutex failure_mu;
     std::exception_ptr failure;
@@ -209,7 +209,7 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
   // Descend to the scope one component at a time, never following symlinks.
   const std::string& scope = opts.scope;
   const std::string project = scope.substr(0, scope.find('/'));
-  std::uint32_t number = kLooseFile;
+  std::uint32_t number = kLooseFiles;
   std::shared_ptr<DirFd> dir = root;
   std::string lpath;
   int depth = -1;

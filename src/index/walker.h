@@ -30,9 +30,6 @@ class DirFd {
   int fd_;
 };
 
-/// Marks a loose file (directly in the library root) in WalkSink::file.
-inline constexpr std::uint32_t kLooseFile = 0xffffffff;
-
 /// A regular file found by the walk.
 struct FoundFile {
   std::string name;  ///< in its directory
@@ -51,7 +48,7 @@ class WalkSink {
   /// number by which its files will refer to it.
   virtual std::uint32_t project(std::string_view name, const struct stat& st) = 0;
   /// The regular files of one directory of project number `project`
-  /// (kLooseFile for the root). The sink may take the entries' strings.
+  /// (kLooseFiles for the root). The sink may take the entries' strings.
   virtual void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) = 0;
   /// Whether the walk should stat a regular file whose directory entry names
   /// inode `ino` (a sink that will read the file anyway can say no).

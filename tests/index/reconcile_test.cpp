@@ -220,7 +220,7 @@ TEST_CASE("reconcile: files that could not be hashed keep their record") {
 TEST_CASE("reconcile: loose files belong to the root, hard links get their own ids") {
   World w;
   w.unchanged_world();
-  w.file(kLoose, "loose.stl", 300, 1, H(5));
+  w.file(kLooseFiles, "loose.stl", 300, 1, H(5));
   w.file(1, "hardlink.stl", 201, 8, H(3));  // same inode as Dragon/d.stl
   auto p = w.plan();
   CHECK(p.counts.added == 2);
