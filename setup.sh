@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash
+PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libfuse3-dev fuse3
           nlohmann-json3-dev libexpected-dev catch2 groff-base)
 JOBS=${JOBS:-2}
 

@@ -32,8 +32,34 @@ std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, const
         out.values["help"].push_back("");
         continue;
       }
-      error = "unknown option '" + a + "'";
-      return std::nullopt;
+      const OptionSpec* spec = nullptr;
+      for (const auto& s : specs)
+        if (s.short_name == a[1]) spec = &s;
+      if (!spec) {
+        error = "unknown option '" + a + "'";
+        return std::nullopt;
+      }
+      std::string value;
+      if (spec->takes_value) {
+        if (a.size() > 2) {
+          value = a.substr(2);
+        } else if (i + 1 < args.size()) {
+          value = args[++i];
+        } else {
+          error = "option '-" + std::string(1, a[1]) + "' needs a value";
+          return std::nullopt;
+        }
+      } else if (a.size() > 2) {
+        error = "unknown option '" + a + "'";
+        return std::nullopt;
+      }
+      auto& slot = out.values[spec->name];
+      if (!slot.empty() && !spec->repeatable) {
+        error = "option '-" + std::string(1, a[1]) + "' given twice";
+        return std::nullopt;
+      }
+      slot.push_back(value);
+      continue;
     }
     std::string name = a.substr(2), value;
     bool inline_value = false;

@@ -14,6 +14,7 @@ struct OptionSpec {
   std::string name;  ///< without the leading "--"
   bool takes_value = false;
   bool repeatable = false;
+  char short_name = 0;  ///< e.g. 'o' for `-o VALUE` / `-oVALUE`
 };
 
 struct ParsedArgs {

@@ -19,6 +19,8 @@ constexpr const char* kUsageText = R"(usage: limafs COMMAND [ARGS...]
 Index a library of 3D-printing projects and browse it by tag.
 
 Commands:
+  mount LIBRARY MOUNTPOINT
+                  sync, then serve the read-only view of LIBRARY on MOUNTPOINT
   scan LIBRARY    index LIBRARY once (sync the index with the disk)
   runs LIBRARY    list the recorded sync runs, newest first
   help [COMMAND]  show help for a command
@@ -76,10 +78,12 @@ int run(int argc, char** argv) {
       std::fputs(kUsageText, stdout);
       return kOk;
     }
+    if (rest.front() == "mount") return cmd_mount({"--help"});
     if (rest.front() == "scan") return cmd_scan({"--help"});
     if (rest.front() == "runs") return cmd_runs({"--help"});
     return complain(kUsage, "unknown command '" + rest.front() + "'");
   }
+  if (cmd == "mount") return cmd_mount(rest);
   if (cmd == "scan") return cmd_scan(rest);
   if (cmd == "runs") return cmd_runs(rest);
   return complain(kUsage, "unknown command '" + cmd + "' (try 'limafs --help')");

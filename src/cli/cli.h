@@ -32,5 +32,6 @@ int complain(int code, const std::string& message);
 
 int cmd_scan(const std::vector<std::string>& args);
 int cmd_runs(const std::vector<std::string>& args);
+int cmd_mount(const std::vector<std::string>& args);
 
 }  // namespace lima::cli

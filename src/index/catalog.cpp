@@ -59,6 +59,31 @@ void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_
 
 }  // namespace
 
+void Catalog::write(const std::function<void(WriteTxn&)>& fn) {
+  Changes done;
+  env_->write([&](WriteTxn& t) {
+    pending_ = Changes{};
+    fn(t);
+    done = std::move(pending_);
+    pending_ = Changes{};
+  });
+  if (done.empty()) return;
+  done.normalize();
+  std::lock_guard lock(listeners_mu_);
+  for (auto& [handle, listener] : listeners_) listener(done);
+}
+
+int Catalog::subscribe(ChangeListener fn) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.emplace(next_listener_, std::move(fn));
+  return next_listener_++;
+}
+
+void Catalog::unsubscribe(int handle) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.erase(handle);
+}
+
 Catalog::~Catalog() {
   env_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -236,6 +261,7 @@ void Catalog::put_project(WriteTxn& t, const Project& now, const Project* before
       del_if_owned(t, db_.project_names, bounded(before->name), now.id);
   }
   t.put(db_.projects, key_u64(now.id), encode(now));
+  pending_.projects.push_back(now.id);
   if (now.state == ItemState::live) {
     t.put(db_.project_names, bounded(now.name), key_u64(now.id));
   }
@@ -265,6 +291,20 @@ std::vector<Asset> Catalog::assets_of(const Txn& t, ProjectId p) const {
   return out;
 }
 
+void Catalog::assets_under(const Txn& t, ProjectId p, std::string_view dir,
+                           const std::function<void(const Asset&)>& fn) const {
+  std::string prefix(dir);
+  if (!prefix.empty()) prefix.push_back('/');
+  // Keys hold the path itself up to the bounded() limit, so a byte prefix
+  // finds every candidate; the decoded path decides.
+  const std::string key = key_u64_str(p, std::string_view(prefix).substr(0, kInlineKeyBytes));
+  t.scan_prefix(db_.asset_paths, key, [&](std::string_view, std::string_view v) {
+    if (v.size() != 8) return true;
+    if (auto a = asset(t, get_u64(v)); a && a->path.starts_with(prefix)) fn(*a);
+    return true;
+  });
+}
+
 void Catalog::for_each_asset(const Txn& t, const std::function<void(const Asset&)>& fn) const {
   t.scan_prefix(db_.assets, {}, [&](std::string_view k, std::string_view v) {
     if (auto a = decode_asset(get_u64(k), v)) fn(*a);
@@ -283,6 +323,9 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
   all.reserve(changes.size());
   for (const auto& [before, now] : changes) {
     const bool is_live = now.state == ItemState::live;
+    pending_.assets.push_back(now.id);
+    pending_.project_files.push_back(now.project);
+    if (before && before->project != now.project) pending_.project_files.push_back(before->project);
     if (before) {
       if (before->state == ItemState::live) {
         if (!is_live || before->project != now.project || before->path != now.path)

@@ -6,12 +6,15 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "index/changes.h"
 #include "index/error.h"
 #include "index/lmdb_txn.h"
 #include "index/records.h"
@@ -47,6 +50,18 @@ class Catalog {
   const std::filesystem::path& state_dir() const { return state_dir_; }
   std::uint32_t schema_version() const { return schema_version_; }
 
+  // -- writing --
+  /// Runs fn in a write transaction (Env::write: repeated when the map grows),
+  /// commits, then tells every listener what changed. The one way to write
+  /// what views show: writes made through env().write are not announced.
+  void write(const std::function<void(WriteTxn&)>& fn);
+  /// What the write in progress has changed so far; the catalog's and the
+  /// metadata's writers record into it. Only valid inside write().
+  Changes& changes() { return pending_; }
+  /// Registers a listener; returns a handle for unsubscribe().
+  int subscribe(ChangeListener fn);
+  void unsubscribe(int handle);
+
   // -- library identity --
   std::optional<std::string> library_root(const Txn& t) const;
   std::optional<std::uint64_t> library_dev(const Txn& t) const;
@@ -68,6 +83,10 @@ class Catalog {
   std::optional<AssetId> asset_id_by_path(const Txn& t, ProjectId p, std::string_view path) const;
   /// Live assets of a project, in path order.
   std::vector<Asset> assets_of(const Txn& t, ProjectId p) const;
+  /// Live assets of a project whose path lies under the folder `dir`
+  /// ("" = the whole project), in path order.
+  void assets_under(const Txn& t, ProjectId p, std::string_view dir,
+                    const std::function<void(const Asset&)>& fn) const;
   /// Every asset record (live and tombstones), in id order.
   void for_each_asset(const Txn& t, const std::function<void(const Asset&)>& fn) const;
   /// Writes `now`, updating path/hash indexes from `before`.
@@ -90,6 +109,10 @@ class Catalog {
   Tables db_;
   int lock_fd_ = -1;
   std::uint32_t schema_version_ = 0;
+  Changes pending_;  // guarded by LMDB's writer lock (only touched inside a write txn)
+  std::mutex listeners_mu_;
+  std::map<int, ChangeListener> listeners_;
+  int next_listener_ = 1;
 };
 
 /// The library-relative path of an asset: "Project/sub/file" or, for loose

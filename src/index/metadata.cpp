@@ -61,6 +61,8 @@ Result<TagId> Metadata::ensure_tag(WriteTxn& t, std::string_view name) {
   TagId id = c_.next_id(t, schema::kTags);
   t.put(db_.tags, key_u64(id), name);
   t.put(db_.tag_names, name, key_u64(id));
+  c_.changes().tags.push_back(id);
+  c_.changes().tag_names = true;
   return id;
 }
 
@@ -96,6 +98,8 @@ Result<TagId> Metadata::tag_project(WriteTxn& t, ProjectId p, std::string_view t
   if (!id) return id;
   t.put(db_.project_tags, key_u64_u64(p, *id), {});
   t.put(db_.tag_projects, key_u64_u64(*id, p), {});
+  c_.changes().tags.push_back(*id);
+  c_.changes().tagged_projects.push_back(p);
   return id;
 }
 
@@ -105,6 +109,8 @@ Result<TagId> Metadata::tag_asset(WriteTxn& t, AssetId a, std::string_view tag) 
   if (!id) return id;
   t.put(db_.asset_tags, key_u64_u64(a, *id), {});
   t.put(db_.tag_assets, key_u64_u64(*id, a), {});
+  c_.changes().tags.push_back(*id);
+  c_.changes().tagged_assets.push_back(a);
   return id;
 }
 
@@ -113,6 +119,8 @@ Result<void> Metadata::untag_project(WriteTxn& t, ProjectId p, std::string_view 
   if (auto id = tag_id(t, tag)) {
     t.del(db_.project_tags, key_u64_u64(p, *id));
     t.del(db_.tag_projects, key_u64_u64(*id, p));
+    c_.changes().tags.push_back(*id);
+    c_.changes().tagged_projects.push_back(p);
   }
   return {};
 }
@@ -122,6 +130,8 @@ Result<void> Metadata::untag_asset(WriteTxn& t, AssetId a, std::string_view tag)
   if (auto id = tag_id(t, tag)) {
     t.del(db_.asset_tags, key_u64_u64(a, *id));
     t.del(db_.tag_assets, key_u64_u64(*id, a));
+    c_.changes().tags.push_back(*id);
+    c_.changes().tagged_assets.push_back(a);
   }
   return {};
 }
@@ -142,6 +152,29 @@ std::vector<std::string> Metadata::asset_tags(const Txn& t, AssetId a) const {
   return out;
 }
 
+std::vector<TagId> Metadata::project_tag_ids(const Txn& t, ProjectId p) const {
+  return seconds_of(t, db_.project_tags, p);
+}
+
+std::vector<TagId> Metadata::asset_tag_ids(const Txn& t, AssetId a) const { return seconds_of(t, db_.asset_tags, a); }
+
+bool Metadata::project_has_tag(const Txn& t, ProjectId p, TagId tag) const {
+  return t.get(db_.project_tags, key_u64_u64(p, tag)).has_value();
+}
+
+bool Metadata::asset_has_tag(const Txn& t, AssetId a, TagId tag) const {
+  return t.get(db_.asset_tags, key_u64_u64(a, tag)).has_value();
+}
+
+std::vector<std::pair<TagId, std::string>> Metadata::tag_names(const Txn& t) const {
+  std::vector<std::pair<TagId, std::string>> out;
+  t.scan_prefix(db_.tags, {}, [&](std::string_view k, std::string_view v) {
+    if (k.size() == 8) out.emplace_back(get_u64(k), std::string(v));
+    return true;
+  });
+  return out;
+}
+
 std::vector<ProjectId> Metadata::projects_tagged(const Txn& t, TagId tag) const {
   return seconds_of(t, db_.tag_projects, tag);
 }
@@ -159,6 +192,8 @@ Result<void> Metadata::rename_tag(WriteTxn& t, std::string_view from, std::strin
   t.del(db_.tag_names, from);
   t.put(db_.tag_names, to, key_u64(*id));
   t.put(db_.tags, key_u64(*id), to);
+  c_.changes().tags.push_back(*id);
+  c_.changes().tag_names = true;
   return {};
 }
 
@@ -168,6 +203,7 @@ Result<void> Metadata::merge_tags(WriteTxn& t, std::string_view from, std::strin
   if (from == into) return {};
   auto dst = ensure_tag(t, into);
   if (!dst) return tl::unexpected(dst.error());
+  c_.changes().tags.push_back(*dst);
   for (ProjectId p : projects_tagged(t, *src)) {
     t.put(db_.project_tags, key_u64_u64(p, *dst), {});
     t.put(db_.tag_projects, key_u64_u64(*dst, p), {});
@@ -182,8 +218,17 @@ Result<void> Metadata::merge_tags(WriteTxn& t, std::string_view from, std::strin
 Result<void> Metadata::delete_tag(WriteTxn& t, std::string_view name) {
   auto id = existing_tag(t, name);
   if (!id) return tl::unexpected(id.error());
-  for (ProjectId p : projects_tagged(t, *id)) t.del(db_.project_tags, key_u64_u64(p, *id));
-  for (AssetId a : assets_tagged(t, *id)) t.del(db_.asset_tags, key_u64_u64(a, *id));
+  Changes& ch = c_.changes();
+  for (ProjectId p : projects_tagged(t, *id)) {
+    t.del(db_.project_tags, key_u64_u64(p, *id));
+    ch.tagged_projects.push_back(p);
+  }
+  for (AssetId a : assets_tagged(t, *id)) {
+    t.del(db_.asset_tags, key_u64_u64(a, *id));
+    ch.tagged_assets.push_back(a);
+  }
+  ch.tags.push_back(*id);
+  ch.tag_names = true;
   t.del_prefix(db_.tag_projects, key_u64(*id));
   t.del_prefix(db_.tag_assets, key_u64(*id));
   t.del(db_.tag_names, name);
@@ -193,7 +238,10 @@ Result<void> Metadata::delete_tag(WriteTxn& t, std::string_view name) {
 
 // ---- collections ----------------------------------------------------------
 
-void Metadata::put_collection(WriteTxn& t, const Collection& c) { t.put(db_.collections, key_u64(c.id), encode(c)); }
+void Metadata::put_collection(WriteTxn& t, const Collection& c) {
+  t.put(db_.collections, key_u64(c.id), encode(c));
+  c_.changes().collections.push_back(c.id);
+}
 
 Result<CollectionId> Metadata::create_collection(WriteTxn& t, std::string_view name) {
   if (auto v = validate_name(name, "collection"); !v) return tl::unexpected(v.error());
@@ -202,6 +250,7 @@ Result<CollectionId> Metadata::create_collection(WriteTxn& t, std::string_view n
   Collection c{c_.next_id(t, schema::kCollections), std::string(name), {}};
   put_collection(t, c);
   t.put(db_.collection_names, name, key_u64(c.id));
+  c_.changes().collection_names = true;
   return c.id;
 }
 
@@ -240,6 +289,7 @@ Result<void> Metadata::rename_collection(WriteTxn& t, CollectionId id, std::stri
     return fail(Errc::conflict, "a collection named '" + printable(to) + "' exists already");
   t.del(db_.collection_names, c->name);
   t.put(db_.collection_names, to, key_u64(id));
+  c_.changes().collection_names = true;
   c->name = std::string(to);
   put_collection(t, *c);
   return {};
@@ -251,6 +301,8 @@ Result<void> Metadata::delete_collection(WriteTxn& t, CollectionId id) {
   for (ProjectId p : c->projects) t.del(db_.project_collections, key_u64_u64(p, id));
   t.del(db_.collection_names, c->name);
   t.del(db_.collections, key_u64(id));
+  c_.changes().collections.push_back(id);
+  c_.changes().collection_names = true;
   return {};
 }
 

@@ -45,6 +45,13 @@ class Metadata {
   Result<void> untag_asset(WriteTxn& t, AssetId a, std::string_view tag);
   std::vector<std::string> project_tags(const Txn& t, ProjectId p) const;
   std::vector<std::string> asset_tags(const Txn& t, AssetId a) const;
+  /// Tag ids of a project/asset, in id order.
+  std::vector<TagId> project_tag_ids(const Txn& t, ProjectId p) const;
+  std::vector<TagId> asset_tag_ids(const Txn& t, AssetId a) const;
+  bool project_has_tag(const Txn& t, ProjectId p, TagId tag) const;
+  bool asset_has_tag(const Txn& t, AssetId a, TagId tag) const;
+  /// Every tag as (id, name), in id order; cheaper than tags() (no counts).
+  std::vector<std::pair<TagId, std::string>> tag_names(const Txn& t) const;
   std::vector<ProjectId> projects_tagged(const Txn& t, TagId tag) const;
   std::vector<AssetId> assets_tagged(const Txn& t, TagId tag) const;
   /// Renames a tag; the new name must be free (use merge_tags otherwise).

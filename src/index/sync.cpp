@@ -325,7 +325,7 @@ void write_ids_and_live_projects(Catalog& cat, const Plan& plan, std::uint64_t e
     if (current != expected) throw std::runtime_error("the index was changed by someone else during the sync");
     if (next != current) t.put(cat.db().meta, key, key_u64(next));
   };
-  cat.env().write([&](WriteTxn& t) {
+  cat.write([&](WriteTxn& t) {
     reserve(t, schema::kProjects, expected_project, plan.next_project_id);
     reserve(t, schema::kAssets, expected_asset, plan.next_asset_id);
     for (const auto& [before, after] : plan.projects)
@@ -356,7 +356,7 @@ std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const
   std::size_t next = 0, unreadable = 0;
   auto flush = [&] {
     if (batch.empty()) return;
-    cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
+    cat.write([&](WriteTxn& t) { cat.put_assets(t, batch); });
     progress.items_written += batch.size();
     batch.clear();
   };
@@ -499,7 +499,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
   run.started_ns = now_ns();
   RunLog log(cat);
   try {
-    cat.env().write([&](WriteTxn& t) {
+    cat.write([&](WriteTxn& t) {
       log.close_stale(t, run.started_ns);
       log.begin(t, run);
       cat.set_library_root(t, library);
@@ -516,7 +516,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     run.ended_ns = now_ns();
     progress.phase = static_cast<int>(SyncPhase::done);
     try {
-      cat.env().write([&](WriteTxn& t) { log.update(t, run); });
+      cat.write([&](WriteTxn& t) { log.update(t, run); });
     } catch (const std::exception& e) {
       return fail(Errc::io, "the sync ended (" + std::string(to_string(status)) + ": " + run.message +
                                 ") but its record could not be written: " + e.what());
@@ -610,7 +610,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
       for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
         const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
         const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
-        cat.env().write([&](WriteTxn& t) { cat.put_assets(t, batch); });
+        cat.write([&](WriteTxn& t) { cat.put_assets(t, batch); });
         progress.items_written += end - i;
       }
     }
@@ -637,7 +637,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
                                                                  std::min(problems.size(), kMaxRunProblems)));
     run.status = run.counts.errors ? RunStatus::partial : RunStatus::ok;
     run.ended_ns = now_ns();
-    cat.env().write([&](WriteTxn& t) {
+    cat.write([&](WriteTxn& t) {
       for (const auto& [before, after] : plan.projects)
         if (after.state != ItemState::live) cat.put_project(t, after, before);
       log.replace_problems(t, *scope, problems);

@@ -1,0 +1,184 @@
+// `limafs mount LIBRARY MOUNTPOINT`: the daemon. Checks the paths, clears a
+// mount left by a killed daemon, syncs the index, mounts the read-only view
+// and serves it until SIGINT/SIGTERM or an unmount.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/progress_view.h"
+#include "fs/mount.h"
+#include "index/names.h"
+#include "index/sync.h"
+
+namespace lima::cli {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: limafs mount LIBRARY MOUNTPOINT [options]
+
+Sync the index of LIBRARY with the disk, then mount its read-only view on
+MOUNTPOINT (an empty directory) and serve it until interrupted (Ctrl-C,
+SIGTERM) or unmounted (fusermount3 -u MOUNTPOINT). Index changes show in the
+view at once. A dead mount left by a killed daemon is cleared first.
+
+  MOUNTPOINT/projects/<project>/     every project, mirrored (files are links)
+  MOUNTPOINT/tags/<tag>/[+<tag>/…]   what is tagged, narrowed by more tags
+  MOUNTPOINT/collections/<name>/     a collection's projects, in order
+  MOUNTPOINT/search/<words>/         projects and files matching all words
+  MOUNTPOINT/untagged/               projects without a tag
+  MOUNTPOINT/.limafs/status, stats   index state; requests served
+
+Options:
+  --state DIR           state directory (default: $XDG_STATE_HOME/limafs/<name>-<hash>)
+  -o OPTIONS            extra FUSE mount options, comma-separated (e.g. allow_other);
+                        repeatable. The view is always mounted ro.
+  --ignore GLOB         also ignore names matching GLOB when syncing; repeatable
+  --allow-device-change accept that the library now lives on another filesystem
+  -h, --help            show this help
+
+Exit status: 0 unmounted cleanly (or interrupted before mounting), 1 error,
+2 usage.
+)";
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+bool is_inside(const stdfs::path& inner, const stdfs::path& outer) {
+  const std::string a = inner.string(), b = outer.string();
+  return a == b || a.starts_with(b == "/" ? b : b + "/");
+}
+
+std::vector<std::string> split_options(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const auto& g : given) {
+    std::stringstream ss(g);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_mount(const std::vector<std::string>& argv) {
+  std::string err;
+  auto args = parse_args(argv,
+                         {{"state", true}, {"o", true, true, 'o'}, {"ignore", true, true}, {"allow-device-change"},
+                          {"help"}},
+                         err);
+  if (!args) return complain(kUsage, "mount: " + err + " (try 'limafs mount --help')");
+  if (args->has("help")) {
+    std::fputs(kHelp, stdout);
+    return kOk;
+  }
+  if (args->positional.size() != 2)
+    return complain(kUsage, "mount: expected LIBRARY and MOUNTPOINT (usage: limafs mount LIBRARY MOUNTPOINT)");
+  const auto fuse_options = split_options(args->all("o"));
+  for (const auto& o : fuse_options)
+    if (o == "rw") return complain(kUsage, "mount: the view is read-only; '-o rw' is not possible");
+
+  const auto library = resolve_library(args->positional[0]);
+  std::error_code ec;
+  if (!stdfs::is_directory(library, ec))
+    return complain(kError, "library " + index::printable(library.string()) + " does not exist or is not a directory");
+
+  const stdfs::path mp_arg = stdfs::absolute(args->positional[1], ec).lexically_normal();
+  auto cleared = fs::clear_stale_mount(mp_arg);
+  if (!cleared) return complain(kError, cleared.error().message);
+  if (*cleared) std::fprintf(stderr, "limafs: cleared a dead mount left on %s\n", mp_arg.c_str());
+  struct stat st {};
+  if (::stat(mp_arg.c_str(), &st) != 0)
+    return complain(kError, "mountpoint " + index::printable(mp_arg.string()) + " does not exist");
+  if (!S_ISDIR(st.st_mode))
+    return complain(kError, "mountpoint " + index::printable(mp_arg.string()) + " is not a directory");
+  const stdfs::path mountpoint = stdfs::canonical(mp_arg, ec);
+  if (ec) return complain(kError, "mountpoint " + index::printable(mp_arg.string()) + ": " + ec.message());
+  if (is_inside(mountpoint, library))
+    return complain(kError, "mountpoint " + index::printable(mountpoint.string()) + " is inside the library " +
+                                index::printable(library.string()) + " (the library is never written to)");
+  if (is_inside(library, mountpoint))
+    return complain(kError, "the library " + index::printable(library.string()) + " is inside the mountpoint " +
+                                index::printable(mountpoint.string()) + " (the mount would hide it)");
+  struct stat parent {};
+  if (mountpoint != "/" && ::stat(mountpoint.parent_path().c_str(), &parent) == 0 && parent.st_dev != st.st_dev)
+    return complain(kError, "mountpoint " + index::printable(mountpoint.string()) +
+                                " is already a mount point (is another limafs serving it?)");
+  if (!stdfs::is_empty(mountpoint, ec) || ec)
+    return complain(kError, "mountpoint " + index::printable(mountpoint.string()) + " is not empty");
+
+  const auto state = resolve_state(library, args->all("state"));
+  if (is_inside(state, library))
+    return complain(kUsage, "mount: the state directory cannot be inside the library (the library is never written to)");
+  if (is_inside(state, mountpoint))
+    return complain(kUsage, "mount: the state directory cannot be inside the mountpoint");
+
+  auto catalog = index::Catalog::open(state, index::OpenMode::read_write);
+  if (!catalog) return complain(kError, catalog.error().message);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C during the sync kills at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  index::SyncOptions opts;
+  opts.library = library;
+  opts.trigger = index::Trigger::startup;
+  opts.ignore_globs = args->all("ignore");
+  opts.allow_device_change = args->has("allow-device-change");
+  index::SyncProgress progress;
+  opts.progress = &progress;
+  opts.cancel = &g_stop;
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  if (!tty) std::fprintf(stderr, "limafs: syncing %s\n", index::printable(library.string()).c_str());
+  index::Result<index::Run> run;
+  {
+    ProgressView view(progress, stderr, tty);
+    run = index::run_sync(**catalog, opts);
+  }
+  if (g_stop.load()) {
+    std::fprintf(stderr, "limafs: interrupted before mounting\n");
+    return kOk;
+  }
+  if (!run) {
+    std::fprintf(stderr, "limafs: sync failed, mounting what the index holds: %s\n", run.error().message.c_str());
+  } else if (run->status == index::RunStatus::offline) {
+    std::fprintf(stderr, "limafs: library offline, mounting what the index holds: %s\n", run->message.c_str());
+  } else {
+    std::fprintf(stderr, "limafs: sync %s (%llu added, %llu changed, %llu removed, %llu errors)\n",
+                 index::to_string(run->status).data(), static_cast<unsigned long long>(run->counts.added),
+                 static_cast<unsigned long long>(run->counts.changed),
+                 static_cast<unsigned long long>(run->counts.removed),
+                 static_cast<unsigned long long>(run->counts.errors));
+  }
+
+  fs::MountOptions mopts;
+  mopts.mountpoint = mountpoint;
+  mopts.fuse_options = fuse_options;
+  auto mount = fs::Mount::start(**catalog, library, mopts);
+  if (!mount) return complain(kError, mount.error().message);
+  (*mount)->handle_signals();
+  if (g_stop.load()) {  // a signal between the sync and the mount
+    (*mount)->stop();
+    return kOk;
+  }
+  std::fprintf(stderr, "limafs: serving %s on %s (Ctrl-C or SIGTERM to unmount)\n",
+               index::printable(library.string()).c_str(), index::printable(mountpoint.string()).c_str());
+  (*mount)->wait();
+  (*mount)->stop();
+  std::fprintf(stderr, "limafs: unmounted %s\n", index::printable(mountpoint.string()).c_str());
+  return kOk;
+}
+
+}  // namespace lima::cli

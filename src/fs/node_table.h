@@ -1,0 +1,99 @@
+// The node table: the places of the view the kernel holds references to,
+// by FUSE node id, with their lookup counts and inode numbers, and the
+// listings the daemon keeps for directories (bounded, least recently used
+// dropped first: a listing is rebuilt identically from the index).
+//
+// Thread-safe. Node ids are never reused; inode numbers are a hash of the
+// path, so a path keeps its st_ino across remounts, and never equal to an
+// ancestor's (find and du detect loops by comparing with ancestors).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fs/tree.h"
+
+namespace lima::fs {
+
+using NodeId = std::uint64_t;
+inline constexpr NodeId kRootNode = 1;      // FUSE_ROOT_ID
+inline constexpr std::uint64_t kRootIno = 1;
+
+/// A copy of what the table knows of a node.
+struct NodeInfo {
+  NodeId id = 0;
+  NodeId parent = 0;
+  std::string name;
+  Entry entry;
+  std::uint64_t ino = 0;
+  std::uint64_t generation = 0;  ///< bumped each time the node's listing is invalidated
+};
+
+class NodeTable {
+ public:
+  /// `listing_budget`: how many listing entries to keep, all listings together.
+  explicit NodeTable(Entry root, std::size_t listing_budget = 2'000'000);
+
+  /// st_ino of `name` in directory `parent` (0 when parent is unknown).
+  std::uint64_t ino_of(NodeId parent, std::string_view name) const;
+  /// Records that the kernel was given `e` under `parent` (one more lookup
+  /// reference); refreshes the entry of a node already known. Returns the
+  /// node id and st_ino; nullopt when parent is unknown.
+  std::optional<std::pair<NodeId, std::uint64_t>> remember(NodeId parent, const Entry& e);
+  std::optional<NodeInfo> get(NodeId id) const;
+  /// Drops n lookup references; the node goes when none is left.
+  void forget(NodeId id, std::uint64_t n);
+  /// Replaces a node's entry (attributes refreshed by the invalidator).
+  void update_entry(NodeId id, const Entry& e);
+
+  /// The listing kept for a directory node, or null.
+  std::shared_ptr<const Listing> listing(NodeId id);
+  /// Keeps a listing built from an index read started while the node's
+  /// generation was `generation`; ignored when it has moved on since.
+  void keep_listing(NodeId id, std::shared_ptr<const Listing> listing, std::uint64_t generation);
+  /// Drops a node's listing and bumps its generation; returns the new one.
+  std::uint64_t invalidate(NodeId id);
+
+  /// Every directory node whose place satisfies pred.
+  std::vector<NodeInfo> directories(const std::function<bool(const Place&)>& pred) const;
+  /// The known children of a node: (child id, name, entry).
+  std::vector<NodeInfo> children(NodeId id) const;
+
+  std::size_t size() const;
+  std::size_t listing_entries() const;
+
+ private:
+  struct Node {
+    NodeId parent = 0;
+    std::string name;
+    Entry entry;
+    std::uint64_t ino = 0;
+    std::uint64_t nlookup = 0;
+    std::uint64_t generation = 0;
+    std::shared_ptr<const Listing> listing;
+    std::list<NodeId>::iterator lru;  // valid while listing is set
+  };
+  using ChildKey = std::pair<NodeId, std::string>;
+
+  std::uint64_t ino_locked(const Node& parent, std::string_view name) const;
+  void drop_listing_locked(Node& n);
+  NodeInfo info_locked(NodeId id, const Node& n) const;
+
+  mutable std::mutex mu_;
+  std::unordered_map<NodeId, Node> nodes_;
+  std::map<ChildKey, NodeId, std::less<>> children_;
+  std::list<NodeId> lru_;  // most recently used first
+  std::size_t listing_entries_ = 0;
+  std::size_t budget_;
+  NodeId next_id_ = kRootNode + 1;
+};
+
+}  // namespace lima::fs

@@ -1,0 +1,441 @@
+#include "fs/tree.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "fs/vpath.h"
+#include "index/records_json.h"
+#include "index/runs.h"
+
+namespace lima::fs {
+
+using index::Asset;
+using index::AssetId;
+using index::ProjectId;
+using index::ReadTxn;
+using index::TagId;
+using Kind = Place::Kind;
+
+Listing::Listing(std::vector<Entry> entries) : entries_(std::move(entries)) {
+  by_name_.reserve(entries_.size());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (by_name_.contains(entries_[i].name)) continue;
+    if (kept != i) entries_[kept] = std::move(entries_[i]);
+    ++kept;
+  }
+  entries_.resize(kept);
+  for (std::size_t i = 0; i < entries_.size(); ++i) by_name_.emplace(entries_[i].name, i);
+}
+
+const Entry* Listing::find(std::string_view name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &entries_[it->second];
+}
+
+std::string_view readme_text() {
+  return "This folder is a read-only view of a 3D-printing library, kept by limafs.\n"
+         "Nothing here is a copy: every file is a symbolic link to the real file in\n"
+         "the library, and nothing you do here can change or delete anything there.\n"
+         "\n"
+         "projects/      every project (a folder at the top of the library), mirrored:\n"
+         "               its sub-folders are folders, its files are links\n"
+         "tags/<tag>/    the projects tagged <tag> (as mirrored folders) and the files\n"
+         "               tagged <tag>, named \"<project> - <file name>\"\n"
+         "tags/<tag>/+<other>/\n"
+         "               the same, narrowed to what is also tagged <other>; the\n"
+         "               +<other> folders listed are the tags that narrow the set\n"
+         "collections/<name>/\n"
+         "               the projects of a collection, in the collection's order\n"
+         "search/<words>/\n"
+         "               projects and files matching every word (each word is the\n"
+         "               start of a word of a name or of a tag); not listed: type\n"
+         "               the path, e.g. search/benchy pla/\n"
+         "untagged/      the projects that carry no tag yet\n"
+         ".limafs/status the library, the index and the last sync\n"
+         ".limafs/stats  how many requests of each kind this mount has answered\n"
+         "\n"
+         "Tools that walk folders see links, not files: use find -xtype f or find -L,\n"
+         "du -L, cp -L, tar -h to follow them to the real files.\n";
+}
+
+namespace {
+
+std::string join(std::string_view dir, std::string_view name) {
+  if (dir.empty()) return std::string(name);
+  std::string out(dir);
+  out.push_back('/');
+  out.append(name);
+  return out;
+}
+
+bool by_name(const Entry& a, const Entry& b) { return a.name < b.name; }
+
+Entry link_entry(std::string name, const Asset& a, const std::string& library_root, const std::string& project_name) {
+  Entry e;
+  e.name = std::move(name);
+  e.place = Place{Kind::link, {}, a.id, {}};
+  e.type = EntryType::link;
+  e.mtime_ns = a.mtime_ns;
+  e.target = library_root + "/" + index::library_path(project_name, a.path);
+  e.size = e.target.size();
+  return e;
+}
+
+std::int64_t latest_run_time(index::Catalog& c, const ReadTxn& t) {
+  const auto runs = index::RunLog(c).list(t, 1);
+  if (!runs.empty()) return runs.front().ended_ns ? runs.front().ended_ns : runs.front().started_ns;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Tree::Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text)
+    : c_(catalog), meta_(catalog), root_(library_root.string()), stats_text_(std::move(stats_text)) {
+  ReadTxn t(c_.env());
+  view_time_ns_ = latest_run_time(c_, t);
+}
+
+Entry Tree::root() const { return dir_entry("", Place{}, view_time_ns_); }
+
+bool Tree::looks_up_by_listing(const Place& dir) { return dir.kind == Kind::tag_set || dir.kind == Kind::search; }
+
+Entry Tree::dir_entry(std::string name, Place place, std::int64_t mtime_ns) const {
+  Entry e;
+  e.name = std::move(name);
+  e.place = std::move(place);
+  e.type = EntryType::dir;
+  e.mtime_ns = mtime_ns;
+  return e;
+}
+
+Entry Tree::file_entry(const ReadTxn& t, std::string name, Place place) const {
+  Entry e;
+  e.name = std::move(name);
+  e.type = EntryType::file;
+  e.mtime_ns = view_time_ns_;
+  e.size = read(t, place).size();
+  e.place = std::move(place);
+  return e;
+}
+
+std::optional<Entry> Tree::project_entry(const ReadTxn& t, ProjectId id) const {
+  if (id == index::kRootProject) return std::nullopt;
+  auto p = c_.project(t, id);
+  if (!p || p->state != index::ItemState::live) return std::nullopt;
+  return dir_entry(p->name, Place{Kind::mirror, {}, id, {}}, p->mtime_ns);
+}
+
+// Link names of assets: "<project> - <file>", with " ~<id>" when another
+// live asset of the same project has the same file name. Caches what it
+// reads for the length of one listing.
+struct Tree::LinkNames {
+  const Tree& tree;
+  const ReadTxn& t;
+  std::unordered_map<ProjectId, std::string> project_names;
+  std::unordered_map<ProjectId, std::unordered_map<std::string, int>> file_names;
+
+  std::optional<Entry> entry(const Asset& a) {
+    if (a.state != index::ItemState::live) return std::nullopt;
+    auto pn = project_names.find(a.project);
+    if (pn == project_names.end()) {
+      std::string name;
+      if (a.project != index::kRootProject) {
+        auto p = tree.c_.project(t, a.project);
+        if (!p || p->state != index::ItemState::live) return std::nullopt;
+        name = p->name;
+      }
+      pn = project_names.emplace(a.project, std::move(name)).first;
+    }
+    auto fn = file_names.find(a.project);
+    if (fn == file_names.end()) {
+      std::unordered_map<std::string, int> counts;
+      tree.c_.assets_under(t, a.project, "", [&](const Asset& x) { ++counts[std::string(file_name_of(x.path))]; });
+      fn = file_names.emplace(a.project, std::move(counts)).first;
+    }
+    const std::string file(file_name_of(a.path));
+    const auto shared = fn->second.find(file);
+    const bool clash = shared != fn->second.end() && shared->second > 1;
+    return link_entry(flattened_name(pn->second, file, clash ? std::optional<std::uint64_t>(a.id) : std::nullopt), a,
+                      tree.root_, pn->second);
+  }
+};
+
+std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::string_view name) const {
+  switch (dir.kind) {
+    case Kind::root: {
+      const auto r = root_entry(name);
+      if (!r) return std::nullopt;
+      switch (*r) {
+        case RootEntry::readme: return file_entry(t, std::string(name), Place{Kind::readme, {}, 0, {}});
+        case RootEntry::projects: return dir_entry(std::string(name), Place{Kind::projects, {}, 0, {}}, view_time_ns_);
+        case RootEntry::tags: return dir_entry(std::string(name), Place{Kind::tags, {}, 0, {}}, view_time_ns_);
+        case RootEntry::collections:
+          return dir_entry(std::string(name), Place{Kind::collections, {}, 0, {}}, view_time_ns_);
+        case RootEntry::search: return dir_entry(std::string(name), Place{Kind::search_root, {}, 0, {}}, view_time_ns_);
+        case RootEntry::untagged: return dir_entry(std::string(name), Place{Kind::untagged, {}, 0, {}}, view_time_ns_);
+        case RootEntry::meta: return dir_entry(std::string(name), Place{Kind::meta, {}, 0, {}}, view_time_ns_);
+      }
+      return std::nullopt;
+    }
+    case Kind::projects: {
+      auto id = c_.project_id_by_name(t, name);
+      return id ? project_entry(t, *id) : std::nullopt;
+    }
+    case Kind::tags: {
+      auto id = meta_.tag_id(t, name);
+      if (!id) return std::nullopt;
+      return dir_entry(std::string(name), Place{Kind::tag_set, {*id}, 0, {}}, view_time_ns_);
+    }
+    case Kind::tag_set: {
+      // Any existing tag not yet in the path narrows; other names are found
+      // in the listing (see looks_up_by_listing).
+      const auto tag = narrowing_tag(name);
+      if (!tag) return std::nullopt;
+      auto id = meta_.tag_id(t, *tag);
+      if (!id || std::find(dir.tags.begin(), dir.tags.end(), *id) != dir.tags.end()) return std::nullopt;
+      Place p = dir;
+      p.tags.push_back(*id);
+      return dir_entry(std::string(name), std::move(p), view_time_ns_);
+    }
+    case Kind::collections: {
+      auto col = meta_.collection_by_name(t, name);
+      if (!col) return std::nullopt;
+      return dir_entry(std::string(name), Place{Kind::collection, {}, col->id, {}}, view_time_ns_);
+    }
+    case Kind::collection: {
+      auto id = c_.project_id_by_name(t, name);
+      auto col = meta_.collection(t, dir.id);
+      if (!id || !col || std::find(col->projects.begin(), col->projects.end(), *id) == col->projects.end())
+        return std::nullopt;
+      return project_entry(t, *id);
+    }
+    case Kind::search_root:
+      if (search_words(name).empty()) return std::nullopt;
+      return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
+    case Kind::untagged: {
+      auto id = c_.project_id_by_name(t, name);
+      if (!id || !meta_.project_tag_ids(t, *id).empty()) return std::nullopt;
+      return project_entry(t, *id);
+    }
+    case Kind::meta:
+      if (name == kStatusFile) return file_entry(t, std::string(name), Place{Kind::status, {}, 0, {}});
+      if (name == kStatsFile) return file_entry(t, std::string(name), Place{Kind::stats, {}, 0, {}});
+      return std::nullopt;
+    case Kind::mirror: return mirror_lookup(t, dir, name);
+    case Kind::search:
+    case Kind::readme:
+    case Kind::status:
+    case Kind::stats:
+    case Kind::link: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<Entry> Tree::mirror_lookup(const ReadTxn& t, const Place& dir, std::string_view name) const {
+  auto project = c_.project(t, dir.id);
+  if (!project || project->state != index::ItemState::live) return std::nullopt;
+  const std::string path = join(dir.text, name);
+  if (auto id = c_.asset_id_by_path(t, dir.id, path)) {
+    if (auto a = c_.asset(t, *id); a && a->state == index::ItemState::live)
+      return link_entry(std::string(name), *a, root_, project->name);
+  }
+  bool found = false;
+  std::int64_t mtime = 0;
+  c_.assets_under(t, dir.id, path, [&](const Asset& a) {
+    found = true;
+    mtime = std::max(mtime, a.mtime_ns);
+  });
+  if (!found) return std::nullopt;
+  return dir_entry(std::string(name), Place{Kind::mirror, {}, dir.id, path}, mtime);
+}
+
+std::vector<Entry> Tree::mirror_list(const ReadTxn& t, const Place& dir) const {
+  std::vector<Entry> out;
+  auto project = c_.project(t, dir.id);
+  if (!project || project->state != index::ItemState::live) return out;
+  const std::size_t skip = dir.text.empty() ? 0 : dir.text.size() + 1;
+  std::unordered_map<std::string, std::size_t> subdirs;
+  c_.assets_under(t, dir.id, dir.text, [&](const Asset& a) {
+    const std::string_view rest = std::string_view(a.path).substr(skip);
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+      out.push_back(link_entry(std::string(rest), a, root_, project->name));
+      return;
+    }
+    const std::string sub(rest.substr(0, slash));
+    auto [it, added] = subdirs.emplace(sub, out.size());
+    if (added) {
+      out.push_back(dir_entry(sub, Place{Kind::mirror, {}, dir.id, join(dir.text, sub)}, a.mtime_ns));
+    } else {
+      out[it->second].mtime_ns = std::max(out[it->second].mtime_ns, a.mtime_ns);
+    }
+  });
+  std::sort(out.begin(), out.end(), by_name);
+  return out;
+}
+
+std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const {
+  std::vector<Entry> out;
+  if (dir.tags.empty()) return out;
+  const auto has_all_project = [&](ProjectId p) {
+    return std::all_of(dir.tags.begin() + 1, dir.tags.end(), [&](TagId tag) { return meta_.project_has_tag(t, p, tag); });
+  };
+  const auto has_all_asset = [&](AssetId a) {
+    return std::all_of(dir.tags.begin() + 1, dir.tags.end(), [&](TagId tag) { return meta_.asset_has_tag(t, a, tag); });
+  };
+  std::unordered_map<TagId, std::size_t> carried;  // tag → members carrying it
+  std::size_t members = 0;
+  for (ProjectId p : meta_.projects_tagged(t, dir.tags.front())) {
+    if (!has_all_project(p)) continue;
+    auto e = project_entry(t, p);
+    if (!e) continue;
+    ++members;
+    for (TagId tag : meta_.project_tag_ids(t, p)) ++carried[tag];
+    out.push_back(std::move(*e));
+  }
+  LinkNames names{*this, t, {}, {}};
+  for (AssetId id : meta_.assets_tagged(t, dir.tags.front())) {
+    if (!has_all_asset(id)) continue;
+    auto a = c_.asset(t, id);
+    if (!a) continue;
+    auto e = names.entry(*a);
+    if (!e) continue;
+    ++members;
+    for (TagId tag : meta_.asset_tag_ids(t, id)) ++carried[tag];
+    out.push_back(std::move(*e));
+  }
+  // A tag narrows when some members carry it and some do not.
+  std::vector<Entry> narrowing;
+  for (const auto& [tag, n] : carried) {
+    if (n == 0 || n >= members) continue;
+    if (std::find(dir.tags.begin(), dir.tags.end(), tag) != dir.tags.end()) continue;
+    auto name = meta_.tag_name(t, tag);
+    if (!name) continue;
+    Place p = dir;
+    p.tags.push_back(tag);
+    narrowing.push_back(dir_entry("+" + *name, std::move(p), view_time_ns_));
+  }
+  std::sort(narrowing.begin(), narrowing.end(), by_name);
+  std::sort(out.begin(), out.end(), by_name);
+  // Narrowing entries first, so they win a clash with a project named "+…".
+  narrowing.insert(narrowing.end(), std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
+  return narrowing;
+}
+
+std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
+  std::vector<Entry> out;
+  const auto words = search_words(dir.text);
+  if (words.empty()) return out;
+  std::unordered_map<TagId, std::vector<std::string>> tag_tokens;
+  for (auto& [id, name] : meta_.tag_names(t)) tag_tokens.emplace(id, name_tokens(name));
+  const auto with_tags = [&](std::vector<std::string> tokens, const std::vector<TagId>& tags) {
+    for (TagId tag : tags) {
+      auto it = tag_tokens.find(tag);
+      if (it != tag_tokens.end()) tokens.insert(tokens.end(), it->second.begin(), it->second.end());
+    }
+    return tokens;
+  };
+  for (const auto& p : c_.projects(t)) {
+    if (p.id == index::kRootProject) continue;
+    if (words_match(words, with_tags(name_tokens(p.name), meta_.project_tag_ids(t, p.id))))
+      out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+  }
+  LinkNames names{*this, t, {}, {}};
+  c_.for_each_asset(t, [&](const Asset& a) {
+    if (a.state != index::ItemState::live) return;
+    if (!words_match(words, with_tags(name_tokens(file_name_of(a.path)), meta_.asset_tag_ids(t, a.id)))) return;
+    if (auto e = names.entry(a)) out.push_back(std::move(*e));
+  });
+  std::sort(out.begin(), out.end(), by_name);
+  return out;
+}
+
+std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
+  std::vector<Entry> out;
+  switch (dir.kind) {
+    case Kind::root:
+      for (RootEntry r : kRootEntries)
+        if (auto e = lookup(t, dir, name_of(r))) out.push_back(std::move(*e));
+      return out;
+    case Kind::projects:
+      for (const auto& p : c_.projects(t))
+        if (p.id != index::kRootProject) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+      return out;
+    case Kind::tags:
+      for (auto& [id, name] : meta_.tag_names(t))
+        out.push_back(dir_entry(std::move(name), Place{Kind::tag_set, {id}, 0, {}}, view_time_ns_));
+      std::sort(out.begin(), out.end(), by_name);
+      return out;
+    case Kind::tag_set: return tag_set_list(t, dir);
+    case Kind::collections:
+      for (auto& col : meta_.collections(t))
+        out.push_back(dir_entry(std::move(col.name), Place{Kind::collection, {}, col.id, {}}, view_time_ns_));
+      return out;
+    case Kind::collection:
+      if (auto col = meta_.collection(t, dir.id))
+        for (ProjectId p : col->projects)
+          if (auto e = project_entry(t, p)) out.push_back(std::move(*e));
+      return out;
+    case Kind::search_root: return out;  // looked up, never listed
+    case Kind::search: return search_list(t, dir);
+    case Kind::untagged:
+      for (const auto& p : c_.projects(t))
+        if (p.id != index::kRootProject && meta_.project_tag_ids(t, p.id).empty())
+          out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+      return out;
+    case Kind::meta:
+      out.push_back(file_entry(t, std::string(kStatusFile), Place{Kind::status, {}, 0, {}}));
+      out.push_back(file_entry(t, std::string(kStatsFile), Place{Kind::stats, {}, 0, {}}));
+      return out;
+    case Kind::mirror: return mirror_list(t, dir);
+    case Kind::readme:
+    case Kind::status:
+    case Kind::stats:
+    case Kind::link: return out;
+  }
+  return out;
+}
+
+std::string Tree::status_text(const ReadTxn& t) const {
+  const auto n = c_.counts(t);
+  std::string s;
+  s += "library: " + root_ + "\n";
+  s += "state: " + c_.state_dir().string() + "\n";
+  s += "projects: " + std::to_string(n.projects) + "\n";
+  s += "assets: " + std::to_string(n.assets) + "\n";
+  s += "tags: " + std::to_string(n.tags) + "\n";
+  s += "collections: " + std::to_string(n.collections) + "\n";
+  s += "tombstones: " + std::to_string(n.tombstoned_projects) + " projects, " +
+       std::to_string(n.tombstoned_assets) + " assets\n";
+  s += "problems: " + std::to_string(n.problems) + "\n";
+  const auto runs = index::RunLog(c_).list(t, 1);
+  if (runs.empty()) {
+    s += "last run: none\n";
+    return s;
+  }
+  const auto& r = runs.front();
+  s += "last run: #" + std::to_string(r.id) + " " + std::string(index::to_string(r.status)) + ", " +
+       std::string(index::to_string(r.mode)) + ", " + std::string(index::to_string(r.trigger)) + "\n";
+  s += "last run started: " + index::format_time(r.started_ns) + "\n";
+  if (r.ended_ns) s += "last run ended: " + index::format_time(r.ended_ns) + "\n";
+  const auto& k = r.counts;
+  s += "last run counts: " + std::to_string(k.added) + " added, " + std::to_string(k.changed) + " changed, " +
+       std::to_string(k.moved) + " moved, " + std::to_string(k.removed) + " removed, " +
+       std::to_string(k.unchanged) + " unchanged, " + std::to_string(k.errors) + " errors\n";
+  if (!r.message.empty()) s += "last run message: " + r.message + "\n";
+  return s;
+}
+
+std::string Tree::read(const ReadTxn& t, const Place& file) const {
+  switch (file.kind) {
+    case Kind::readme: return std::string(readme_text());
+    case Kind::status: return status_text(t);
+    case Kind::stats: return stats_text_ ? stats_text_() : std::string();
+    default: return {};
+  }
+}
+
+}  // namespace lima::fs

@@ -1,0 +1,106 @@
+#include "fs/vpath.h"
+
+#include <algorithm>
+#include <array>
+
+namespace lima::fs {
+
+std::string_view name_of(RootEntry e) {
+  switch (e) {
+    case RootEntry::readme: return "README.txt";
+    case RootEntry::projects: return "projects";
+    case RootEntry::tags: return "tags";
+    case RootEntry::collections: return "collections";
+    case RootEntry::search: return "search";
+    case RootEntry::untagged: return "untagged";
+    case RootEntry::meta: return ".limafs";
+  }
+  return "";
+}
+
+std::optional<RootEntry> root_entry(std::string_view name) {
+  for (RootEntry e : kRootEntries)
+    if (name_of(e) == name) return e;
+  return std::nullopt;
+}
+
+bool is_probe_name(std::string_view name) {
+  static constexpr std::array<std::string_view, 24> kProbes{
+      ".hidden",      ".directory",  ".DS_Store",   ".git",           ".gitignore",   ".svn",
+      ".hg",          ".bzr",        ".Trash",      ".localized",     ".xdg-volume-info", ".comment",
+      ".envrc",       ".venv",       ".python-version", ".nvmrc",     ".tool-versions",   ".editorconfig",
+      ".metadata_never_index", ".Spotlight-V100", ".fseventsd", "desktop.ini", "Desktop.ini", "autorun.inf"};
+  if (name.starts_with("._")) return true;         // AppleDouble files
+  if (name.starts_with(".Trash-")) return true;    // per-user trash folders
+  return std::find(kProbes.begin(), kProbes.end(), name) != kProbes.end();
+}
+
+std::optional<std::string_view> narrowing_tag(std::string_view name) {
+  if (name.size() < 2 || name[0] != '+') return std::nullopt;
+  return name.substr(1);
+}
+
+std::string_view file_name_of(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string flattened_name(std::string_view project, std::string_view file_name, std::optional<std::uint64_t> id) {
+  std::string out;
+  if (!project.empty()) {
+    out.append(project);
+    out.append(" - ");
+  }
+  if (!id) {
+    out.append(file_name);
+    return out;
+  }
+  // The extension is what follows the last dot, unless that dot starts the name.
+  auto dot = file_name.rfind('.');
+  if (dot == 0) dot = std::string_view::npos;
+  const std::string suffix = " ~" + std::to_string(*id);
+  if (dot == std::string_view::npos) {
+    out.append(file_name);
+    out.append(suffix);
+  } else {
+    out.append(file_name.substr(0, dot));
+    out.append(suffix);
+    out.append(file_name.substr(dot));
+  }
+  return out;
+}
+
+namespace {
+
+bool is_word_byte(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
+std::vector<std::string> search_words(std::string_view component) { return name_tokens(component); }
+
+std::vector<std::string> name_tokens(std::string_view name) {
+  std::vector<std::string> tokens;
+  std::string cur;
+  for (char c : name) {
+    if (is_word_byte(static_cast<unsigned char>(c))) {
+      cur.push_back(lower(c));
+    } else if (!cur.empty()) {
+      tokens.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) tokens.push_back(std::move(cur));
+  return tokens;
+}
+
+bool words_match(const std::vector<std::string>& words, const std::vector<std::string>& tokens) {
+  return std::all_of(words.begin(), words.end(), [&](const std::string& w) {
+    return std::any_of(tokens.begin(), tokens.end(), [&](const std::string& t) { return t.starts_with(w); });
+  });
+}
+
+}  // namespace lima::fs
