@@ -1,6 +1,7 @@
 // `limafs mount LIBRARY MOUNTPOINT`: the daemon. Checks the paths, clears a
 // mount left by a killed daemon, syncs the index, mounts the read-only view
 // and serves it until SIGINT/SIGTERM or an unmount.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,19 +164,28 @@ int cmd_mount(const std::vector<std::string>& argv) {
                  static_cast<unsigned long long>(run->counts.errors));
   }
 
+  // From here on signals are taken by sigtimedwait below, never by a FUSE
+  // worker: every thread started from now on inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (g_stop.load()) return kOk;  // a signal between the sync and here
+
   fs::MountOptions mopts;
   mopts.mountpoint = mountpoint;
   mopts.fuse_options = fuse_options;
   auto mount = fs::Mount::start(**catalog, library, mopts);
   if (!mount) return complain(kError, mount.error().message);
-  (*mount)->handle_signals();
-  if (g_stop.load()) {  // a signal between the sync and the mount
-    (*mount)->stop();
-    return kOk;
-  }
   std::fprintf(stderr, "limafs: serving %s on %s (Ctrl-C or SIGTERM to unmount)\n",
                index::printable(library.string()).c_str(), index::printable(mountpoint.string()).c_str());
-  (*mount)->wait();
+  const timespec tick{0, 200'000'000};
+  while (!(*mount)->finished()) {
+    const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig > 0) break;
+  }
   (*mount)->stop();
   std::fprintf(stderr, "limafs: unmounted %s\n", index::printable(mountpoint.string()).c_str());
   return kOk;

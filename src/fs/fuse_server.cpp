@@ -399,7 +399,6 @@ index::Result<std::unique_ptr<FuseServer>> FuseServer::mount(FsContext& ctx, con
 
 FuseServer::~FuseServer() {
   if (!se_) return;
-  if (signals_) fuse_remove_signal_handlers(se_);
   if (mounted_) fuse_session_unmount(se_);
   fuse_session_destroy(se_);
 }
@@ -421,10 +420,6 @@ void FuseServer::exit() {
   }
 }
 
-void FuseServer::handle_signals() {
-  if (fuse_set_signal_handlers(se_) == 0) signals_ = true;
-}
-
 void FuseServer::inval_inode(NodeId id) {
   // -ENOENT: the kernel had already let go of it. Nothing else can fail here.
   fuse_lowlevel_notify_inval_inode(se_, id, 0, 0);
@@ -435,8 +430,13 @@ void FuseServer::inval_entry(NodeId parent, std::string_view name) {
 }
 
 index::Result<bool> clear_stale_mount(const std::filesystem::path& mountpoint) {
+  // stat() alone can succeed on a dead mount (the kernel answers from its
+  // caches); statfs() always asks the daemon.
   struct stat st {};
-  if (::stat(mountpoint.c_str(), &st) == 0 || (errno != ENOTCONN && errno != ECONNABORTED)) return false;
+  struct statvfs vfs {};
+  const auto dead = [] { return errno == ENOTCONN || errno == ECONNABORTED; };
+  const bool stale = (::stat(mountpoint.c_str(), &st) != 0 && dead()) || (::statvfs(mountpoint.c_str(), &vfs) != 0 && dead());
+  if (!stale) return false;
   bool done = ::geteuid() == 0 ? ::umount2(mountpoint.c_str(), MNT_DETACH) == 0
                                : run_program({"fusermount3", "-u", "-z", mountpoint.string()});
   if (!done && ::geteuid() != 0) done = run_program({"fusermount", "-u", "-z", mountpoint.string()});

@@ -51,8 +51,6 @@ class FuseServer : public Notifier {
   bool serve(unsigned threads);
   /// Makes serve() return: unmounts (lazily) so that no request hangs.
   void exit();
-  /// SIGINT, SIGTERM and SIGHUP end serve() (for the daemon).
-  void handle_signals();
 
   void inval_inode(NodeId id) override;
   void inval_entry(NodeId parent, std::string_view name) override;
@@ -60,7 +58,7 @@ class FuseServer : public Notifier {
  private:
   FuseServer() = default;
   ::fuse_session* se_ = nullptr;
-  bool mounted_ = false, signals_ = false;
+  bool mounted_ = false;
 };
 
 /// Clears a mount left behind by a daemon that died ("Transport endpoint is

@@ -22,7 +22,10 @@ index::Result<std::unique_ptr<Mount>> Mount::start(index::Catalog& catalog, cons
   Invalidator* inv = m->invalidator_.get();
   m->subscription_ = catalog.subscribe([inv](const index::Changes& c) { inv->changed(c); });
   Mount* self = m.get();
-  m->serving_ = std::thread([self] { self->server_->serve(self->threads_); });
+  m->serving_ = std::thread([self] {
+    self->server_->serve(self->threads_);
+    self->finished_.store(true);
+  });
   return m;
 }
 

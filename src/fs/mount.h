@@ -3,6 +3,7 @@
 // stopped. The daemon (`limafs mount`) and the mount tests both use it.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -29,14 +30,13 @@ class Mount {
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;
 
-  /// Blocks until the mount ends: stop(), a signal (after handle_signals())
-  /// or an external unmount.
+  /// Blocks until the mount ends: stop() or an external unmount.
   void wait();
+  /// True once the server has stopped serving (stop() or an external unmount).
+  bool finished() const { return finished_.load(); }
   /// Unmounts and waits for the server; never hangs on a busy mount (the
   /// unmount is lazy).
   void stop();
-  /// SIGINT, SIGTERM and SIGHUP end the mount (for the daemon).
-  void handle_signals() { server_->handle_signals(); }
 
   const RequestStats& stats() const { return stats_; }
   /// Waits until every index change so far has reached the kernel.
@@ -59,6 +59,7 @@ class Mount {
   int subscription_ = 0;
   std::thread serving_;
   bool stopped_ = false;
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace lima::fs
