@@ -18,14 +18,20 @@ using index::TagId;
 using Kind = Place::Kind;
 
 Listing::Listing(std::vector<Entry> entries) : entries_(std::move(entries)) {
-  by_name_.reserve(entries_.size());
+  std::vector<bool> keep(entries_.size(), true);
+  {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) keep[i] = seen.insert(entries_[i].name).second;
+  }
   std::size_t kept = 0;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    if (by_name_.contains(entries_[i].name)) continue;
+    if (!keep[i]) continue;
     if (kept != i) entries_[kept] = std::move(entries_[i]);
     ++kept;
   }
   entries_.resize(kept);
+  by_name_.reserve(entries_.size());
   for (std::size_t i = 0; i < entries_.size(); ++i) by_name_.emplace(entries_[i].name, i);
 }
 

@@ -1,0 +1,121 @@
+// The tree of DESIGN §3, as `ls` sees it through a real mount.
+#include <catch2/catch.hpp>
+
+#include "mount_fixture.h"
+
+using namespace lima::test;
+using Names = std::vector<std::string>;
+
+TEST_CASE("the root holds the fixed entries and README.txt explains them", "[mount][tree]") {
+  MountedLibrary m;
+  CHECK(sorted_names(m.mnt()) == Names{".limafs", "README.txt", "collections", "projects", "search", "tags", "untagged"});
+  const auto readme = read_file(m / "README.txt");
+  for (const char* word : {"projects/", "tags/", "collections/", "search/", "untagged/", "-xtype f"})
+    CHECK(readme.find(word) != std::string::npos);
+}
+
+TEST_CASE("projects are mirror directories whose files are absolute symlinks", "[mount][tree]") {
+  MountedLibrary m;
+  CHECK(sorted_names(m / "projects") == Names{"Benchy", "Cube", "Dragon", "Schloß Drache"});  // no loose file
+  CHECK(sorted_names(m / "projects/Benchy") == Names{"3DBenchy.stl", "images", "sub"});
+  CHECK(stdfs::is_directory(stdfs::symlink_status(m / "projects/Benchy/sub")));
+  CHECK(link_target(m / "projects/Benchy/sub/3DBenchy.stl") == (m.lib() / "Benchy/sub/3DBenchy.stl").string());
+  CHECK(link_target(m / "projects/Schloß Drache/castle.stl") == (m.lib() / "Schloß Drache/castle.stl").string());
+  CHECK(read_file(m / "projects/Cube/notes.txt") == "print at 0.2 mm\n");  // through the link
+  CHECK(lstat_errno(m / "projects/Nope") == ENOENT);
+  CHECK(lstat_errno(m / "projects/Cube/nope.stl") == ENOENT);
+  CHECK(lstat_errno(m / "projects/Cube/cube.stl/x") == ENOTDIR);
+}
+
+TEST_CASE("tags list tagged projects and flattened tagged assets", "[mount][tree]") {
+  MountedLibrary m;
+  m.tag_project("Benchy", "boat");
+  m.tag_asset("Dragon", "parts/head.stl", "boat");
+  m.tag_asset("Benchy", "3DBenchy.stl", "calibration");
+  m.tag_asset("Benchy", "sub/3DBenchy.stl", "calibration");
+  CHECK(sorted_names(m / "tags") == Names{"boat", "calibration"});
+  CHECK(sorted_names(m / "tags/boat") == Names{"Benchy", "Dragon - head.stl"});
+  CHECK(stdfs::is_directory(stdfs::symlink_status(m / "tags/boat/Benchy")));  // never a symlink to a dir
+  CHECK(sorted_names(m / "tags/boat/Benchy/sub") == Names{"3DBenchy.stl"});
+  CHECK(link_target(m / "tags/boat/Dragon - head.stl") == (m.lib() / "Dragon/parts/head.stl").string());
+  // Two files of one project share a name: the asset id goes before the extension.
+  const auto a = m.asset("Benchy", "3DBenchy.stl"), b = m.asset("Benchy", "sub/3DBenchy.stl");
+  const std::string na = "Benchy - 3DBenchy ~" + std::to_string(a) + ".stl";
+  const std::string nb = "Benchy - 3DBenchy ~" + std::to_string(b) + ".stl";
+  CHECK(sorted_names(m / "tags/calibration") == (na < nb ? Names{na, nb} : Names{nb, na}));
+  CHECK(link_target(m / "tags/calibration" / nb) == (m.lib() / "Benchy/sub/3DBenchy.stl").string());
+  CHECK(lstat_errno(m / "tags/none") == ENOENT);
+}
+
+TEST_CASE("+tag narrows; only narrowing tags are listed, any tag can be looked up", "[mount][tree]") {
+  MountedLibrary m;
+  m.tag_project("Benchy", "pla");
+  m.tag_project("Cube", "pla");
+  m.tag_project("Dragon", "pla");
+  m.tag_project("Benchy", "boat");
+  m.tag_project("Cube", "calibration");
+  m.tag_project("Schloß Drache", "petg");
+  m.tag_project("Benchy", "everything");
+  m.tag_project("Cube", "everything");
+  m.tag_project("Dragon", "everything");
+  // everything: on all three pla projects (narrows nothing); petg: on none.
+  CHECK(sorted_names(m / "tags/pla") == Names{"+boat", "+calibration", "Benchy", "Cube", "Dragon"});
+  CHECK(sorted_names(m / "tags/pla/+boat") == Names{"Benchy"});
+  CHECK(sorted_names(m / "tags/pla/+calibration") == Names{"Cube"});
+  CHECK(sorted_names(m / "tags/pla/+everything") == Names{"+boat", "+calibration", "Benchy", "Cube", "Dragon"});
+  CHECK(sorted_names(m / "tags/pla/+petg").empty());                   // exists, holds nothing
+  CHECK(sorted_names(m / "tags/pla/+everything/+boat") == Names{"Benchy"});  // nests
+  CHECK(lstat_errno(m / "tags/pla/+pla") == ENOENT);                   // already in the path
+  CHECK(lstat_errno(m / "tags/pla/+nosuchtag") == ENOENT);
+  CHECK(sorted_names(m / "tags/pla/+boat/Benchy") == Names{"3DBenchy.stl", "images", "sub"});
+}
+
+TEST_CASE("collections list their projects in collection order", "[mount][tree]") {
+  MountedLibrary m;
+  m.collection("To print", {"Dragon", "Benchy", "Cube"});
+  m.collection("Done", {});
+  CHECK(sorted_names(m / "collections") == Names{"Done", "To print"});
+  CHECK(readdir_names(m / "collections/To print") == Names{"Dragon", "Benchy", "Cube"});
+  CHECK(readdir_names(m / "collections/Done").empty());
+  CHECK(link_target(m / "collections/To print/Dragon/parts/tail.stl") == (m.lib() / "Dragon/parts/tail.stl").string());
+}
+
+TEST_CASE("untagged lists the projects that carry no tag", "[mount][tree]") {
+  MountedLibrary m;
+  m.tag_project("Benchy", "boat");
+  m.tag_asset("Cube", "cube.stl", "calibration");  // a tagged file does not tag its project
+  CHECK(sorted_names(m / "untagged") == Names{"Cube", "Dragon", "Schloß Drache"});
+  CHECK(lstat_errno(m / "untagged/Benchy") == ENOENT);
+  CHECK(sorted_names(m / "untagged/Dragon/parts") == Names{"head.stl", "tail.stl"});
+}
+
+TEST_CASE("search finds projects and files whose names or tags start with every word", "[mount][tree]") {
+  MountedLibrary m;
+  m.tag_project("Dragon", "fantasy");
+  m.tag_asset("Cube", "cube.stl", "calibration");
+  CHECK(readdir_names(m / "search").empty());  // looked up, never listed
+  CHECK(sorted_names(m / "search/drag") == Names{"Dragon", "Dragon - dragon.3mf"});
+  CHECK(sorted_names(m / "search/fant") == Names{"Dragon"});
+  CHECK(sorted_names(m / "search/head stl") == Names{"Dragon - head.stl"});
+  CHECK(sorted_names(m / "search/calib") == Names{"Cube - cube.stl"});
+  CHECK(sorted_names(m / "search/SCHLOSS").empty());  // valid query, no match
+  CHECK(sorted_names(m / "search/schloß") == Names{"Schloß Drache"});
+  CHECK(sorted_names(m / "search/cube") == Names{"Cube", "Cube - cube.stl"});
+  CHECK(lstat_errno(m / "search/ ") == ENOENT);  // no word: not a query
+  CHECK(link_target(m / "search/head stl/Dragon - head.stl") == (m.lib() / "Dragon/parts/head.stl").string());
+}
+
+TEST_CASE(".limafs/status tells the library, the index and the last run", "[mount][tree]") {
+  MountedLibrary m;
+  CHECK(sorted_names(m / ".limafs") == Names{"stats", "status"});
+  const auto status = read_file(m / ".limafs/status");
+  CHECK(status.find("library: " + m.lib().string()) != std::string::npos);
+  CHECK(status.find("projects: 4") != std::string::npos);
+  CHECK(status.find("assets: 10") != std::string::npos);
+  CHECK(status.find("last run: #1 ok") != std::string::npos);
+  m.sync();
+  CHECK(read_file(m / ".limafs/status").find("last run: #2 ok") != std::string::npos);  // never cached
+  const auto stats = read_file(m / ".limafs/stats");
+  CHECK(stats.starts_with("total "));
+  CHECK(stats.find("\nlookup ") != std::string::npos);
+}
