@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Set up, build and run limafs on Debian 12.
 #
-#   ./setup.sh run [LIBRARY]   install what is missing, build, index LIBRARY
-#                              (a generated sample library when none is given)
-#   ./setup.sh test            install what is missing, build, run every test
-#                              (once normally, once under ASan + UBSan)
+#   ./setup.sh run [LIBRARY [MOUNTPOINT]]
+#                     install what is missing, build, and serve the view of LIBRARY
+#                     on MOUNTPOINT until Ctrl-C (defaults: a generated sample
+#                     library, build/mnt)
+#   ./setup.sh test   install what is missing, build, run every test
+#                     (once normally, once under ASan + UBSan)
 #
 # Build directories: build/ (release), build-test/ (tests), build-asan/
 # (tests under sanitizers).
@@ -50,10 +52,11 @@ case "${1:-}" in
       build/limafs-bench generate --tier XS "$library" >&2
       say "no LIBRARY given: using the sample library in $library"
     fi
-    say "limafs scan $library"
-    build/limafs scan "$library"
-    say "limafs runs $library"
-    build/limafs runs "$library" --limit 5
+    mountpoint=${3:-$PWD/build/mnt}
+    # A dead mount left there by a killed limafs cannot be stat'ed: limafs clears it.
+    mkdir -p "$mountpoint" 2>/dev/null || true
+    say "mounting $library on $mountpoint: browse it there (start with README.txt); Ctrl-C unmounts"
+    exec build/limafs mount "$library" "$mountpoint"
     ;;
   test)
     install_packages

@@ -44,7 +44,7 @@ void guarded(fuse_req_t req, Op op, F&& fn) {
 // Files whose contents change with every look (.limafs/status, stats).
 bool is_volatile(const Entry& e) { return e.place.kind == Place::Kind::status || e.place.kind == Place::Kind::stats; }
 
-struct stat to_stat(const FsContext& c, const Entry& e, std::uint64_t ino) {
+struct stat to_stat(const FsContext& c, const Entry& e, std::uint64_t ino, std::int64_t mtime_ns) {
   struct stat st {};
   st.st_ino = ino;
   switch (e.type) {
@@ -58,7 +58,7 @@ struct stat to_stat(const FsContext& c, const Entry& e, std::uint64_t ino) {
   st.st_size = static_cast<off_t>(e.size);
   st.st_blksize = 4096;
   st.st_blocks = e.type == EntryType::file ? static_cast<blkcnt_t>((e.size + 511) / 512) : 0;
-  std::int64_t sec = e.mtime_ns / 1'000'000'000, nsec = e.mtime_ns % 1'000'000'000;
+  std::int64_t sec = mtime_ns / 1'000'000'000, nsec = mtime_ns % 1'000'000'000;
   if (nsec < 0) {
     nsec += 1'000'000'000;
     --sec;
@@ -85,10 +85,10 @@ std::shared_ptr<const Listing> listing_of(FsContext& c, const NodeInfo& dir) {
   return l;
 }
 
-fuse_entry_param entry_param(const FsContext& c, const Entry& e, NodeId id, std::uint64_t ino, bool fresh) {
+fuse_entry_param entry_param(const FsContext& c, const Entry& e, const NodeRef& node, bool fresh) {
   fuse_entry_param p{};
-  p.ino = id;
-  p.attr = to_stat(c, e, ino);
+  p.ino = node.id;
+  p.attr = to_stat(c, e, node.ino, node.mtime_ns);
   p.entry_timeout = fresh ? c.cache_seconds : 0;
   p.attr_timeout = fresh && !is_volatile(e) ? c.cache_seconds : 0;
   return p;
@@ -101,8 +101,8 @@ void reply_entry(fuse_req_t req, FsContext& c, NodeId parent, const Entry& e, st
     return;
   }
   auto hold = c.gate.hold();
-  const auto p = entry_param(c, e, node->first, node->second, c.gate.still(epoch));
-  if (fuse_reply_entry(req, &p) != 0) c.nodes.forget(node->first, 1);  // interrupted: the kernel took nothing
+  const auto p = entry_param(c, e, *node, c.gate.still(epoch));
+  if (fuse_reply_entry(req, &p) != 0) c.nodes.forget(node->id, 1);  // interrupted: the kernel took nothing
 }
 
 void op_init(void*, fuse_conn_info* conn) {
@@ -163,7 +163,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     const auto node = c.nodes.get(ino);
     if (!node) return (void)fuse_reply_err(req, ENOENT);
     const Entry e = fresh_entry(c, node->entry);
-    const auto st = to_stat(c, e, node->ino);
+    const auto st = to_stat(c, e, node->ino, node->mtime_ns());
     auto hold = c.gate.hold();
     fuse_reply_attr(req, &st, c.gate.still(epoch) && !is_volatile(e) ? c.cache_seconds : 0);
   });
@@ -221,22 +221,22 @@ void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plu
       std::size_t need = 0;
       if (plus) {
         fuse_entry_param p{};
-        std::optional<std::pair<NodeId, std::uint64_t>> node;
+        std::optional<NodeRef> node;
         if (i >= 2) {
           node = c.nodes.remember(ino, *e);
           if (!node) break;
-          p = entry_param(c, *e, node->first, node->second, fresh);
+          p = entry_param(c, *e, *node, fresh);
         } else {
-          p.attr = to_stat(c, *e, child_ino);  // no node reference for "." and ".."
+          p.attr = to_stat(c, *e, child_ino, e->mtime_ns);  // no node reference for "." and ".."
         }
         need = fuse_add_direntry_plus(req, buf.data() + used, size - used, cname.c_str(), &p, i + 1);
         if (need > size - used) {
-          if (node) c.nodes.forget(node->first, 1);
+          if (node) c.nodes.forget(node->id, 1);
           break;
         }
       } else {
         if (i >= 2) child_ino = c.nodes.ino_of(ino, name);
-        const auto st = to_stat(c, *e, child_ino);
+        const auto st = to_stat(c, *e, child_ino, e->mtime_ns);
         need = fuse_add_direntry(req, buf.data() + used, size - used, cname.c_str(), &st, i + 1);
         if (need > size - used) break;
       }

@@ -115,7 +115,7 @@ void Invalidator::apply(const index::Changes& c) {
   // with zero timeouts, and the kernel drops what it cached before.
   gate_.advance();
   for (const auto& dir : dirs) {
-    const auto generation = nodes_.invalidate(dir.id);
+    const auto generation = nodes_.invalidate(dir.id, c.committed_ns);
     notifier_.inval_inode(dir.id);
     const auto known = nodes_.children(dir.id);
     if (known.empty()) continue;

@@ -35,7 +35,7 @@ std::uint64_t NodeTable::ino_of(NodeId parent, std::string_view name) const {
   return it == nodes_.end() ? 0 : ino_locked(it->second, name);
 }
 
-std::optional<std::pair<NodeId, std::uint64_t>> NodeTable::remember(NodeId parent, const Entry& e) {
+std::optional<NodeRef> NodeTable::remember(NodeId parent, const Entry& e) {
   std::lock_guard lock(mu_);
   auto pit = nodes_.find(parent);
   if (pit == nodes_.end()) return std::nullopt;
@@ -45,7 +45,7 @@ std::optional<std::pair<NodeId, std::uint64_t>> NodeTable::remember(NodeId paren
     if (n.entry.place == e.place && n.entry.type == e.type) {
       ++n.nlookup;
       n.entry = e;
-      return std::pair{cit->second, n.ino};
+      return NodeRef{cit->second, n.ino, std::max(e.mtime_ns, n.changed_ns)};
     }
     // The name now stands for something else: a new node (a node id always
     // means one place); the old one lives on until the kernel forgets it.
@@ -61,11 +61,11 @@ std::optional<std::pair<NodeId, std::uint64_t>> NodeTable::remember(NodeId paren
   const std::uint64_t ino = n.ino;
   nodes_.emplace(id, std::move(n));
   children_.emplace(ChildKey{parent, e.name}, id);
-  return std::pair{id, ino};
+  return NodeRef{id, ino, e.mtime_ns};
 }
 
 NodeInfo NodeTable::info_locked(NodeId id, const Node& n) const {
-  return NodeInfo{id, n.parent, n.name, n.entry, n.ino, n.generation};
+  return NodeInfo{id, n.parent, n.name, n.entry, n.ino, n.generation, n.changed_ns};
 }
 
 std::optional<NodeInfo> NodeTable::get(NodeId id) const {
@@ -131,12 +131,14 @@ void NodeTable::keep_listing(NodeId id, std::shared_ptr<const Listing> listing, 
   }
 }
 
-std::uint64_t NodeTable::invalidate(NodeId id) {
+std::uint64_t NodeTable::invalidate(NodeId id, std::int64_t changed_ns) {
   std::lock_guard lock(mu_);
   auto it = nodes_.find(id);
   if (it == nodes_.end()) return 0;
-  drop_listing_locked(it->second);
-  return ++it->second.generation;
+  Node& n = it->second;
+  drop_listing_locked(n);
+  n.changed_ns = std::max(changed_ns, std::max(n.entry.mtime_ns, n.changed_ns) + 1);
+  return ++n.generation;
 }
 
 std::vector<NodeInfo> NodeTable::directories(const std::function<bool(const Place&)>& pred) const {

@@ -8,6 +8,7 @@
 // ancestor's (find and du detect loops by comparing with ancestors).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -35,6 +36,18 @@ struct NodeInfo {
   Entry entry;
   std::uint64_t ino = 0;
   std::uint64_t generation = 0;  ///< bumped each time the node's listing is invalidated
+  std::int64_t changed_ns = 0;   ///< when an index change last touched this directory
+  /// The mtime to show: the entry's, or the last change's when later. A
+  /// directory's mtime moves with every change of its listing, which is
+  /// what makes the kernel drop a listing it cached (see invalidate()).
+  std::int64_t mtime_ns() const { return std::max(entry.mtime_ns, changed_ns); }
+};
+
+/// What the kernel is told about a node: its id, st_ino and shown mtime.
+struct NodeRef {
+  NodeId id = 0;
+  std::uint64_t ino = 0;
+  std::int64_t mtime_ns = 0;
 };
 
 class NodeTable {
@@ -47,7 +60,7 @@ class NodeTable {
   /// Records that the kernel was given `e` under `parent` (one more lookup
   /// reference); refreshes the entry of a node already known. Returns the
   /// node id and st_ino; nullopt when parent is unknown.
-  std::optional<std::pair<NodeId, std::uint64_t>> remember(NodeId parent, const Entry& e);
+  std::optional<NodeRef> remember(NodeId parent, const Entry& e);
   std::optional<NodeInfo> get(NodeId id) const;
   /// Drops n lookup references; the node goes when none is left.
   void forget(NodeId id, std::uint64_t n);
@@ -59,8 +72,11 @@ class NodeTable {
   /// Keeps a listing built from an index read started while the node's
   /// generation was `generation`; ignored when it has moved on since.
   void keep_listing(NodeId id, std::shared_ptr<const Listing> listing, std::uint64_t generation);
-  /// Drops a node's listing and bumps its generation; returns the new one.
-  std::uint64_t invalidate(NodeId id);
+  /// Drops a node's listing, bumps its generation (returned) and moves its
+  /// shown mtime to `changed_ns` (or just past the one shown before, so it
+  /// always moves): the kernel then resets any listing it cached, even one
+  /// a concurrent reader kept from being dropped.
+  std::uint64_t invalidate(NodeId id, std::int64_t changed_ns);
 
   /// Every directory node whose place satisfies pred.
   std::vector<NodeInfo> directories(const std::function<bool(const Place&)>& pred) const;
@@ -78,6 +94,7 @@ class NodeTable {
     std::uint64_t ino = 0;
     std::uint64_t nlookup = 0;
     std::uint64_t generation = 0;
+    std::int64_t changed_ns = 0;
     std::shared_ptr<const Listing> listing;
     std::list<NodeId>::iterator lru;  // valid while listing is set
   };

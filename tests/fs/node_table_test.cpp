@@ -24,13 +24,13 @@ TEST_CASE("inode numbers are a function of the path", "[node_table]") {
   auto y = b.remember(kRootNode, dir("projects", 0));
   REQUIRE(x);
   REQUIRE(y);
-  CHECK(x->second == y->second);  // same path, same st_ino, in another mount too
-  auto xa = a.remember(x->first, dir("Benchy", 1));
-  auto xb = a.remember(x->first, dir("Cube", 2));
-  CHECK(xa->second != xb->second);
-  CHECK(xa->second != x->second);
-  CHECK(xa->second != kRootIno);
-  CHECK(a.ino_of(x->first, "Benchy") == xa->second);
+  CHECK(x->ino == y->ino);  // same path, same st_ino, in another mount too
+  auto xa = a.remember(x->id, dir("Benchy", 1));
+  auto xb = a.remember(x->id, dir("Cube", 2));
+  CHECK(xa->ino != xb->ino);
+  CHECK(xa->ino != x->ino);
+  CHECK(xa->ino != kRootIno);
+  CHECK(a.ino_of(x->id, "Benchy") == xa->ino);
 }
 
 TEST_CASE("an inode number never equals an ancestor's", "[node_table]") {
@@ -40,9 +40,9 @@ TEST_CASE("an inode number never equals an ancestor's", "[node_table]") {
   for (int depth = 0; depth < 200; ++depth) {
     auto n = t.remember(parent, dir("d", 1));  // the same name all the way down
     REQUIRE(n);
-    for (auto ino : chain) CHECK(ino != n->second);
-    chain.push_back(n->second);
-    parent = n->first;
+    for (auto ino : chain) CHECK(ino != n->ino);
+    chain.push_back(n->ino);
+    parent = n->id;
   }
 }
 
@@ -50,11 +50,11 @@ TEST_CASE("nodes live while the kernel holds a reference", "[node_table]") {
   NodeTable t(root());
   auto a = t.remember(kRootNode, dir("tags", 0));
   auto again = t.remember(kRootNode, dir("tags", 0));
-  CHECK(a->first == again->first);
-  t.forget(a->first, 1);
-  CHECK(t.get(a->first));
-  t.forget(a->first, 1);
-  CHECK_FALSE(t.get(a->first));
+  CHECK(a->id == again->id);
+  t.forget(a->id, 1);
+  CHECK(t.get(a->id));
+  t.forget(a->id, 1);
+  CHECK_FALSE(t.get(a->id));
   CHECK(t.size() == 1);  // the root stays
   t.forget(kRootNode, 100);
   CHECK(t.get(kRootNode));
@@ -64,11 +64,11 @@ TEST_CASE("a name that now means another place gets a new node", "[node_table]")
   NodeTable t(root());
   auto a = t.remember(kRootNode, dir("Benchy", 1));
   auto b = t.remember(kRootNode, dir("Benchy", 2));
-  CHECK(a->first != b->first);
-  CHECK(t.get(a->first)->entry.place.id == 1);  // the old one lives until forgotten
+  CHECK(a->id != b->id);
+  CHECK(t.get(a->id)->entry.place.id == 1);  // the old one lives until forgotten
   CHECK(t.children(kRootNode).size() == 1);
-  t.forget(a->first, 1);
-  CHECK(t.get(b->first));
+  t.forget(a->id, 1);
+  CHECK(t.get(b->id));
 }
 
 TEST_CASE("listings kept by generation and within a budget", "[node_table]") {
@@ -80,21 +80,21 @@ TEST_CASE("listings kept by generation and within a budget", "[node_table]") {
     for (int i = 0; i < n; ++i) v.push_back(dir("e" + std::to_string(i), 9));
     return std::make_shared<const Listing>(std::move(v));
   };
-  const auto gen = t.get(a->first)->generation;
-  t.keep_listing(a->first, make(3), gen);
-  REQUIRE(t.listing(a->first));
-  CHECK(t.listing(a->first)->entries().size() == 3);
+  const auto gen = t.get(a->id)->generation;
+  t.keep_listing(a->id, make(3), gen);
+  REQUIRE(t.listing(a->id));
+  CHECK(t.listing(a->id)->entries().size() == 3);
 
   // A listing read before an invalidation is not kept after it.
-  const auto stale = t.get(b->first)->generation;
-  t.invalidate(b->first);
-  t.keep_listing(b->first, make(2), stale);
-  CHECK_FALSE(t.listing(b->first));
+  const auto stale = t.get(b->id)->generation;
+  t.invalidate(b->id, 0);
+  t.keep_listing(b->id, make(2), stale);
+  CHECK_FALSE(t.listing(b->id));
 
   // Over budget: the least recently used listing goes.
-  t.keep_listing(b->first, make(4), t.get(b->first)->generation);
-  CHECK(t.listing(b->first));
-  CHECK_FALSE(t.listing(a->first));
+  t.keep_listing(b->id, make(4), t.get(b->id)->generation);
+  CHECK(t.listing(b->id));
+  CHECK_FALSE(t.listing(a->id));
   CHECK(t.listing_entries() == 4);
 }
 
@@ -103,4 +103,19 @@ TEST_CASE("listings keep the first of entries sharing a name", "[node_table]") {
   CHECK(l.entries().size() == 2);
   CHECK(l.find("x")->place.id == 1);
   CHECK(l.find("z") == nullptr);
+}
+
+TEST_CASE("a directory's shown mtime moves with every invalidation", "[node_table]") {
+  NodeTable t(root());
+  Entry e = dir("tags", 0);
+  e.mtime_ns = 1000;
+  auto a = t.remember(kRootNode, e);
+  CHECK(a->mtime_ns == 1000);
+  t.invalidate(a->id, 500);  // a change older than the entry's own time still moves it
+  CHECK(t.get(a->id)->mtime_ns() == 1001);
+  t.invalidate(a->id, 5000);
+  CHECK(t.get(a->id)->mtime_ns() == 5000);
+  t.invalidate(a->id, 5000);  // the same instant twice: still moves
+  CHECK(t.get(a->id)->mtime_ns() == 5001);
+  CHECK(t.remember(kRootNode, e)->mtime_ns == 5001);
 }
