@@ -136,8 +136,10 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       ReadTxn t(c.tree.catalog().env());
       found = c.tree.lookup(t, dir->entry.place, n);
     }
-    if (!found && Tree::looks_up_by_listing(dir->entry.place))
-      if (const Entry* e = listing_of(c, *dir)->find(n)) found = *e;
+    if (!found && Tree::looks_up_by_listing(dir->entry.place)) {
+      const auto listing = listing_of(c, *dir);  // held: the table may drop its copy meanwhile
+      if (const Entry* e = listing->find(n)) found = *e;
+    }
     if (!found) return (void)fuse_reply_err(req, ENOENT);
     reply_entry(req, c, parent, *found, epoch);
   });

@@ -80,21 +80,80 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 
 }  // namespace
 
-std::vector<std::string> search_words(std::string_view component) { return name_tokens(component); }
+namespace {
+
+enum class ByteClass { digit, lower, upper };
+
+ByteClass class_of(unsigned char c) {
+  if (c >= '0' && c <= '9') return ByteClass::digit;
+  if (c >= 'A' && c <= 'Z') return ByteClass::upper;
+  return ByteClass::lower;  // a-z, and bytes of non-ASCII characters
+}
+
+// Splits a run of letters and digits where a word visibly starts inside it:
+// "3DBenchy" → "3", "D", "Benchy"; "partV2" → "part", "V", "2".
+std::vector<std::string_view> parts_of(std::string_view run) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (std::size_t i = 1; i < run.size(); ++i) {
+    const auto prev = class_of(static_cast<unsigned char>(run[i - 1]));
+    const auto cur = class_of(static_cast<unsigned char>(run[i]));
+    const bool next_lower = i + 1 < run.size() && class_of(static_cast<unsigned char>(run[i + 1])) == ByteClass::lower;
+    const bool cut = (prev == ByteClass::digit) != (cur == ByteClass::digit) ||
+                     (prev == ByteClass::lower && cur == ByteClass::upper) ||
+                     (prev == ByteClass::upper && cur == ByteClass::upper && next_lower);
+    if (cut) {
+      parts.push_back(run.substr(start, i - start));
+      start = i;
+    }
+  }
+  parts.push_back(run.substr(start));
+  return parts;
+}
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+}  // namespace
 
 std::vector<std::string> name_tokens(std::string_view name) {
   std::vector<std::string> tokens;
-  std::string cur;
-  for (char c : name) {
-    if (is_word_byte(static_cast<unsigned char>(c))) {
-      cur.push_back(lower(c));
-    } else if (!cur.empty()) {
-      tokens.push_back(std::move(cur));
-      cur.clear();
+  std::size_t i = 0;
+  while (i < name.size()) {
+    if (!is_word_byte(static_cast<unsigned char>(name[i]))) {
+      ++i;
+      continue;
     }
+    std::size_t j = i;
+    while (j < name.size() && is_word_byte(static_cast<unsigned char>(name[j]))) ++j;
+    const std::string_view run = name.substr(i, j - i);
+    tokens.push_back(lowered(run));
+    const auto parts = parts_of(run);
+    if (parts.size() > 1)
+      for (auto p : parts) tokens.push_back(lowered(p));
+    i = j;
   }
-  if (!cur.empty()) tokens.push_back(std::move(cur));
   return tokens;
+}
+
+std::vector<std::string> search_words(std::string_view component) {
+  // Each word as typed (not split further): "3db" must still find "3DBenchy".
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < component.size()) {
+    if (!is_word_byte(static_cast<unsigned char>(component[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < component.size() && is_word_byte(static_cast<unsigned char>(component[j]))) ++j;
+    words.push_back(lowered(component.substr(i, j - i)));
+    i = j;
+  }
+  return words;
 }
 
 bool words_match(const std::vector<std::string>& words, const std::vector<std::string>& tokens) {

@@ -101,6 +101,9 @@ TEST_CASE("search finds projects and files whose names or tags start with every 
   CHECK(sorted_names(m / "search/SCHLOSS").empty());  // valid query, no match
   CHECK(sorted_names(m / "search/schloß") == Names{"Schloß Drache"});
   CHECK(sorted_names(m / "search/cube") == Names{"Cube", "Cube - cube.stl"});
+  const auto a = m.asset("Benchy", "3DBenchy.stl"), b = m.asset("Benchy", "sub/3DBenchy.stl");
+  CHECK(sorted_names(m / "search/benchy").size() == 3);  // "3DBenchy" holds the word "benchy"
+  CHECK(lstat_errno(m / "search/benchy" / ("Benchy - 3DBenchy ~" + std::to_string(std::max(a, b)) + ".stl")) == 0);
   CHECK(lstat_errno(m / "search/ ") == ENOENT);  // no word: not a query
   CHECK(link_target(m / "search/head stl/Dragon - head.stl") == (m.lib() / "Dragon/parts/head.stl").string());
 }
