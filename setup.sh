@@ -15,6 +15,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libfuse3-dev fuse3
           nlohmann-json3-dev libexpected-dev catch2 groff-base)
+# The tests also drive the mount with real programs.
+TEST_PACKAGES=(python3 tree)
 JOBS=${JOBS:-2}
 
 say() {
@@ -59,6 +61,7 @@ case "${1:-}" in
     exec build/limafs mount "$library" "$mountpoint"
     ;;
   test)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     install_packages
     build build-test RelWithDebInfo -DBUILD_TESTING=ON
     say "running the tests"
