@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <sstream>
 
 #include "cli/args.h"
@@ -57,6 +58,35 @@ extern "C" void on_stop_signal(int) { g_stop.store(true); }
 bool is_inside(const stdfs::path& inner, const stdfs::path& outer) {
   const std::string a = inner.string(), b = outer.string();
   return a == b || a.starts_with(b == "/" ? b : b + "/");
+}
+
+// Mount points as /proc/self/mountinfo lists them (field 5, with \ooo
+// escapes for spaces and the like). Catches bind mounts of the same
+// filesystem, which comparing st_dev with the parent's does not.
+bool is_mount_point(const stdfs::path& p) {
+  FILE* f = std::fopen("/proc/self/mountinfo", "re");
+  if (!f) return false;
+  char* line = nullptr;
+  std::size_t cap = 0;
+  bool found = false;
+  while (!found && ::getline(&line, &cap, f) > 0) {
+    std::istringstream fields(line);
+    std::string field, point;
+    for (int i = 0; i < 5 && fields >> field; ++i) point = field;
+    std::string decoded;
+    for (std::size_t i = 0; i < point.size(); ++i) {
+      if (point[i] == '\\' && i + 3 < point.size()) {
+        decoded.push_back(static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8)));
+        i += 3;
+      } else {
+        decoded.push_back(point[i]);
+      }
+    }
+    found = decoded == p.string();
+  }
+  std::free(line);
+  std::fclose(f);
+  return found;
 }
 
 std::vector<std::string> split_options(const std::vector<std::string>& given) {
@@ -112,7 +142,8 @@ int cmd_mount(const std::vector<std::string>& argv) {
     return complain(kError, "the library " + index::printable(library.string()) + " is inside the mountpoint " +
                                 index::printable(mountpoint.string()) + " (the mount would hide it)");
   struct stat parent {};
-  if (mountpoint != "/" && ::stat(mountpoint.parent_path().c_str(), &parent) == 0 && parent.st_dev != st.st_dev)
+  if ((mountpoint != "/" && ::stat(mountpoint.parent_path().c_str(), &parent) == 0 && parent.st_dev != st.st_dev) ||
+      is_mount_point(mountpoint))
     return complain(kError, "mountpoint " + index::printable(mountpoint.string()) +
                                 " is already a mount point (is another limafs serving it?)");
   if (!stdfs::is_empty(mountpoint, ec) || ec)
@@ -132,6 +163,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C during the sync kills at once
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
 
   index::SyncOptions opts;
   opts.library = library;
