@@ -111,24 +111,49 @@ void Invalidator::apply(const index::Changes& c) {
   const auto dirs = nodes_.directories(touched);
   if (dirs.empty()) return;
 
+  // Which known names can now be gone or mean something else: those of the
+  // items the change names (checked one by one; a directory's listing is
+  // rebuilt only when next read).
+  const auto suspect = [&](const Place& dir, const Entry& e) {
+    if (dir.kind == Kind::collection && contains(c.collections, dir.id)) return true;  // members changed
+    if (dir.kind == Kind::search && c.tag_names) return true;  // a renamed tag matches other words
+    switch (e.place.kind) {
+      case Kind::mirror:
+        return contains(c.projects, e.place.id) || contains(c.project_files, e.place.id) ||
+               contains(c.tagged_projects, e.place.id);
+      case Kind::link:
+        return contains(c.assets, e.place.id) || contains(c.tagged_assets, e.place.id) ||
+               contains(c.projects, e.place.owner) || contains(c.project_files, e.place.owner);
+      case Kind::tag_set: return !e.place.tags.empty() && contains(c.tags, e.place.tags.back());
+      case Kind::collection: return contains(c.collections, e.place.id);
+      default: return false;
+    }
+  };
+
   // Replies computed before this point may be stale: from now on they go out
   // with zero timeouts, and the kernel drops what it cached before.
   gate_.advance();
   for (const auto& dir : dirs) {
-    const auto generation = nodes_.invalidate(dir.id, c.committed_ns);
+    nodes_.invalidate(dir.id, c.committed_ns);
     notifier_.inval_inode(dir.id);
-    const auto known = nodes_.children(dir.id);
+    std::vector<NodeInfo> known;
+    for (auto& child : nodes_.children(dir.id))
+      if (suspect(dir.entry.place, child.entry)) known.push_back(std::move(child));
     if (known.empty()) continue;
-    // Compare what the kernel knows with the new listing: names gone or
-    // now meaning something else are dropped, changed attributes refreshed.
-    auto listing = make_listing(tree_, dir.entry.place);
-    nodes_.keep_listing(dir.id, listing, generation);
-    for (const auto& child : known) {
-      const Entry* now = listing->find(child.name);
-      if (!now || !(now->place == child.entry.place) || now->type != child.entry.type) {
+    std::vector<Entry> entries;
+    entries.reserve(known.size());
+    for (const auto& k : known) entries.push_back(k.entry);
+    std::vector<std::optional<Entry>> now;
+    {
+      ReadTxn t(tree_.catalog().env());
+      now = tree_.revalidate(t, dir.entry.place, entries);
+    }
+    for (std::size_t i = 0; i < known.size(); ++i) {
+      const auto& child = known[i];
+      if (!now[i] || !(now[i]->place == child.entry.place) || now[i]->type != child.entry.type) {
         notifier_.inval_entry(dir.id, child.name);
-      } else if (!now->same_as(child.entry)) {
-        nodes_.update_entry(child.id, *now);
+      } else if (!now[i]->same_as(child.entry)) {
+        nodes_.update_entry(child.id, *now[i]);
         notifier_.inval_inode(child.id);
       }
     }

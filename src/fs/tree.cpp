@@ -81,7 +81,7 @@ bool by_name(const Entry& a, const Entry& b) { return a.name < b.name; }
 Entry link_entry(std::string name, const Asset& a, const std::string& library_root, const std::string& project_name) {
   Entry e;
   e.name = std::move(name);
-  e.place = Place{Kind::link, {}, a.id, {}};
+  e.place = Place{Kind::link, {}, a.id, {}, a.project};
   e.type = EntryType::link;
   e.mtime_ns = a.mtime_ns;
   e.target = library_root + "/" + index::library_path(project_name, a.path);
@@ -331,31 +331,84 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
   return narrowing;
 }
 
-std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
-  std::vector<Entry> out;
-  const auto words = search_words(dir.text);
-  if (words.empty()) return out;
+// What a search matches: a project whose name or tags hold every word, an
+// asset whose file name or tags do.
+struct Tree::Matcher {
+  const Tree& tree;
+  const ReadTxn& t;
+  std::vector<std::string> words;
   std::unordered_map<TagId, std::vector<std::string>> tag_tokens;
-  for (auto& [id, name] : meta_.tag_names(t)) tag_tokens.emplace(id, name_tokens(name));
-  const auto with_tags = [&](std::vector<std::string> tokens, const std::vector<TagId>& tags) {
+
+  bool matches(std::vector<std::string> tokens, const std::vector<TagId>& tags) {
     for (TagId tag : tags) {
       auto it = tag_tokens.find(tag);
-      if (it != tag_tokens.end()) tokens.insert(tokens.end(), it->second.begin(), it->second.end());
+      if (it == tag_tokens.end())
+        it = tag_tokens.emplace(tag, name_tokens(tree.meta_.tag_name(t, tag).value_or(""))).first;
+      tokens.insert(tokens.end(), it->second.begin(), it->second.end());
     }
-    return tokens;
-  };
-  for (const auto& p : c_.projects(t)) {
-    if (p.id == index::kRootProject) continue;
-    if (words_match(words, with_tags(name_tokens(p.name), meta_.project_tag_ids(t, p.id))))
-      out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+    return words_match(words, tokens);
   }
+  bool project(const index::Project& p) {
+    return p.id != index::kRootProject && p.state == index::ItemState::live &&
+           matches(name_tokens(p.name), tree.meta_.project_tag_ids(t, p.id));
+  }
+  bool asset(const Asset& a) {
+    return a.state == index::ItemState::live &&
+           matches(name_tokens(file_name_of(a.path)), tree.meta_.asset_tag_ids(t, a.id));
+  }
+};
+
+std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
+  std::vector<Entry> out;
+  Matcher match{*this, t, search_words(dir.text), {}};
+  if (match.words.empty()) return out;
+  for (const auto& p : c_.projects(t))
+    if (match.project(p)) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
   LinkNames names{*this, t, {}, {}};
   c_.for_each_asset(t, [&](const Asset& a) {
-    if (a.state != index::ItemState::live) return;
-    if (!words_match(words, with_tags(name_tokens(file_name_of(a.path)), meta_.asset_tag_ids(t, a.id)))) return;
+    if (!match.asset(a)) return;
     if (auto e = names.entry(a)) out.push_back(std::move(*e));
   });
   std::sort(out.begin(), out.end(), by_name);
+  return out;
+}
+
+std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place& dir,
+                                                   const std::vector<Entry>& known) const {
+  std::vector<std::optional<Entry>> out;
+  out.reserve(known.size());
+  if (!looks_up_by_listing(dir)) {
+    for (const auto& k : known) out.push_back(lookup(t, dir, k.name));
+    return out;
+  }
+  // Tag sets and searches: is the item still a member, under the same name?
+  LinkNames names{*this, t, {}, {}};
+  Matcher match{*this, t, search_words(dir.text), {}};
+  const auto member = [&](const Place& p) {
+    if (dir.kind == Kind::search) {
+      if (p.kind == Kind::mirror) {
+        auto project = c_.project(t, p.id);
+        return project && match.project(*project);
+      }
+      auto a = c_.asset(t, p.id);
+      return a && match.asset(*a);
+    }
+    return std::all_of(dir.tags.begin(), dir.tags.end(), [&](TagId tag) {
+      return p.kind == Kind::mirror ? meta_.project_has_tag(t, p.id, tag) : meta_.asset_has_tag(t, p.id, tag);
+    });
+  };
+  for (const auto& k : known) {
+    std::optional<Entry> now;
+    if (k.place.kind == Kind::tag_set) {
+      now = lookup(t, dir, k.name);  // "+tag": any existing tag
+    } else if (k.place.kind == Kind::mirror && member(k.place)) {
+      now = project_entry(t, k.place.id);
+    } else if (k.place.kind == Kind::link && member(k.place)) {
+      if (auto a = c_.asset(t, k.place.id)) now = names.entry(*a);
+    }
+    if (now && now->name != k.name) now.reset();
+    out.push_back(std::move(now));
+  }
   return out;
 }
 

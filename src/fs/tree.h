@@ -31,6 +31,7 @@ struct Place {
   std::vector<index::TagId> tags;  ///< tag_set: the path's tags, in path order
   std::uint64_t id = 0;            ///< collection: its id; mirror: the project; link: the asset
   std::string text;                ///< search: the query; mirror: the folder inside the project ("" = top)
+  std::uint64_t owner = 0;         ///< link: the asset's project
   bool operator==(const Place&) const = default;
 };
 
@@ -82,11 +83,17 @@ class Tree {
   /// Every entry of directory `dir`, in listing order (by name; a
   /// collection in its own order).
   std::vector<Entry> list(const index::ReadTxn& t, const Place& dir) const;
+  /// For entries of `dir` the kernel knows: each one's current entry while
+  /// `dir` still holds it under the same name, else nullopt. Cheaper than
+  /// list() when few entries are asked about.
+  std::vector<std::optional<Entry>> revalidate(const index::ReadTxn& t, const Place& dir,
+                                               const std::vector<Entry>& known) const;
   /// The contents of a file place (README.txt, .limafs/status, .limafs/stats).
   std::string read(const index::ReadTxn& t, const Place& file) const;
 
  private:
   struct LinkNames;
+  struct Matcher;
   Entry dir_entry(std::string name, Place place, std::int64_t mtime_ns) const;
   Entry file_entry(const index::ReadTxn& t, std::string name, Place place) const;
   std::optional<Entry> project_entry(const index::ReadTxn& t, index::ProjectId id) const;

@@ -83,6 +83,23 @@ TEST_CASE("collections, syncs and renames show at once", "[mount][fresh]") {
       [&] { m.write([&](auto& t, auto& meta) { REQUIRE(meta.add_to_collection(t, col, dragon, 0)); }); },
       [&] { return readdir_names(m / "collections/Queue") == Names{"Dragon", "Cube"}; }));
 
+  const auto cube = m.project("Cube");
+  REQUIRE(lstat_errno(m / "collections/Queue/Cube/cube.stl") == 0);
+  times.push_back(time_to_visible(
+      [&] { m.write([&](auto& t, auto& meta) { REQUIRE(meta.remove_from_collection(t, col, cube)); }); },
+      [&] { return lstat_errno(m / "collections/Queue/Cube") == ENOENT &&
+                   readdir_names(m / "collections/Queue") == Names{"Dragon"}; }));
+  times.push_back(time_to_visible(
+      [&] { m.write([&](auto& t, auto& meta) { REQUIRE(meta.add_to_collection(t, col, cube)); }); },
+      [&] { return readdir_names(m / "collections/Queue") == Names{"Dragon", "Cube"}; }));
+
+  REQUIRE(sorted_names(m / "search/boat") == Names{"Cube"});
+  times.push_back(time_to_visible(
+      [&] { m.write([&](auto& t, auto& meta) { REQUIRE(meta.rename_tag(t, "boat", "ship")); }); },
+      [&] { return lstat_errno(m / "search/boat/Cube") == ENOENT && sorted_names(m / "search/ship") == Names{"Cube"} &&
+                   lstat_errno(m / "tags/boat") == ENOENT && lstat_errno(m / "tags/ship/Cube") == 0; }));
+  m.write([&](auto& t, auto& meta) { REQUIRE(meta.rename_tag(t, "ship", "boat")); });
+
   write_file(m.lib() / "Fresh/new.stl", "solid new\n");
   times.push_back(time_to_visible([&] { m.sync(); }, [&] {
     return has(sorted_names(m / "projects"), "Fresh") && link_target(m / "projects/Fresh/new.stl") != "" &&
