@@ -392,6 +392,7 @@ index::Result<std::unique_ptr<FuseServer>> FuseServer::mount(FsContext& ctx, con
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   std::unique_ptr<FuseServer> s(new FuseServer());
   s->se_ = fuse_session_new(&args, &kOps, sizeof(kOps), &ctx);
+  fuse_opt_free_args(&args);  // libfuse may have copied them
   if (!s->se_) return index::fail(index::Errc::invalid_argument, "the mount options were refused: " + opts);
   if (fuse_session_mount(s->se_, options.mountpoint.c_str()) != 0)
     return index::fail(index::Errc::io, "could not mount on " + options.mountpoint.string());
