@@ -47,7 +47,7 @@ TEST_CASE("tags list tagged projects and flattened tagged assets", "[mount][tree
   CHECK(lstat_errno(m / "tags/none") == ENOENT);
 }
 
-TEST_CASE("+tag narrows; only narrowing tags are listed, any tag can be looked up", "[mount][tree]") {
+TEST_CASE("+tag narrows: only narrowing tags are listed, any tag can be looked up", "[mount][tree]") {
   MountedLibrary m;
   m.tag_project("Benchy", "pla");
   m.tag_project("Cube", "pla");
