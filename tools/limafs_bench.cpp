@@ -1,8 +1,10 @@
 // limafs-bench: generates synthetic 3D-printing libraries and benchmarks
-// `limafs scan` on them against shell baselines (see bench_run.h).
+// `limafs scan` on them against shell baselines (see bench_run.h), and the
+// mounted view against a tmpfs holding the same tree (see mount_bench.h).
 //
-// Exit status: 0 when everything ran (missed targets are reported, not
-// failed), 1 on errors, 2 on usage errors.
+// Exit status: 0 when everything ran (for `run`, missed targets are
+// reported, not failed; `mount` exits 1 on a missed target and 77 when it
+// cannot mount), 1 on errors, 2 on usage errors.
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,8 @@
 #include "bench_run.h"
 #include "child_process.h"
 #include "library_generator.h"
+#include "mount_command.h"
+#include "text_table.h"
 
 namespace lima::bench {
 namespace {
@@ -28,6 +32,8 @@ constexpr const char* kUsage =
     "usage: limafs-bench generate [--tier XS|S|M] [--seed N] DIR\n"
     "       limafs-bench run [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
     "                        [--repeat N] [--json]\n"
+    "       limafs-bench mount [--work DIR] [--projects N] [--files-per-project K]\n"
+    "                          [--repeat N] [--keep] [--no-targets] [--json]\n"
     "\n"
     "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
     "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
@@ -36,6 +42,10 @@ constexpr const char* kUsage =
     "run       generate (or reuse) WORK/lib-TIER-SEED (tier S by default), then time\n"
     "          `limafs scan` against find/xxhsum baselines: initial index, no-change\n"
     "          rescan, rescan after touching 1% of the files, and peak RSS.\n"
+    "mount     index a library of small files (10,000 projects x 10 files by default),\n"
+    "          mount it and time ls -l / find on it against a tmpfs holding the same\n"
+    "          tree, count the requests reaching the daemon, and measure how fast tag\n"
+    "          changes show (see limafs-bench mount --help). Needs root and /dev/fuse.\n"
     "\n"
     "  --seed N      generator seed (default 1)\n"
     "  --work DIR    work directory (default $TMPDIR/limafs-bench)\n"
@@ -145,12 +155,6 @@ void require_tools() {
   }
 }
 
-std::string fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
 std::string mib(double bytes) { return fmt("%.1f MiB", bytes / (1024.0 * 1024.0)); }
 
 /// One table row; empty strings print as "-".
@@ -159,30 +163,9 @@ struct Row {
 };
 
 void print_table(const std::vector<Row>& rows) {
-  const std::vector<std::string> head = {"measurement", "limafs", "baseline", "ratio", "target", "ok?"};
-  std::vector<std::vector<std::string>> cells = {head};
+  std::vector<std::vector<std::string>> cells;
   for (const auto& r : rows) cells.push_back({r.measurement, r.limafs, r.baseline, r.ratio, r.target, r.ok});
-  std::vector<std::size_t> width(head.size(), 0);
-  for (auto& line : cells) {
-    for (std::size_t c = 0; c < line.size(); ++c) {
-      if (line[c].empty()) line[c] = "-";
-      width[c] = std::max(width[c], line[c].size());
-    }
-  }
-  for (std::size_t l = 0; l < cells.size(); ++l) {
-    std::string out;
-    for (std::size_t c = 0; c < cells[l].size(); ++c) {
-      if (c > 0) out += " | ";
-      out += cells[l][c];
-      if (c + 1 < cells[l].size()) out.append(width[c] - cells[l][c].size(), ' ');
-    }
-    std::cout << out << "\n";
-    if (l == 0) {
-      std::string rule;
-      for (std::size_t c = 0; c < width.size(); ++c) rule += (c ? "-|-" : "") + std::string(width[c], '-');
-      std::cout << rule << "\n";
-    }
-  }
+  lima::bench::print_table(std::cout, {"measurement", "limafs", "baseline", "ratio", "target", "ok?"}, cells);
 }
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
@@ -282,6 +265,7 @@ int cmd_run(const Args& a) {
 }
 
 int main_impl(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "mount") return run_mount_command(argc - 2, argv + 2);
   try {
     const Args a = parse_args(argc, argv);
     if (a.command == "help") {
