@@ -21,6 +21,7 @@
 #include "child_process.h"
 #include "library_generator.h"
 #include "mount_command.h"
+#include "option_scanner.h"
 #include "text_table.h"
 
 namespace lima::bench {
@@ -58,10 +59,6 @@ constexpr double kRescanRatioTarget = 1.5;
 constexpr double kRescanSecondsTarget = 0.5;
 constexpr long kRssTargetKib = 100 * 1024;
 
-struct UsageError {
-  std::string message;
-};
-
 struct Args {
   std::string command;
   std::optional<Tier> tier;
@@ -84,33 +81,22 @@ std::uint64_t parse_number(std::string_view opt, std::string_view text) {
 
 Args parse_args(int argc, char** argv) {
   Args a;
-  std::vector<std::string_view> in(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    std::string_view opt = in[i];
-    std::optional<std::string_view> inline_value;
-    if (opt.starts_with("--") && opt.find('=') != std::string_view::npos) {
-      inline_value = opt.substr(opt.find('=') + 1);
-      opt = opt.substr(0, opt.find('='));
-    }
-    auto value = [&]() -> std::string_view {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= in.size()) throw UsageError{std::string(opt) + " needs a value"};
-      return in[++i];
-    };
+  for (OptionScanner scan(argc - 1, argv + 1); scan.next();) {
+    const std::string_view opt = scan.option();
     if (opt == "--help" || opt == "-h") {
       a.command = "help";
       return a;
     } else if (opt == "--tier") {
-      a.tier = parse_tier(value());
+      a.tier = parse_tier(scan.value());
       if (!a.tier) throw UsageError{"--tier must be XS, S or M"};
     } else if (opt == "--seed") {
-      a.seed = parse_number(opt, value());
+      a.seed = parse_number(opt, scan.value());
     } else if (opt == "--work") {
-      a.work = fs::path(value());
+      a.work = fs::path(scan.value());
     } else if (opt == "--limafs") {
-      a.limafs = fs::path(value());
+      a.limafs = fs::path(scan.value());
     } else if (opt == "--repeat") {
-      const auto n = parse_number(opt, value());
+      const auto n = parse_number(opt, scan.value());
       if (n < 1 || n > 1000) throw UsageError{"--repeat must be between 1 and 1000"};
       a.repeat = static_cast<int>(n);
     } else if (opt == "--json") {

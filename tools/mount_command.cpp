@@ -9,12 +9,12 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "mount_bench.h"
 #include "mount_report.h"
+#include "option_scanner.h"
 #include "scratch_mounts.h"
 
 namespace lima::bench {
@@ -46,10 +46,6 @@ constexpr const char* kUsage =
     "  --no-targets             report the targets but always exit 0 when it ran\n"
     "  --json                   print the JSON report instead of the table\n";
 
-struct UsageError {
-  std::string message;
-};
-
 struct MountArgs {
   MountBenchOptions bench;
   bool enforce = true;
@@ -70,29 +66,18 @@ std::uint64_t parse_count(std::string_view opt, std::string_view text, std::uint
 MountArgs parse_mount_args(int argc, char** argv) {
   MountArgs a;
   std::optional<stdfs::path> work;
-  const std::vector<std::string_view> in(argv, argv + argc);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    std::string_view opt = in[i];
-    std::optional<std::string_view> inline_value;
-    if (opt.starts_with("--") && opt.find('=') != std::string_view::npos) {
-      inline_value = opt.substr(opt.find('=') + 1);
-      opt = opt.substr(0, opt.find('='));
-    }
-    auto value = [&]() -> std::string_view {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= in.size()) throw UsageError{std::string(opt) + " needs a value"};
-      return in[++i];
-    };
+  for (OptionScanner scan(argc, argv); scan.next();) {
+    const std::string_view opt = scan.option();
     if (opt == "--help" || opt == "-h") {
       a.help = true;
     } else if (opt == "--work") {
-      work = stdfs::path(value());
+      work = stdfs::path(scan.value());
     } else if (opt == "--projects") {
-      a.bench.shape.projects = parse_count(opt, value(), 1, 1'000'000);
+      a.bench.shape.projects = parse_count(opt, scan.value(), 1, 1'000'000);
     } else if (opt == "--files-per-project") {
-      a.bench.shape.files_per_project = parse_count(opt, value(), 1, 300);
+      a.bench.shape.files_per_project = parse_count(opt, scan.value(), 1, 300);
     } else if (opt == "--repeat") {
-      a.bench.repeat = static_cast<int>(parse_count(opt, value(), 1, 1000));
+      a.bench.repeat = static_cast<int>(parse_count(opt, scan.value(), 1, 1000));
     } else if (opt == "--keep") {
       a.bench.keep = true;
     } else if (opt == "--no-targets") {

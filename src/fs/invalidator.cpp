@@ -97,7 +97,6 @@ void Invalidator::apply(const index::Changes& c) {
   auto touched = [&](const Place& p) {
     switch (p.kind) {
       case Kind::projects: return projects_changed;
-      case Kind::mirror: return contains(c.projects, p.id) || contains(c.project_files, p.id);
       case Kind::tags: return c.tag_names;
       case Kind::tag_set:
         return std::any_of(p.tags.begin(), p.tags.end(), [&](index::TagId t) { return tags.contains(t); });
@@ -108,56 +107,76 @@ void Invalidator::apply(const index::Changes& c) {
       default: return false;
     }
   };
-  const auto dirs = nodes_.directories(touched);
+  // The directories whose listing can differ now: the view's own (few) and
+  // the mirror folders of the projects whose files or record changed.
+  std::unordered_map<NodeId, NodeInfo> dirs;
+  for (auto& d : nodes_.view_directories(touched)) dirs.emplace(d.id, std::move(d));
+  std::vector<std::uint64_t> written = c.projects;  // project records or files written
+  written.insert(written.end(), c.project_files.begin(), c.project_files.end());
+  std::sort(written.begin(), written.end());
+  written.erase(std::unique(written.begin(), written.end()), written.end());
+  for (auto& n : nodes_.referring(Ref::project, written))
+    if (n.entry.type == EntryType::dir) dirs.emplace(n.id, std::move(n));
   if (dirs.empty()) return;
 
-  // Which known names can now be gone or mean something else: those of the
-  // items the change names (checked one by one; a directory's listing is
-  // rebuilt only when next read).
-  const auto suspect = [&](const Place& dir, const Entry& e) {
-    if (dir.kind == Kind::collection && contains(c.collections, dir.id)) return true;  // members changed
-    if (dir.kind == Kind::search && c.tag_names) return true;  // a renamed tag matches other words
-    switch (e.place.kind) {
-      case Kind::mirror:
-        return contains(c.projects, e.place.id) || contains(c.project_files, e.place.id) ||
-               contains(c.tagged_projects, e.place.id);
-      case Kind::link:
-        return contains(c.assets, e.place.id) || contains(c.tagged_assets, e.place.id) ||
-               contains(c.projects, e.place.owner) || contains(c.project_files, e.place.owner);
-      case Kind::tag_set: return !e.place.tags.empty() && contains(c.tags, e.place.tags.back());
-      case Kind::collection: return contains(c.collections, e.place.id);
-      default: return false;
-    }
+  // The names in them that can now be gone or mean something else: those
+  // standing for an item the change names. Whole directories only where
+  // membership itself changed (a collection's) or matching did (a renamed
+  // tag, for searches).
+  std::unordered_map<NodeId, std::vector<NodeInfo>> suspects;
+  auto suspect = [&](NodeInfo n) {
+    if (dirs.contains(n.parent)) suspects[n.parent].push_back(std::move(n));
   };
+  std::vector<std::uint64_t> projects = written;
+  projects.insert(projects.end(), c.tagged_projects.begin(), c.tagged_projects.end());
+  for (auto& n : nodes_.referring(Ref::project, projects))  // its folders; links to its files if written
+    if (n.entry.place.kind == Kind::mirror || contains(written, n.entry.place.owner)) suspect(std::move(n));
+  std::vector<std::uint64_t> assets = c.assets;
+  assets.insert(assets.end(), c.tagged_assets.begin(), c.tagged_assets.end());
+  for (auto& n : nodes_.referring(Ref::asset, assets)) suspect(std::move(n));
+  for (auto& n : nodes_.referring(Ref::tag, c.tags)) suspect(std::move(n));
+  for (auto& n : nodes_.referring(Ref::collection, c.collections)) suspect(std::move(n));
+  for (const auto& [id, dir] : dirs)
+    if ((dir.entry.place.kind == Kind::collection && contains(c.collections, dir.entry.place.id)) ||
+        (dir.entry.place.kind == Kind::search && c.tag_names))
+      suspects[id] = nodes_.children(id);
 
   // Replies computed before this point may be stale: from now on they go out
   // with zero timeouts, and the kernel drops what it cached before.
   gate_.advance();
-  for (const auto& dir : dirs) {
-    nodes_.invalidate(dir.id, c.committed_ns);
-    notifier_.inval_inode(dir.id);
-    std::vector<NodeInfo> known;
-    for (auto& child : nodes_.children(dir.id))
-      if (suspect(dir.entry.place, child.entry)) known.push_back(std::move(child));
-    if (known.empty()) continue;
-    std::vector<Entry> entries;
-    entries.reserve(known.size());
-    for (const auto& k : known) entries.push_back(k.entry);
-    std::vector<std::optional<Entry>> now;
-    {
-      ReadTxn t(tree_.catalog().env());
-      now = tree_.revalidate(t, dir.entry.place, entries);
-    }
-    for (std::size_t i = 0; i < known.size(); ++i) {
-      const auto& child = known[i];
-      if (!now[i] || !(now[i]->place == child.entry.place) || now[i]->type != child.entry.type) {
-        notifier_.inval_entry(dir.id, child.name);
-      } else if (!now[i]->same_as(child.entry)) {
-        nodes_.update_entry(child.id, *now[i]);
-        notifier_.inval_inode(child.id);
+  for (const auto& [id, dir] : dirs) {
+    nodes_.invalidate(id, c.committed_ns);
+    notifier_.inval_inode(id);
+  }
+  // Decide with one index read, then tell the kernel (which may wait on
+  // requests in flight: no read transaction is held meanwhile).
+  std::vector<std::pair<NodeId, std::string>> gone;
+  std::vector<NodeId> changed;
+  {
+    ReadTxn t(tree_.catalog().env());
+    for (auto& [dir_id, known] : suspects) {
+      // One node may be named twice (an asset and its project both changed).
+      std::sort(known.begin(), known.end(), [](const NodeInfo& a, const NodeInfo& b) { return a.id < b.id; });
+      known.erase(std::unique(known.begin(), known.end(),
+                              [](const NodeInfo& a, const NodeInfo& b) { return a.id == b.id; }),
+                  known.end());
+      std::vector<Entry> entries;
+      entries.reserve(known.size());
+      for (const auto& k : known) entries.push_back(k.entry);
+      const auto now = tree_.revalidate(t, dirs.at(dir_id).entry.place, entries);
+      for (std::size_t i = 0; i < known.size(); ++i) {
+        const auto& child = known[i];
+        if (!now[i] || !(now[i]->place == child.entry.place) || now[i]->type != child.entry.type) {
+          gone.emplace_back(dir_id, child.name);
+        } else if (!now[i]->same_as(child.entry)) {
+          nodes_.update_entry(child.id, *now[i]);
+          changed.push_back(child.id);
+        }
       }
     }
   }
+  for (const auto& [dir_id, name] : gone) notifier_.inval_entry(dir_id, name);
+  for (NodeId id : changed) notifier_.inval_inode(id);
 }
 
 }  // namespace lima::fs

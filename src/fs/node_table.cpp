@@ -29,6 +29,39 @@ std::uint64_t NodeTable::ino_locked(const Node& parent, std::string_view name) c
   }
 }
 
+// The items a node's validity depends on (see Ref).
+void NodeTable::index_locked(NodeId id, const Entry& e, bool add) {
+  std::vector<RefKey> keys;
+  switch (e.place.kind) {
+    case Place::Kind::mirror: keys.push_back({Ref::project, e.place.id}); break;
+    case Place::Kind::link:
+      keys.push_back({Ref::asset, e.place.id});
+      keys.push_back({Ref::project, e.place.owner});
+      break;
+    case Place::Kind::tag_set:
+      if (!e.place.tags.empty()) keys.push_back({Ref::tag, e.place.tags.back()});
+      break;
+    case Place::Kind::collection: keys.push_back({Ref::collection, e.place.id}); break;
+    default: break;
+  }
+  for (const auto& k : keys) {
+    if (add) {
+      refs_.emplace(k, id);
+      continue;
+    }
+    auto [from, to] = refs_.equal_range(k);
+    for (auto it = from; it != to; ++it)
+      if (it->second == id) {
+        refs_.erase(it);
+        break;
+      }
+  }
+  if (e.type == EntryType::dir && e.place.kind != Place::Kind::mirror) {
+    if (add) view_dirs_[id] = true;
+    else view_dirs_.erase(id);
+  }
+}
+
 std::uint64_t NodeTable::ino_of(NodeId parent, std::string_view name) const {
   std::lock_guard lock(mu_);
   auto it = nodes_.find(parent);
@@ -59,6 +92,7 @@ std::optional<NodeRef> NodeTable::remember(NodeId parent, const Entry& e) {
   n.nlookup = 1;
   const NodeId id = next_id_++;
   const std::uint64_t ino = n.ino;
+  index_locked(id, e, true);
   nodes_.emplace(id, std::move(n));
   children_.emplace(ChildKey{parent, e.name}, id);
   return NodeRef{id, ino, e.mtime_ns};
@@ -84,6 +118,7 @@ void NodeTable::forget(NodeId id, std::uint64_t n) {
   node.nlookup = n >= node.nlookup ? 0 : node.nlookup - n;
   if (node.nlookup > 0) return;
   drop_listing_locked(node);
+  index_locked(id, node.entry, false);
   auto cit = children_.find(ChildKey{node.parent, node.name});
   if (cit != children_.end() && cit->second == id) children_.erase(cit);
   nodes_.erase(it);
@@ -141,11 +176,26 @@ std::uint64_t NodeTable::invalidate(NodeId id, std::int64_t changed_ns) {
   return ++n.generation;
 }
 
-std::vector<NodeInfo> NodeTable::directories(const std::function<bool(const Place&)>& pred) const {
+std::vector<NodeInfo> NodeTable::view_directories(const std::function<bool(const Place&)>& pred) const {
   std::lock_guard lock(mu_);
   std::vector<NodeInfo> out;
-  for (const auto& [id, n] : nodes_)
-    if (n.entry.type == EntryType::dir && pred(n.entry.place)) out.push_back(info_locked(id, n));
+  for (const auto& [id, yes] : view_dirs_) {
+    auto it = nodes_.find(id);
+    if (it != nodes_.end() && pred(it->second.entry.place)) out.push_back(info_locked(id, it->second));
+  }
+  return out;
+}
+
+std::vector<NodeInfo> NodeTable::referring(Ref ref, const std::vector<std::uint64_t>& ids) const {
+  std::lock_guard lock(mu_);
+  std::vector<NodeInfo> out;
+  for (auto item : ids) {
+    auto [from, to] = refs_.equal_range(RefKey{ref, item});
+    for (auto it = from; it != to; ++it) {
+      auto n = nodes_.find(it->second);
+      if (n != nodes_.end()) out.push_back(info_locked(it->second, n->second));
+    }
+  }
   return out;
 }
 

@@ -43,6 +43,10 @@ struct NodeInfo {
   std::int64_t mtime_ns() const { return std::max(entry.mtime_ns, changed_ns); }
 };
 
+/// An item of the index a node stands for (or shows by name): what an index
+/// change names, so that the nodes it can touch are found without a scan.
+enum class Ref : std::uint8_t { project, asset, tag, collection };
+
 /// What the kernel is told about a node: its id, st_ino and shown mtime.
 struct NodeRef {
   NodeId id = 0;
@@ -78,8 +82,14 @@ class NodeTable {
   /// a concurrent reader kept from being dropped.
   std::uint64_t invalidate(NodeId id, std::int64_t changed_ns);
 
-  /// Every directory node whose place satisfies pred.
-  std::vector<NodeInfo> directories(const std::function<bool(const Place&)>& pred) const;
+  /// Every directory node other than project mirrors whose place
+  /// satisfies pred (there are few of them: tags, collections, searches…).
+  std::vector<NodeInfo> view_directories(const std::function<bool(const Place&)>& pred) const;
+  /// The nodes that stand for (or are named after) one of `ids`: a project's
+  /// mirror folders and the links to its files (Ref::project), the links to
+  /// an asset, the tag_set directories named after a tag, a collection's
+  /// directory.
+  std::vector<NodeInfo> referring(Ref ref, const std::vector<std::uint64_t>& ids) const;
   /// The known children of a node: (child id, name, entry).
   std::vector<NodeInfo> children(NodeId id) const;
 
@@ -99,14 +109,23 @@ class NodeTable {
     std::list<NodeId>::iterator lru;  // valid while listing is set
   };
   using ChildKey = std::pair<NodeId, std::string>;
+  using RefKey = std::pair<Ref, std::uint64_t>;
+  struct RefHash {
+    std::size_t operator()(const RefKey& k) const noexcept {
+      return std::hash<std::uint64_t>()(k.second * 4 + static_cast<std::uint64_t>(k.first));
+    }
+  };
 
   std::uint64_t ino_locked(const Node& parent, std::string_view name) const;
   void drop_listing_locked(Node& n);
   NodeInfo info_locked(NodeId id, const Node& n) const;
+  void index_locked(NodeId id, const Entry& e, bool add);
 
   mutable std::mutex mu_;
   std::unordered_map<NodeId, Node> nodes_;
   std::map<ChildKey, NodeId, std::less<>> children_;
+  std::unordered_multimap<RefKey, NodeId, RefHash> refs_;
+  std::unordered_map<NodeId, bool> view_dirs_;  // non-mirror directories
   std::list<NodeId> lru_;  // most recently used first
   std::size_t listing_entries_ = 0;
   std::size_t budget_;
