@@ -157,3 +157,24 @@ TEST_CASE("every mutating syscall gets EROFS", "[mount][posix]") {
   // Nothing reached the library.
   CHECK(sorted_names(m.lib() / "Benchy") == std::vector<std::string>{"3DBenchy.stl", "images", "sub"});
 }
+
+TEST_CASE("index errors become EIO, and the mount carries on afterwards", "[mount][posix]") {
+  MountedLibrary m;
+  // Take every reader slot of the index: whatever the daemon must read now
+  // fails inside LMDB (MDB_READERS_FULL).
+  std::vector<std::unique_ptr<lima::index::ReadTxn>> hog;
+  for (;;) {
+    try {
+      hog.push_back(std::make_unique<lima::index::ReadTxn>(m.catalog().env()));
+    } catch (const lima::index::LmdbError&) {
+      break;
+    }
+    REQUIRE(hog.size() < 10'000);
+  }
+  CHECK(lstat_errno(m / "projects/Dragon/parts") == EIO);
+  CHECK(lstat_errno(m / "search/anything") == EIO);
+  CHECK(m.mount().stats().text().find("\nerrors 0\n") == std::string::npos);
+  hog.clear();
+  CHECK(lstat_errno(m / "projects/Dragon/parts") == 0);
+  CHECK(sorted_names(m / "projects/Dragon/parts") == std::vector<std::string>{"head.stl", "tail.stl"});
+}
