@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/progress_view.h"
 #include "fs/mount.h"
+#include "fs/mount_table.h"
 #include "index/names.h"
 #include "index/sync.h"
 
@@ -58,35 +59,6 @@ extern "C" void on_stop_signal(int) { g_stop.store(true); }
 bool is_inside(const stdfs::path& inner, const stdfs::path& outer) {
   const std::string a = inner.string(), b = outer.string();
   return a == b || a.starts_with(b == "/" ? b : b + "/");
-}
-
-// Mount points as /proc/self/mountinfo lists them (field 5, with \ooo
-// escapes for spaces and the like). Catches bind mounts of the same
-// filesystem, which comparing st_dev with the parent's does not.
-bool is_mount_point(const stdfs::path& p) {
-  FILE* f = std::fopen("/proc/self/mountinfo", "re");
-  if (!f) return false;
-  char* line = nullptr;
-  std::size_t cap = 0;
-  bool found = false;
-  while (!found && ::getline(&line, &cap, f) > 0) {
-    std::istringstream fields(line);
-    std::string field, point;
-    for (int i = 0; i < 5 && fields >> field; ++i) point = field;
-    std::string decoded;
-    for (std::size_t i = 0; i < point.size(); ++i) {
-      if (point[i] == '\\' && i + 3 < point.size()) {
-        decoded.push_back(static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8)));
-        i += 3;
-      } else {
-        decoded.push_back(point[i]);
-      }
-    }
-    found = decoded == p.string();
-  }
-  std::free(line);
-  std::fclose(f);
-  return found;
 }
 
 std::vector<std::string> split_options(const std::vector<std::string>& given) {
@@ -143,7 +115,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
                                 index::printable(mountpoint.string()) + " (the mount would hide it)");
   struct stat parent {};
   if ((mountpoint != "/" && ::stat(mountpoint.parent_path().c_str(), &parent) == 0 && parent.st_dev != st.st_dev) ||
-      is_mount_point(mountpoint))
+      fs::mounted_at(mountpoint))
     return complain(kError, "mountpoint " + index::printable(mountpoint.string()) +
                                 " is already a mount point (is another limafs serving it?)");
   if (!stdfs::is_empty(mountpoint, ec) || ec)
@@ -220,6 +192,10 @@ int cmd_mount(const std::vector<std::string>& argv) {
   }
   (*mount)->stop();
   std::fprintf(stderr, "limafs: unmounted %s\n", index::printable(mountpoint.string()).c_str());
+  if ((*mount)->abandoned()) {
+    std::fflush(nullptr);
+    std::_Exit(kOk);  // its threads still run: nothing may be destroyed under them
+  }
   return kOk;
 }
 

@@ -78,6 +78,13 @@ Entry fresh_entry(const FsContext& c, Entry e) {
   return e;
 }
 
+// Where a probe name can be refused unasked: everywhere the names come from
+// the library or are fixed, not among the tags and collections users name.
+bool probes_never_exist_in(const Place& dir, std::string_view name) {
+  if (dir.kind == Place::Kind::root) return !root_entry(name);
+  return dir.kind != Place::Kind::tags && dir.kind != Place::Kind::collections;
+}
+
 std::shared_ptr<const Listing> listing_of(FsContext& c, const NodeInfo& dir) {
   if (auto l = c.nodes.listing(dir.id)) return l;
   auto l = make_listing(c.tree, dir.entry.place);
@@ -95,13 +102,16 @@ fuse_entry_param entry_param(const FsContext& c, const Entry& e, const NodeRef& 
 }
 
 void reply_entry(fuse_req_t req, FsContext& c, NodeId parent, const Entry& e, std::uint64_t epoch) {
-  auto node = c.nodes.remember(parent, e);
+  // Remembered and sent under the gate, so an invalidation round either
+  // finds this node or finds the reply marked stale (see ReplyGate).
+  auto hold = c.gate.hold();
+  const bool fresh = c.gate.still(epoch);
+  auto node = c.nodes.remember(parent, e, fresh);
   if (!node) {
     fuse_reply_err(req, ENOENT);
     return;
   }
-  auto hold = c.gate.hold();
-  const auto p = entry_param(c, e, *node, c.gate.still(epoch));
+  const auto p = entry_param(c, e, *node, fresh);
   if (fuse_reply_entry(req, &p) != 0) c.nodes.forget(node->id, 1);  // interrupted: the kernel took nothing
 }
 
@@ -119,7 +129,10 @@ void op_init(void*, fuse_conn_info* conn) {
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   guarded(req, Op::lookup, [&](FsContext& c) {
     const std::string_view n(name);
-    if (is_probe_name(n)) {
+    const auto dir = c.nodes.get(parent);
+    if (!dir) return (void)fuse_reply_err(req, ENOENT);
+    if (dir->entry.type != EntryType::dir) return (void)fuse_reply_err(req, ENOTDIR);
+    if (is_probe_name(n) && probes_never_exist_in(dir->entry.place, n)) {
       // A cheap negative answer the kernel may keep: these never exist.
       fuse_entry_param p{};
       p.entry_timeout = c.cache_seconds;
@@ -127,9 +140,6 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       return;
     }
     if (n.size() > 255) return (void)fuse_reply_err(req, ENAMETOOLONG);
-    const auto dir = c.nodes.get(parent);
-    if (!dir) return (void)fuse_reply_err(req, ENOENT);
-    if (dir->entry.type != EntryType::dir) return (void)fuse_reply_err(req, ENOTDIR);
     const auto epoch = c.gate.epoch();
     std::optional<Entry> found;
     {
@@ -201,6 +211,19 @@ void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plu
     std::size_t used = 0;
     auto hold = c.gate.hold();
     const bool fresh = c.gate.still(epoch);
+    // References put in this reply: taken back unless it is sent (an
+    // interrupted request, an exception while building it).
+    std::vector<NodeId> taken;
+    bool sent = false;
+    struct Giveback {
+      NodeTable& nodes;
+      const std::vector<NodeId>& ids;
+      const bool& sent;
+      ~Giveback() {
+        if (!sent)
+          for (NodeId id : ids) nodes.forget(id, 1);
+      }
+    } giveback{c.nodes, taken, sent};
     // Offsets: 1 after ".", 2 after "..", i + 3 after entries[i]. Stable for
     // as long as the directory does not change.
     for (off_t i = std::max<off_t>(off, 0);; ++i) {
@@ -225,7 +248,7 @@ void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plu
         fuse_entry_param p{};
         std::optional<NodeRef> node;
         if (i >= 2) {
-          node = c.nodes.remember(ino, *e);
+          node = c.nodes.remember(ino, *e, fresh);
           if (!node) break;
           p = entry_param(c, *e, *node, fresh);
         } else {
@@ -233,9 +256,10 @@ void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plu
         }
         need = fuse_add_direntry_plus(req, buf.data() + used, size - used, cname.c_str(), &p, i + 1);
         if (need > size - used) {
-          if (node) c.nodes.forget(node->id, 1);
+          if (node) c.nodes.forget(node->id, 1);  // did not fit
           break;
         }
+        if (node) taken.push_back(node->id);
       } else {
         if (i >= 2) child_ino = c.nodes.ino_of(ino, name);
         const auto st = to_stat(c, *e, child_ino, e->mtime_ns);
@@ -244,7 +268,7 @@ void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plu
       }
       used += need;
     }
-    fuse_reply_buf(req, buf.data(), used);
+    sent = fuse_reply_buf(req, buf.data(), used) == 0;
   });
 }
 
@@ -279,8 +303,10 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
     const auto* text = reinterpret_cast<const std::string*>(fi->fh);
     if (!text) return (void)fuse_reply_err(req, EBADF);
     const auto from = std::min<std::size_t>(static_cast<std::size_t>(std::max<off_t>(off, 0)), text->size());
-    const auto n = std::min(size, text->size() - from);
-    fuse_reply_buf(req, text->data() + from, n);
+    // Copied out first: the kernel may let go of the file (a release on
+    // another thread frees the text) as soon as it has taken this reply.
+    const std::string part = text->substr(from, std::min(size, text->size() - from));
+    fuse_reply_buf(req, part.data(), part.size());
   });
 }
 

@@ -77,8 +77,10 @@ bool contains(const std::vector<std::uint64_t>& sorted, std::uint64_t v) {
 
 void Invalidator::apply(const index::Changes& c) {
   // Which tags' directories can list something different now: the tags that
-  // changed, and every tag of an item that gained or lost one, was written
-  // (renamed, moved, removed) or belongs to a project that was.
+  // changed, and every tag of an item that gained or lost one or was
+  // written, and of every asset of a project whose record or files were
+  // written (a rename changes their names; a new file can give a sibling of
+  // the same name its " ~id").
   std::unordered_set<index::TagId> tags(c.tags.begin(), c.tags.end());
   {
     ReadTxn t(tree_.catalog().env());
@@ -87,10 +89,13 @@ void Invalidator::apply(const index::Changes& c) {
     for (auto p : c.tagged_projects) add(meta.project_tag_ids(t, p));
     for (auto a : c.tagged_assets) add(meta.asset_tag_ids(t, a));
     for (auto a : c.assets) add(meta.asset_tag_ids(t, a));
-    for (auto p : c.projects) {
-      add(meta.project_tag_ids(t, p));
+    for (auto p : c.projects) add(meta.project_tag_ids(t, p));
+    std::vector<std::uint64_t> written = c.projects;
+    written.insert(written.end(), c.project_files.begin(), c.project_files.end());
+    std::sort(written.begin(), written.end());
+    written.erase(std::unique(written.begin(), written.end()), written.end());
+    for (auto p : written)
       tree_.catalog().assets_under(t, p, "", [&](const index::Asset& a) { add(meta.asset_tag_ids(t, a.id)); });
-    }
   }
   const bool projects_changed = !c.projects.empty();
   const bool anything = !c.empty();
@@ -98,8 +103,9 @@ void Invalidator::apply(const index::Changes& c) {
     switch (p.kind) {
       case Kind::projects: return projects_changed;
       case Kind::tags: return c.tag_names;
-      case Kind::tag_set:
-        return std::any_of(p.tags.begin(), p.tags.end(), [&](index::TagId t) { return tags.contains(t); });
+      case Kind::tag_set:  // a renamed tag renames "+tag" entries anywhere
+        return c.tag_names ||
+               std::any_of(p.tags.begin(), p.tags.end(), [&](index::TagId t) { return tags.contains(t); });
       case Kind::collections: return c.collection_names;
       case Kind::collection: return contains(c.collections, p.id) || projects_changed;
       case Kind::untagged: return projects_changed || !c.tagged_projects.empty();
@@ -107,52 +113,55 @@ void Invalidator::apply(const index::Changes& c) {
       default: return false;
     }
   };
-  // The directories whose listing can differ now: the view's own (few) and
-  // the mirror folders of the projects whose files or record changed.
-  std::unordered_map<NodeId, NodeInfo> dirs;
-  for (auto& d : nodes_.view_directories(touched)) dirs.emplace(d.id, std::move(d));
   std::vector<std::uint64_t> written = c.projects;  // project records or files written
   written.insert(written.end(), c.project_files.begin(), c.project_files.end());
   std::sort(written.begin(), written.end());
   written.erase(std::unique(written.begin(), written.end()), written.end());
-  for (auto& n : nodes_.referring(Ref::project, written))
-    if (n.entry.type == EntryType::dir) dirs.emplace(n.id, std::move(n));
-  if (dirs.empty()) return;
-
-  // The names in them that can now be gone or mean something else: those
-  // standing for an item the change names. Whole directories only where
-  // membership itself changed (a collection's) or matching did (a renamed
-  // tag, for searches).
-  std::unordered_map<NodeId, std::vector<NodeInfo>> suspects;
-  auto suspect = [&](NodeInfo n) {
-    if (dirs.contains(n.parent)) suspects[n.parent].push_back(std::move(n));
-  };
   std::vector<std::uint64_t> projects = written;
   projects.insert(projects.end(), c.tagged_projects.begin(), c.tagged_projects.end());
-  for (auto& n : nodes_.referring(Ref::project, projects))  // its folders; links to its files if written
-    if (n.entry.place.kind == Kind::mirror || contains(written, n.entry.place.owner)) suspect(std::move(n));
   std::vector<std::uint64_t> assets = c.assets;
   assets.insert(assets.end(), c.tagged_assets.begin(), c.tagged_assets.end());
-  for (auto& n : nodes_.referring(Ref::asset, assets)) suspect(std::move(n));
-  for (auto& n : nodes_.referring(Ref::tag, c.tags)) suspect(std::move(n));
-  for (auto& n : nodes_.referring(Ref::collection, c.collections)) suspect(std::move(n));
-  for (const auto& [id, dir] : dirs)
-    if ((dir.entry.place.kind == Kind::collection && contains(c.collections, dir.entry.place.id)) ||
-        (dir.entry.place.kind == Kind::search && c.tag_names))
-      suspects[id] = nodes_.children(id);
 
-  // Replies computed before this point may be stale: from now on they go out
-  // with zero timeouts, and the kernel drops what it cached before.
-  gate_.advance();
-  for (const auto& [id, dir] : dirs) {
-    nodes_.invalidate(id, c.committed_ns);
-    notifier_.inval_inode(id);
+  std::unordered_map<NodeId, NodeInfo> dirs;
+  std::unordered_map<NodeId, std::vector<NodeInfo>> suspects;
+  {
+    // One step as far as replies go: a reply sent before it came with its
+    // node already in the table (and is found below); one sent after it
+    // was computed before it is told to expire at once. Only the node
+    // table is touched here: nothing that waits on the kernel.
+    auto step = gate_.advance();
+
+    // The directories whose listing can differ now: the view's own (few)
+    // and the mirror folders of the projects whose files or record changed.
+    for (auto& d : nodes_.view_directories(touched)) dirs.emplace(d.id, std::move(d));
+    for (auto& n : nodes_.referring(Ref::project, written))
+      if (n.entry.type == EntryType::dir) dirs.emplace(n.id, std::move(n));
+    for (auto& [id, dir] : dirs) nodes_.invalidate(id);
+
+    // The names in them that can now be gone or mean something else: those
+    // standing for an item the change names. Whole directories where
+    // membership itself changed (a collection's) or matching did (a renamed
+    // tag, for searches).
+    auto suspect = [&](NodeInfo n) {
+      if (dirs.contains(n.parent)) suspects[n.parent].push_back(std::move(n));
+    };
+    for (auto& n : nodes_.referring(Ref::project, projects))  // its folders; links to its files if written
+      if (n.entry.place.kind == Kind::mirror || contains(written, n.entry.place.owner)) suspect(std::move(n));
+    for (auto& n : nodes_.referring(Ref::asset, assets)) suspect(std::move(n));
+    for (auto& n : nodes_.referring(Ref::tag, c.tags)) suspect(std::move(n));
+    for (auto& n : nodes_.referring(Ref::collection, c.collections)) suspect(std::move(n));
+    for (const auto& [id, dir] : dirs)
+      if ((dir.entry.place.kind == Kind::collection && contains(c.collections, dir.entry.place.id)) ||
+          (dir.entry.place.kind == Kind::search && c.tag_names))
+        suspects[id] = nodes_.children(id);
   }
+  for (const auto& [id, dir] : dirs) notifier_.inval_inode(id);
+
   // Decide with one index read, then tell the kernel (which may wait on
   // requests in flight: no read transaction is held meanwhile).
   std::vector<std::pair<NodeId, std::string>> gone;
   std::vector<NodeId> changed;
-  {
+  try {
     ReadTxn t(tree_.catalog().env());
     for (auto& [dir_id, known] : suspects) {
       // One node may be named twice (an asset and its project both changed).
@@ -174,6 +183,12 @@ void Invalidator::apply(const index::Changes& c) {
         }
       }
     }
+  } catch (const std::exception&) {
+    // The index could not be read: every suspect goes, to be looked up anew.
+    gone.clear();
+    changed.clear();
+    for (const auto& [dir_id, known] : suspects)
+      for (const auto& k : known) gone.emplace_back(dir_id, k.name);
   }
   for (const auto& [dir_id, name] : gone) notifier_.inval_entry(dir_id, name);
   for (NodeId id : changed) notifier_.inval_inode(id);

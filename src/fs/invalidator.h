@@ -38,13 +38,16 @@ class ReplyGate {
  public:
   /// Read before the index read a reply is computed from.
   std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
-  /// Held while sending a reply; true when nothing changed since `epoch`.
+  /// Held while remembering a reply's nodes and sending it.
   std::shared_lock<std::shared_mutex> hold() { return std::shared_lock(mu_); }
+  /// True when nothing changed since `epoch` (call while holding).
   bool still(std::uint64_t epoch) const { return epoch_.load(std::memory_order_acquire) == epoch; }
-  /// Called by the invalidator before it sends a round of invalidations.
-  void advance() {
+  /// Starts a round of invalidations: no reply is being sent while the
+  /// returned lock is held, and every reply read before it is stale.
+  std::unique_lock<std::shared_mutex> advance() {
     std::unique_lock lock(mu_);
     epoch_.fetch_add(1, std::memory_order_acq_rel);
+    return lock;
   }
 
  private:

@@ -1,6 +1,12 @@
 #include "fs/mount.h"
 
+#include "fs/mount_table.h"
+
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
 
 namespace lima::fs {
 
@@ -34,14 +40,38 @@ void Mount::wait() {
 }
 
 void Mount::stop() {
-  if (stopped_) return;
+  if (stopped_ || !server_) return;
   stopped_ = true;
   catalog_.unsubscribe(subscription_);
   invalidator_.reset();  // nothing more is pushed to the kernel
+  const auto device = mounted_at(mountpoint_);  // names the FUSE connection
   server_->exit();       // lazy unmount: the connection ends, the loop returns
+  // ...unless a process still uses the mount (a shell's working directory):
+  // then the connection lives on. Abort it, where the kernel lets us.
+  const auto waited = [&](std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!finished_.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return finished_.load();
+  };
+  if (!waited(std::chrono::seconds(2)) && device && device->major == 0) {
+    std::ofstream abort("/sys/fs/fuse/connections/" + std::to_string(device->minor) + "/abort");
+    if (abort) abort << "1" << std::flush;
+  }
+  if (!waited(std::chrono::seconds(2))) {
+    // Still served: leave the session to the process's end rather than
+    // free what its threads use.
+    std::fprintf(stderr, "limafs: %s is still in use; it ends with this process\n", mountpoint_.c_str());
+    serving_.detach();
+    (void)server_.release();
+    abandoned_ = true;
+    return;
+  }
   wait();
 }
 
-Mount::~Mount() { stop(); }
+Mount::~Mount() {
+  if (server_) stop();
+}
 
 }  // namespace lima::fs

@@ -38,6 +38,9 @@ class Mount {
   /// unmount is lazy).
   void stop();
 
+  /// True when stop() had to leave a still-used session running: the
+  /// process must then end without destroying this Mount (std::_Exit).
+  bool abandoned() const { return abandoned_; }
   const RequestStats& stats() const { return stats_; }
   /// Waits until every index change so far has reached the kernel.
   void flush() { invalidator_->flush(); }
@@ -58,7 +61,7 @@ class Mount {
   std::unique_ptr<Invalidator> invalidator_;
   int subscription_ = 0;
   std::thread serving_;
-  bool stopped_ = false;
+  bool stopped_ = false, abandoned_ = false;
   std::atomic<bool> finished_{false};
 };
 

@@ -68,7 +68,7 @@ std::uint64_t NodeTable::ino_of(NodeId parent, std::string_view name) const {
   return it == nodes_.end() ? 0 : ino_locked(it->second, name);
 }
 
-std::optional<NodeRef> NodeTable::remember(NodeId parent, const Entry& e) {
+std::optional<NodeRef> NodeTable::remember(NodeId parent, const Entry& e, bool fresh) {
   std::lock_guard lock(mu_);
   auto pit = nodes_.find(parent);
   if (pit == nodes_.end()) return std::nullopt;
@@ -77,8 +77,8 @@ std::optional<NodeRef> NodeTable::remember(NodeId parent, const Entry& e) {
     Node& n = nodes_.at(cit->second);
     if (n.entry.place == e.place && n.entry.type == e.type) {
       ++n.nlookup;
-      n.entry = e;
-      return NodeRef{cit->second, n.ino, std::max(e.mtime_ns, n.changed_ns)};
+      if (fresh) n.entry = e;
+      return NodeRef{cit->second, n.ino, std::max(n.entry.mtime_ns, n.changed_ns)};
     }
     // The name now stands for something else: a new node (a node id always
     // means one place); the old one lives on until the kernel forgets it.
@@ -166,13 +166,13 @@ void NodeTable::keep_listing(NodeId id, std::shared_ptr<const Listing> listing, 
   }
 }
 
-std::uint64_t NodeTable::invalidate(NodeId id, std::int64_t changed_ns) {
+std::uint64_t NodeTable::invalidate(NodeId id) {
   std::lock_guard lock(mu_);
   auto it = nodes_.find(id);
   if (it == nodes_.end()) return 0;
   Node& n = it->second;
   drop_listing_locked(n);
-  n.changed_ns = std::max(changed_ns, std::max(n.entry.mtime_ns, n.changed_ns) + 1);
+  n.changed_ns = std::max(n.entry.mtime_ns, n.changed_ns) + 1;
   return ++n.generation;
 }
 

@@ -36,8 +36,8 @@ struct NodeInfo {
   Entry entry;
   std::uint64_t ino = 0;
   std::uint64_t generation = 0;  ///< bumped each time the node's listing is invalidated
-  std::int64_t changed_ns = 0;   ///< when an index change last touched this directory
-  /// The mtime to show: the entry's, or the last change's when later. A
+  std::int64_t changed_ns = 0;   ///< moved on by each invalidation (see invalidate())
+  /// The mtime to show: the entry's, or the moved one when later. A
   /// directory's mtime moves with every change of its listing, which is
   /// what makes the kernel drop a listing it cached (see invalidate()).
   std::int64_t mtime_ns() const { return std::max(entry.mtime_ns, changed_ns); }
@@ -63,8 +63,9 @@ class NodeTable {
   std::uint64_t ino_of(NodeId parent, std::string_view name) const;
   /// Records that the kernel was given `e` under `parent` (one more lookup
   /// reference); refreshes the entry of a node already known. Returns the
-  /// node id and st_ino; nullopt when parent is unknown.
-  std::optional<NodeRef> remember(NodeId parent, const Entry& e);
+  /// node id and st_ino; nullopt when parent is unknown. A reply that may
+  /// predate a change (`fresh` false) never overwrites what the table has.
+  std::optional<NodeRef> remember(NodeId parent, const Entry& e, bool fresh = true);
   std::optional<NodeInfo> get(NodeId id) const;
   /// Drops n lookup references; the node goes when none is left.
   void forget(NodeId id, std::uint64_t n);
@@ -77,10 +78,9 @@ class NodeTable {
   /// generation was `generation`; ignored when it has moved on since.
   void keep_listing(NodeId id, std::shared_ptr<const Listing> listing, std::uint64_t generation);
   /// Drops a node's listing, bumps its generation (returned) and moves its
-  /// shown mtime to `changed_ns` (or just past the one shown before, so it
-  /// always moves): the kernel then resets any listing it cached, even one
-  /// a concurrent reader kept from being dropped.
-  std::uint64_t invalidate(NodeId id, std::int64_t changed_ns);
+  /// shown mtime on by a nanosecond: the kernel then resets any listing it
+  /// cached, even one a concurrent reader kept from being dropped.
+  std::uint64_t invalidate(NodeId id);
 
   /// Every directory node other than project mirrors whose place
   /// satisfies pred (there are few of them: tags, collections, searches…).

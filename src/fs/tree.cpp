@@ -213,9 +213,9 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
     }
     case Kind::collection: {
       auto id = c_.project_id_by_name(t, name);
-      auto col = meta_.collection(t, dir.id);
-      if (!id || !col || std::find(col->projects.begin(), col->projects.end(), *id) == col->projects.end())
-        return std::nullopt;
+      if (!id) return std::nullopt;
+      const auto of = meta_.collections_of(t, *id);
+      if (std::find(of.begin(), of.end(), dir.id) == of.end()) return std::nullopt;
       return project_entry(t, *id);
     }
     case Kind::search_root:

@@ -1,5 +1,7 @@
 #include "fs/vpath.h"
 
+#include "index/ignore.h"
+
 #include <algorithm>
 #include <array>
 
@@ -24,16 +26,7 @@ std::optional<RootEntry> root_entry(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_probe_name(std::string_view name) {
-  static constexpr std::array<std::string_view, 24> kProbes{
-      ".hidden",      ".directory",  ".DS_Store",   ".git",           ".gitignore",   ".svn",
-      ".hg",          ".bzr",        ".Trash",      ".localized",     ".xdg-volume-info", ".comment",
-      ".envrc",       ".venv",       ".python-version", ".nvmrc",     ".tool-versions",   ".editorconfig",
-      ".metadata_never_index", ".Spotlight-V100", ".fseventsd", "desktop.ini", "Desktop.ini", "autorun.inf"};
-  if (name.starts_with("._")) return true;         // AppleDouble files
-  if (name.starts_with(".Trash-")) return true;    // per-user trash folders
-  return std::find(kProbes.begin(), kProbes.end(), name) != kProbes.end();
-}
+bool is_probe_name(std::string_view name) { return index::IgnoreRules::ignored_by_default(name); }
 
 std::optional<std::string_view> narrowing_tag(std::string_view name) {
   if (name.size() < 2 || name[0] != '+') return std::nullopt;

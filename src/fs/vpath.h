@@ -24,9 +24,11 @@ std::optional<RootEntry> root_entry(std::string_view name);
 inline constexpr std::string_view kStatusFile = "status";
 inline constexpr std::string_view kStatsFile = "stats";
 
-/// Names that shells, file managers and other operating systems probe for
-/// in every directory (".git", ".hidden", "desktop.ini", "._*", …). They
-/// never exist in the view and are answered without a look at the index.
+/// Names that shells, file managers and other systems probe for in every
+/// directory (".git", ".hidden", ".DS_Store", "._*", "desktop.ini", …): the
+/// names the index never holds (IgnoreRules::ignored_by_default), so
+/// wherever the view's names come from the library they can be answered
+/// without a look at the index.
 bool is_probe_name(std::string_view name);
 
 /// "+tag" → "tag"; nullopt for any other name (and for a bare "+").

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -70,9 +69,7 @@ void Catalog::write(const std::function<void(WriteTxn&)>& fn) {
   });
   if (done.empty()) return;
   done.normalize();
-  done.committed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+
   std::lock_guard lock(listeners_mu_);
   for (auto& [handle, listener] : listeners_) listener(done);
 }

@@ -23,7 +23,6 @@ struct Changes {
   std::vector<CollectionId> collections;  ///< collections created, renamed, deleted, edited
   bool tag_names = false;                 ///< the set of tag names changed
   bool collection_names = false;          ///< the set of collection names changed
-  std::int64_t committed_ns = 0;          ///< when the change was committed (Unix ns)
 
   bool empty() const {
     return projects.empty() && project_files.empty() && assets.empty() && tags.empty() &&
@@ -51,7 +50,6 @@ struct Changes {
     add(collections, o.collections);
     tag_names |= o.tag_names;
     collection_names |= o.collection_names;
-    committed_ns = std::max(committed_ns, o.committed_ns);
   }
 };
 

@@ -424,6 +424,38 @@ TEST_CASE("mount serves the view until SIGTERM, SIGINT or SIGHUP, then unmounts 
   }
 }
 
+TEST_CASE("SIGTERM ends the daemon even while a shell sits inside the mount", "[mount]") {
+  if (!have_fuse()) {
+    WARN("/dev/fuse is missing: limafs mount cannot be exercised here");
+    return;
+  }
+  Setup s;
+  auto d = s.start();
+  REQUIRE(d->serving());
+  // A process whose working directory is in the view keeps the mount busy.
+  const pid_t shell = ::fork();
+  REQUIRE(shell >= 0);
+  if (shell == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::chdir((s.mnt / "projects/Benchy").c_str()) != 0) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{shell};
+  std::this_thread::sleep_for(200ms);
+  const auto start = Clock::now();
+  CHECK(d->stop(SIGTERM) == 0);
+  CHECK(Clock::now() - start < 15s);
+  CHECK(mounts_on(s.mnt) == 0);  // detached from the tree at once
+  CHECK(d->log().find("limafs: unmounted " + s.mnt.string()) != std::string::npos);
+}
+
 TEST_CASE("after kill -9 the next mount clears the dead mount and serves again", "[mount]") {
   if (!have_fuse()) {
     WARN("/dev/fuse is missing: limafs mount cannot be exercised here");

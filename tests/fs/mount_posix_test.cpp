@@ -110,14 +110,22 @@ TEST_CASE("statfs reports the library's filesystem, read-only", "[mount][posix]"
 }
 
 TEST_CASE("probe names are ENOENT, answered once and then by the kernel", "[mount][posix]") {
-  MountedLibrary m;
+  MountedLibrary m([](const stdfs::path& lib) {
+    write_sample_library(lib);
+    write_file(lib / "Benchy/autorun.inf", "[autorun]\n");  // a real file, though a probe name elsewhere
+  });
+  m.tag_project("Benchy", "pla");
+  m.tag_project("Cube", ".hidden");
   for (const char* p : {".git", ".hidden", "projects/.directory", "projects/Benchy/desktop.ini",
-                        "projects/Benchy/._3DBenchy.stl", "tags/.DS_Store", "autorun.inf"})
+                        "projects/Benchy/._3DBenchy.stl", "tags/.DS_Store", "autorun.inf", "tags/pla/.git"})
     CHECK(lstat_errno(m / p) == ENOENT);
   CHECK(lstat_errno(m / "projects/Benchy/.git") == ENOENT);
   const auto lookups = m.mount().stats().get(lima::fs::Op::lookup);
   for (int i = 0; i < 5; ++i) CHECK(lstat_errno(m / "projects/Benchy/.git") == ENOENT);
   CHECK(m.mount().stats().get(lima::fs::Op::lookup) == lookups);  // negative entries the kernel keeps
+  // Where the library or the user names things, such names are real.
+  CHECK(link_target(m / "projects/Benchy/autorun.inf") == (m.lib() / "Benchy/autorun.inf").string());
+  CHECK(sorted_names(m / "tags/.hidden") == std::vector<std::string>{"Cube"});
 }
 
 TEST_CASE("extended attributes: the kernel is told once and stops asking", "[mount][posix]") {

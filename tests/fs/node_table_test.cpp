@@ -87,7 +87,7 @@ TEST_CASE("listings kept by generation and within a budget", "[node_table]") {
 
   // A listing read before an invalidation is not kept after it.
   const auto stale = t.get(b->id)->generation;
-  t.invalidate(b->id, 0);
+  t.invalidate(b->id);
   t.keep_listing(b->id, make(2), stale);
   CHECK_FALSE(t.listing(b->id));
 
@@ -111,11 +111,26 @@ TEST_CASE("a directory's shown mtime moves with every invalidation", "[node_tabl
   e.mtime_ns = 1000;
   auto a = t.remember(kRootNode, e);
   CHECK(a->mtime_ns == 1000);
-  t.invalidate(a->id, 500);  // a change older than the entry's own time still moves it
+  t.invalidate(a->id);
   CHECK(t.get(a->id)->mtime_ns() == 1001);
-  t.invalidate(a->id, 5000);
-  CHECK(t.get(a->id)->mtime_ns() == 5000);
-  t.invalidate(a->id, 5000);  // the same instant twice: still moves
+  t.invalidate(a->id);
+  CHECK(t.get(a->id)->mtime_ns() == 1002);
+  CHECK(t.remember(kRootNode, e)->mtime_ns == 1002);
+  e.mtime_ns = 5000;  // the index's own time moved past it
+  CHECK(t.remember(kRootNode, e)->mtime_ns == 5000);
+  t.invalidate(a->id);
   CHECK(t.get(a->id)->mtime_ns() == 5001);
-  CHECK(t.remember(kRootNode, e)->mtime_ns == 5001);
+}
+
+TEST_CASE("a reply that may predate a change does not overwrite a node", "[node_table]") {
+  NodeTable t(root());
+  Entry e = dir("tags", 0);
+  e.mtime_ns = 1000;
+  auto a = t.remember(kRootNode, e);
+  Entry old = e;
+  old.mtime_ns = 10;
+  t.remember(kRootNode, old, false);
+  CHECK(t.get(a->id)->entry.mtime_ns == 1000);
+  t.remember(kRootNode, old, true);
+  CHECK(t.get(a->id)->entry.mtime_ns == 10);
 }
