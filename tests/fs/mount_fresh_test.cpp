@@ -69,6 +69,32 @@ TEST_CASE("tags added and removed show at once in warm directories", "[mount][fr
                               [&] { return has(sorted_names(m / "tags/boat"), "+pla"); })});
 }
 
+TEST_CASE("renamed tags and files that come to share a name show at once", "[mount][fresh]") {
+  MountedLibrary m;
+  m.tag_project("Benchy", "boat");
+  m.tag_project("Cube", "boat");
+  m.tag_project("Cube", "pla");
+  m.tag_asset("Dragon", "parts/head.stl", "boat");
+  REQUIRE(sorted_names(m / "tags/boat") == (Names{"+pla", "Benchy", "Cube", "Dragon - head.stl"}));
+  std::vector<std::chrono::microseconds> times;
+  times.push_back(time_to_visible(
+      [&] { m.write([&](auto& t, auto& meta) { REQUIRE(meta.rename_tag(t, "pla", "petg")); }); },
+      [&] { return sorted_names(m / "tags/boat") == Names{"+petg", "Benchy", "Cube", "Dragon - head.stl"} &&
+                   lstat_errno(m / "tags/boat/+pla") == ENOENT && sorted_names(m / "tags/boat/+petg") == Names{"Cube"}; }));
+  // A new file with the same name as a tagged one: both get their id.
+  write_file(m.lib() / "Dragon/spare/head.stl", "solid spare\n");
+  times.push_back(time_to_visible([&] { m.sync(); }, [&] {
+    const auto tagged = "Dragon - head ~" + std::to_string(m.asset("Dragon", "parts/head.stl")) + ".stl";
+    return lstat_errno(m / "tags/boat/Dragon - head.stl") == ENOENT &&
+           link_target(m / "tags/boat" / tagged) == (m.lib() / "Dragon/parts/head.stl").string();
+  }));
+  stdfs::remove(m.lib() / "Dragon/spare/head.stl");
+  times.push_back(time_to_visible([&] { m.sync(); }, [&] {
+    return link_target(m / "tags/boat/Dragon - head.stl") == (m.lib() / "Dragon/parts/head.stl").string();
+  }));
+  check_fast(times);
+}
+
 TEST_CASE("collections, syncs and renames show at once", "[mount][fresh]") {
   MountedLibrary m;
   const auto col = m.collection("Queue", {"Cube"});
