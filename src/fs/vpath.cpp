@@ -112,22 +112,34 @@ std::string lowered(std::string_view s) {
 
 }  // namespace
 
-std::vector<std::string> name_tokens(std::string_view name) {
-  std::vector<std::string> tokens;
+namespace {
+
+// The runs of letters and digits of a text.
+std::vector<std::string_view> word_runs(std::string_view text) {
+  std::vector<std::string_view> runs;
   std::size_t i = 0;
-  while (i < name.size()) {
-    if (!is_word_byte(static_cast<unsigned char>(name[i]))) {
+  while (i < text.size()) {
+    if (!is_word_byte(static_cast<unsigned char>(text[i]))) {
       ++i;
       continue;
     }
     std::size_t j = i;
-    while (j < name.size() && is_word_byte(static_cast<unsigned char>(name[j]))) ++j;
-    const std::string_view run = name.substr(i, j - i);
+    while (j < text.size() && is_word_byte(static_cast<unsigned char>(text[j]))) ++j;
+    runs.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  return runs;
+}
+
+}  // namespace
+
+std::vector<std::string> name_tokens(std::string_view name) {
+  std::vector<std::string> tokens;
+  for (const auto run : word_runs(name)) {
     tokens.push_back(lowered(run));
     const auto parts = parts_of(run);
     if (parts.size() > 1)
       for (auto p : parts) tokens.push_back(lowered(p));
-    i = j;
   }
   return tokens;
 }
@@ -135,17 +147,7 @@ std::vector<std::string> name_tokens(std::string_view name) {
 std::vector<std::string> search_words(std::string_view component) {
   // Each word as typed (not split further): "3db" must still find "3DBenchy".
   std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < component.size()) {
-    if (!is_word_byte(static_cast<unsigned char>(component[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < component.size() && is_word_byte(static_cast<unsigned char>(component[j]))) ++j;
-    words.push_back(lowered(component.substr(i, j - i)));
-    i = j;
-  }
+  for (const auto run : word_runs(component)) words.push_back(lowered(run));
   return words;
 }
 

@@ -8,40 +8,17 @@
 
 #include "e2e/run_limafs.h"
 #include "index/hasher.h"
+#include "e2e/library_snapshot.h"
 #include "test_support.h"
 
 using lima::test::run_limafs;
 using lima::test::TempDir;
 using lima::test::write_file;
 namespace stdfs = std::filesystem;
+using lima::test::snapshot;
 
 namespace {
 
-struct Entry {
-  std::string type;
-  std::uintmax_t size = 0;
-  std::int64_t mtime_ns = 0;
-  unsigned mode = 0;
-  std::string content;
-  bool operator==(const Entry&) const = default;
-};
-
-/// (path → type, size, mtime_ns, mode, content hash) of everything under root.
-std::map<std::string, Entry> snapshot(const stdfs::path& root) {
-  std::map<std::string, Entry> out;
-  for (auto it = stdfs::recursive_directory_iterator(root); it != stdfs::recursive_directory_iterator(); ++it) {
-    struct stat st{};
-    REQUIRE(::lstat(it->path().c_str(), &st) == 0);
-    Entry e;
-    e.type = S_ISDIR(st.st_mode) ? "dir" : S_ISLNK(st.st_mode) ? "link" : S_ISREG(st.st_mode) ? "file" : "other";
-    e.size = static_cast<std::uintmax_t>(st.st_size);
-    e.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-    e.mode = st.st_mode;
-    if (S_ISREG(st.st_mode)) e.content = lima::index::hash_path(it->path())->hex();
-    out[stdfs::relative(it->path(), root).string()] = e;
-  }
-  return out;
-}
 
 void make_library(const stdfs::path& lib) {
   write_file(lib / "Benchy/models/3DBenchy.stl", lima::test::random_bytes(20000, 1));

@@ -28,6 +28,7 @@
 #include "index/catalog.h"
 #include "index/hasher.h"
 #include "index/metadata.h"
+#include "e2e/library_snapshot.h"
 #include "test_support.h"
 
 using lima::test::read_file;
@@ -35,6 +36,7 @@ using lima::test::run_limafs;
 using lima::test::TempDir;
 using lima::test::write_file;
 namespace stdfs = std::filesystem;
+using lima::test::snapshot;
 using namespace std::chrono_literals;
 
 namespace {
@@ -273,36 +275,6 @@ ShellOutcome sh(const std::string& cmd, std::chrono::seconds timeout = 60s) {
 
 std::string quoted(const stdfs::path& p) { return "'" + p.string() + "'"; }
 
-struct Entry {
-  std::string type;
-  std::uintmax_t size = 0;
-  std::int64_t mtime_ns = 0;
-  unsigned mode = 0;
-  std::string content;
-  bool operator==(const Entry&) const = default;
-};
-
-/// (path → type, size, mtime, mode, content hash) of everything under root,
-/// root included.
-std::map<std::string, Entry> snapshot(const stdfs::path& root) {
-  std::map<std::string, Entry> out;
-  auto add = [&](const stdfs::path& p, const std::string& rel) {
-    struct stat st {};
-    REQUIRE(::lstat(p.c_str(), &st) == 0);
-    Entry e;
-    e.type = S_ISDIR(st.st_mode) ? "dir" : S_ISLNK(st.st_mode) ? "link" : S_ISREG(st.st_mode) ? "file" : "other";
-    e.size = static_cast<std::uintmax_t>(st.st_size);
-    e.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-    e.mode = st.st_mode;
-    if (S_ISREG(st.st_mode)) e.content = lima::index::hash_path(p)->hex();
-    if (S_ISLNK(st.st_mode)) e.content = stdfs::read_symlink(p).string();
-    out[rel] = e;
-  };
-  add(root, ".");
-  for (auto it = stdfs::recursive_directory_iterator(root); it != stdfs::recursive_directory_iterator(); ++it)
-    add(it->path(), stdfs::relative(it->path(), root).string());
-  return out;
-}
 
 /// Names in a directory, sorted.
 std::set<std::string> listing(const stdfs::path& dir) {
