@@ -50,6 +50,11 @@ std::filesystem::path resolve_library(const std::string& arg) {
   return s;
 }
 
+bool is_inside(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  const std::string a = inner.string(), b = outer.string();
+  return a == b || a.starts_with(b == "/" ? b : b + "/");
+}
+
 std::filesystem::path resolve_state(const std::filesystem::path& library, const std::vector<std::string>& state_opt) {
   // Symlinks resolved like the library's, so "is it inside the library?"
   // compares real locations.

@@ -26,6 +26,8 @@ std::filesystem::path resolve_library(const std::string& arg);
 /// --state if given, else the default for the library; absolute, with
 /// symlinks resolved where it exists.
 std::filesystem::path resolve_state(const std::filesystem::path& library, const std::vector<std::string>& state_opt);
+/// True when absolute path `inner` is `outer` or lies under it.
+bool is_inside(const std::filesystem::path& inner, const std::filesystem::path& outer);
 
 /// Prints "limafs: <message>" to stderr and returns `code`.
 int complain(int code, const std::string& message);

@@ -56,11 +56,6 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
-bool is_inside(const stdfs::path& inner, const stdfs::path& outer) {
-  const std::string a = inner.string(), b = outer.string();
-  return a == b || a.starts_with(b == "/" ? b : b + "/");
-}
-
 std::vector<std::string> split_options(const std::vector<std::string>& given) {
   std::vector<std::string> out;
   for (const auto& g : given) {

@@ -90,7 +90,7 @@ int cmd_scan(const std::vector<std::string>& argv) {
   std::error_code ec;
   if (!std::filesystem::exists(state / "index" / "data.mdb", ec) && !std::filesystem::is_directory(library, ec))
     return complain(kError, "library " + library.string() + " is not a directory");
-  if (state == library || (state.string() + "/").starts_with(library.string() + "/"))
+  if (is_inside(state, library))
     return complain(kUsage, "scan: the state directory cannot be inside the library (the library is never written to)");
 
   auto catalog = index::Catalog::open(state, index::OpenMode::read_write);

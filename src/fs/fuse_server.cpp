@@ -87,7 +87,11 @@ bool probes_never_exist_in(const Place& dir, std::string_view name) {
 
 std::shared_ptr<const Listing> listing_of(FsContext& c, const NodeInfo& dir) {
   if (auto l = c.nodes.listing(dir.id)) return l;
-  auto l = make_listing(c.tree, dir.entry.place);
+  std::shared_ptr<const Listing> l;
+  {
+    ReadTxn t(c.tree.catalog().env());
+    l = std::make_shared<const Listing>(c.tree.list(t, dir.entry.place));
+  }
   c.nodes.keep_listing(dir.id, l, dir.generation);  // generation read before the index read
   return l;
 }

@@ -10,11 +10,6 @@ namespace lima::fs {
 using index::ReadTxn;
 using Kind = Place::Kind;
 
-std::shared_ptr<const Listing> make_listing(const Tree& tree, const Place& dir) {
-  ReadTxn t(tree.catalog().env());
-  return std::make_shared<const Listing>(tree.list(t, dir));
-}
-
 Invalidator::Invalidator(const Tree& tree, NodeTable& nodes, Notifier& notifier, ReplyGate& gate)
     : tree_(tree), nodes_(nodes), notifier_(notifier), gate_(gate), thread_([this] { run(); }) {}
 
@@ -60,7 +55,6 @@ void Invalidator::run() {
       // An index read failed: nothing sensible is left to push. The next
       // change (or the caches' own expiry) repairs the view.
     }
-    rounds_.fetch_add(1);
     lock.lock();
     done_ = upto;
     cv_.notify_all();

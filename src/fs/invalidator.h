@@ -66,8 +66,6 @@ class Invalidator {
   void changed(const index::Changes& c);
   /// Waits until every change queued so far has been pushed out.
   void flush();
-  /// Rounds done so far.
-  std::uint64_t rounds() const { return rounds_.load(); }
 
  private:
   void run();
@@ -80,13 +78,9 @@ class Invalidator {
   std::mutex mu_;
   std::condition_variable cv_;
   index::Changes pending_;
-  bool has_pending_ = false, busy_ = false, stop_ = false;
+  bool has_pending_ = false, stop_ = false;
   std::uint64_t queued_ = 0, done_ = 0;
-  std::atomic<std::uint64_t> rounds_{0};
   std::thread thread_;
 };
-
-/// Builds a directory's listing for the node table.
-std::shared_ptr<const Listing> make_listing(const Tree& tree, const Place& dir);
 
 }  // namespace lima::fs

@@ -44,7 +44,6 @@ class Mount {
   const RequestStats& stats() const { return stats_; }
   /// Waits until every index change so far has reached the kernel.
   void flush() { invalidator_->flush(); }
-  const std::filesystem::path& mountpoint() const { return mountpoint_; }
 
  private:
   Mount(index::Catalog& catalog, const std::filesystem::path& library_root, const MountOptions& options);

@@ -57,7 +57,7 @@ void NodeTable::index_locked(NodeId id, const Entry& e, bool add) {
       }
   }
   if (e.type == EntryType::dir && e.place.kind != Place::Kind::mirror) {
-    if (add) view_dirs_[id] = true;
+    if (add) view_dirs_.insert(id);
     else view_dirs_.erase(id);
   }
 }
@@ -179,7 +179,7 @@ std::uint64_t NodeTable::invalidate(NodeId id) {
 std::vector<NodeInfo> NodeTable::view_directories(const std::function<bool(const Place&)>& pred) const {
   std::lock_guard lock(mu_);
   std::vector<NodeInfo> out;
-  for (const auto& [id, yes] : view_dirs_) {
+  for (NodeId id : view_dirs_) {
     auto it = nodes_.find(id);
     if (it != nodes_.end() && pred(it->second.entry.place)) out.push_back(info_locked(id, it->second));
   }

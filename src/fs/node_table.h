@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fs/tree.h"
@@ -125,7 +126,7 @@ class NodeTable {
   std::unordered_map<NodeId, Node> nodes_;
   std::map<ChildKey, NodeId, std::less<>> children_;
   std::unordered_multimap<RefKey, NodeId, RefHash> refs_;
-  std::unordered_map<NodeId, bool> view_dirs_;  // non-mirror directories
+  std::unordered_set<NodeId> view_dirs_;  // non-mirror directories
   std::list<NodeId> lru_;  // most recently used first
   std::size_t listing_entries_ = 0;
   std::size_t budget_;
