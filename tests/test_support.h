@@ -106,16 +106,26 @@ class TmpfsMount {
   bool ok_ = false;
 };
 
-/// Appends a byte to a file every `period` until destroyed: a writer that
-/// keeps a file changing while something reads it.
+/// Appends to a file, one byte per write and as fast as it can, until
+/// destroyed: a writer that keeps a file changing while something reads it.
+/// The constructor returns once the first byte is written.
 class AppendingWriter {
  public:
-  AppendingWriter(const stdfs::path& p, std::chrono::microseconds period)
-      : thread_([this, p, period] {
+  explicit AppendingWriter(const stdfs::path& p)
+      : thread_([this, p] {
           int fd = ::open(p.c_str(), O_WRONLY | O_APPEND);
-          while (!stop_ && fd >= 0 && ::write(fd, "x", 1) == 1) std::this_thread::sleep_for(period);
+          while (!stop_ && fd >= 0 && ::write(fd, "x", 1) == 1) {
+            writes_.fetch_add(1);
+            writes_.notify_all();
+            std::this_thread::yield();
+          }
           if (fd >= 0) ::close(fd);
-        }) {}
+          stop_ = true;
+          writes_.fetch_add(1);
+          writes_.notify_all();
+        }) {
+    writes_.wait(0);
+  }
   ~AppendingWriter() {
     stop_ = true;
     thread_.join();
@@ -125,6 +135,7 @@ class AppendingWriter {
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> writes_{0};
   std::thread thread_;
 };
 

@@ -276,14 +276,13 @@ TEST_CASE("sync: a hostile library is indexed as far as possible, every oddity r
 TEST_CASE("sync: a file written during the sync is reported and keeps its old record") {
   Lib lib;
   const auto p = lib.root / "Benchy/growing.bin";
-  write_file(p, lima::test::random_bytes(32u << 20, 5));
+  write_file(p, lima::test::random_bytes(64u << 20, 5));
   lib.sync();
   const auto before = lib.asset_at("Benchy", "growing.bin");
   REQUIRE(before);
   Run r;
   {
-    lima::test::AppendingWriter writer(p, std::chrono::microseconds(100));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    lima::test::AppendingWriter writer(p);
     r = lib.sync(Mode::verify);
   }
   CHECK(r.status == RunStatus::partial);
@@ -398,11 +397,10 @@ TEST_CASE("sync: a first index (written while hashing) equals one built up incre
 TEST_CASE("sync: a file that cannot be read during a first index is left out and counted") {
   Lib lib;
   const auto p = lib.root / "Dragon/growing.bin";
-  write_file(p, lima::test::random_bytes(32u << 20, 9));
+  write_file(p, lima::test::random_bytes(64u << 20, 9));
   Run r;
   {
-    lima::test::AppendingWriter writer(p, std::chrono::microseconds(100));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    lima::test::AppendingWriter writer(p);
     r = lib.sync();
   }
   CHECK(r.status == RunStatus::partial);
