@@ -23,11 +23,12 @@ struct Changes {
   std::vector<CollectionId> collections;  ///< collections created, renamed, deleted, edited
   bool tag_names = false;                 ///< the set of tag names changed
   bool collection_names = false;          ///< the set of collection names changed
+  bool notes = false;                     ///< a note or a user-chosen main image was set or cleared
 
   bool empty() const {
     return projects.empty() && project_files.empty() && assets.empty() && tags.empty() &&
            tagged_projects.empty() && tagged_assets.empty() && collections.empty() && !tag_names &&
-           !collection_names;
+           !collection_names && !notes;
   }
   /// Sorts each list and drops repeats.
   void normalize() {
@@ -50,6 +51,7 @@ struct Changes {
     add(collections, o.collections);
     tag_names |= o.tag_names;
     collection_names |= o.collection_names;
+    notes |= o.notes;
   }
 };
 

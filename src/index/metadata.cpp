@@ -357,6 +357,7 @@ Result<void> Metadata::set_note(WriteTxn& t, NoteTarget target, std::string_view
   if (auto v = validate_note(text); !v) return v;
   if (text.empty()) t.del(db_.notes, note_key(target));
   else t.put(db_.notes, note_key(target), text);
+  c_.changes().notes = true;
   return {};
 }
 
@@ -371,6 +372,7 @@ Result<void> Metadata::set_main_image(WriteTxn& t, ProjectId p, std::optional<As
   if (auto r = need_project(t, p); !r) return r;
   if (!image) {
     t.del(db_.main_images, key_u64(p));
+    c_.changes().notes = true;
     return {};
   }
   auto a = c_.asset(t, *image);
@@ -379,6 +381,7 @@ Result<void> Metadata::set_main_image(WriteTxn& t, ProjectId p, std::optional<As
     return fail(Errc::invalid_argument, "asset " + std::to_string(*image) + " is not in project " + std::to_string(p));
   if (a->kind != Kind::image) return fail(Errc::invalid_argument, "asset " + std::to_string(*image) + " is not an image");
   t.put(db_.main_images, key_u64(p), key_u64(*image));
+  c_.changes().notes = true;
   return {};
 }
 

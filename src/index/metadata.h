@@ -36,6 +36,8 @@ class Metadata {
   std::optional<std::string> tag_name(const Txn& t, TagId id) const;
   /// All tags by name, with how many projects and assets carry each.
   std::vector<TagInfo> tags(const Txn& t) const;
+  /// Creates a tag with no links; nothing when it exists already.
+  Result<TagId> create_tag(WriteTxn& t, std::string_view name) { return ensure_tag(t, name); }
   /// Tags a project/asset (creating the tag). Unknown item: not_found.
   Result<TagId> tag_project(WriteTxn& t, ProjectId p, std::string_view tag);
   Result<TagId> tag_asset(WriteTxn& t, AssetId a, std::string_view tag);
