@@ -6,6 +6,7 @@
 
 #include "fs/vpath.h"
 #include "index/records_json.h"
+#include "index/search.h"
 #include "index/runs.h"
 
 namespace lima::fs {
@@ -219,7 +220,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return project_entry(t, *id);
     }
     case Kind::search_root:
-      if (search_words(name).empty()) return std::nullopt;
+      if (index::search_words(name).empty()) return std::nullopt;
       return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
     case Kind::untagged: {
       auto id = c_.project_id_by_name(t, name);
@@ -331,44 +332,13 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
   return narrowing;
 }
 
-// What a search matches: a project whose name or tags hold every word, an
-// asset whose file name or tags do.
-struct Tree::Matcher {
-  const Tree& tree;
-  const ReadTxn& t;
-  std::vector<std::string> words;
-  std::unordered_map<TagId, std::vector<std::string>> tag_tokens;
-
-  bool matches(std::vector<std::string> tokens, const std::vector<TagId>& tags) {
-    for (TagId tag : tags) {
-      auto it = tag_tokens.find(tag);
-      if (it == tag_tokens.end())
-        it = tag_tokens.emplace(tag, name_tokens(tree.meta_.tag_name(t, tag).value_or(""))).first;
-      tokens.insert(tokens.end(), it->second.begin(), it->second.end());
-    }
-    return words_match(words, tokens);
-  }
-  bool project(const index::Project& p) {
-    return p.id != index::kRootProject && p.state == index::ItemState::live &&
-           matches(name_tokens(p.name), tree.meta_.project_tag_ids(t, p.id));
-  }
-  bool asset(const Asset& a) {
-    return a.state == index::ItemState::live &&
-           matches(name_tokens(file_name_of(a.path)), tree.meta_.asset_tag_ids(t, a.id));
-  }
-};
-
 std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
   std::vector<Entry> out;
-  Matcher match{*this, t, search_words(dir.text), {}};
-  if (match.words.empty()) return out;
-  for (const auto& p : c_.projects(t))
-    if (match.project(p)) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+  const auto hits = index::search(c_, t, dir.text);
+  for (const auto& p : hits.projects) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
   LinkNames names{*this, t, {}, {}};
-  c_.for_each_asset(t, [&](const Asset& a) {
-    if (!match.asset(a)) return;
+  for (const auto& a : hits.assets)
     if (auto e = names.entry(a)) out.push_back(std::move(*e));
-  });
   std::sort(out.begin(), out.end(), by_name);
   return out;
 }
@@ -383,7 +353,7 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
   }
   // Tag sets and searches: is the item still a member, under the same name?
   LinkNames names{*this, t, {}, {}};
-  Matcher match{*this, t, search_words(dir.text), {}};
+  index::SearchMatcher match(c_, t, index::search_words(dir.text));
   const auto member = [&](const Place& p) {
     if (dir.kind == Kind::search) {
       if (p.kind == Kind::mirror) {

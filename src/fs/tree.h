@@ -93,7 +93,6 @@ class Tree {
 
  private:
   struct LinkNames;
-  struct Matcher;
   Entry dir_entry(std::string name, Place place, std::int64_t mtime_ns) const;
   Entry file_entry(const index::ReadTxn& t, std::string name, Place place) const;
   std::optional<Entry> project_entry(const index::ReadTxn& t, index::ProjectId id) const;

@@ -44,18 +44,4 @@ std::string_view file_name_of(std::string_view path);
 std::string flattened_name(std::string_view project, std::string_view file_name,
                            std::optional<std::uint64_t> id = std::nullopt);
 
-/// The lowercased words of a search component: its runs of letters and
-/// digits, so "Benchy.stl" asks for "benchy" and "stl". Empty when the
-/// component holds no word (not a valid query).
-std::vector<std::string> search_words(std::string_view component);
-
-/// The lowercased tokens of a name: runs of letters and digits (any byte
-/// of a multi-byte UTF-8 character counts as a letter), plus the words a
-/// run visibly joins ("3DBenchy" also gives "3", "d", "benchy"; "partV2"
-/// gives "part", "v", "2"), so a search for "benchy" finds 3DBenchy.stl.
-std::vector<std::string> name_tokens(std::string_view name);
-
-/// True when every word is a prefix of at least one token.
-bool words_match(const std::vector<std::string>& words, const std::vector<std::string>& tokens);
-
 }  // namespace lima::fs

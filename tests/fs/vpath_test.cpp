@@ -1,8 +1,12 @@
 #include "fs/vpath.h"
+#include "index/search.h"
 
 #include <catch2/catch.hpp>
 
 using namespace lima::fs;
+using lima::index::name_tokens;
+using lima::index::search_words;
+using lima::index::words_match;
 
 TEST_CASE("flattened names keep the extension last", "[vpath]") {
   CHECK(flattened_name("Benchy", "3DBenchy.stl") == "Benchy - 3DBenchy.stl");
