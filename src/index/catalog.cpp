@@ -256,6 +256,16 @@ std::vector<Project> Catalog::projects(const Txn& t, bool with_tombstones) const
   return out;
 }
 
+void Catalog::project_ids_by_name(const Txn& t, std::string_view after,
+                                  const std::function<bool(ProjectId)>& fn) const {
+  Cursor c(t, db_.project_names);
+  const std::string from = after.empty() ? std::string() : bounded(after);
+  bool ok = from.empty() ? c.first() : c.seek(from);
+  if (ok && !from.empty() && c.key() == from) ok = c.next();
+  for (; ok; ok = c.next())
+    if (c.value().size() == 8 && !fn(get_u64(c.value()))) return;
+}
+
 void Catalog::put_project(WriteTxn& t, const Project& now, const Project* before) {
   if (before && before->state == ItemState::live) {
     if (before->name != now.name || now.state != ItemState::live)

@@ -75,6 +75,10 @@ class Catalog {
   std::optional<ProjectId> project_id_by_name(const Txn& t, std::string_view name) const;
   /// Live projects by name order; with tombstones too when asked (id order).
   std::vector<Project> projects(const Txn& t, bool with_tombstones = false) const;
+  /// Live project ids in name order, starting after the project named
+  /// `after` ("" = from the first), until fn returns false. Cheap: reads the
+  /// name index only.
+  void project_ids_by_name(const Txn& t, std::string_view after, const std::function<bool(ProjectId)>& fn) const;
   /// Writes `now`, updating the name index from `before` (nullptr if new).
   void put_project(WriteTxn& t, const Project& now, const Project* before);
 

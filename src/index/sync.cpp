@@ -507,6 +507,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
   } catch (const std::exception& e) {
     return fail(Errc::io, std::string("cannot record the sync in the index: ") + e.what());
   }
+  if (opts.on_begin) opts.on_begin(run);
 
   SyncProgress local_progress;
   SyncProgress& progress = opts.progress ? *opts.progress : local_progress;

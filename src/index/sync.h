@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct SyncOptions {
   unsigned hash_threads = 0;  ///< 0: chosen from the CPU count
   SyncProgress* progress = nullptr;
   const std::atomic<bool>* cancel = nullptr;
+  /// Called once the run is recorded (it has its id, status running).
+  std::function<void(const Run&)> on_begin;
 };
 
 /// Normalizes a scope ("Proj/sub/" → "Proj/sub"); rejects absolute paths,

@@ -1,0 +1,375 @@
+#include "http/api.h"
+
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "http/api_error.h"
+#include "http/routes.h"
+#include "index/names.h"
+#include "index/records_json.h"
+
+namespace lima::http {
+
+namespace {
+
+std::string route_pattern(const std::string& path) {
+  std::string re;
+  for (std::size_t i = 0; i < path.size();) {
+    if (path[i] == '{') {
+      const auto close = path.find('}', i);
+      const auto name = path.substr(i + 1, close - i - 1);
+      re += name == "tag" ? "(.+)" : "([^/]+)";
+      i = close + 1;
+      continue;
+    }
+    if (std::string_view(".+*?^$()[]|\\").find(path[i]) != std::string_view::npos) re += '\\';
+    re += path[i++];
+  }
+  return re;
+}
+
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.size() ? b.size() : 1)]);
+  return diff == 0;
+}
+
+std::string lowercase(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The media type of a request body, without parameters, lowercased.
+std::string media_type(const httplib::Request& req) {
+  auto v = req.get_header_value("Content-Type");
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  return lowercase(v);
+}
+
+// JSON bodies: application/json, or what `curl -d` sends by default, or none.
+bool json_media(const std::string& type) {
+  return type.empty() || type == "application/json" || type == "application/x-www-form-urlencoded";
+}
+
+std::string message_for_status(int status) {
+  switch (status) {
+    case 400: return "the request is malformed";
+    case 413: return "the request body is too large";
+    case 414: return "the request line is too long";
+    case 416: return "the Range header is malformed or cannot be satisfied";
+    default: return "the request failed with status " + std::to_string(status);
+  }
+}
+
+void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message) {
+  res.status = status;
+  res.set_content(error_body(code, message), "application/json");
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  ApiContext ctx;
+  ApiOptions opts;
+  httplib::Server server;
+  std::thread listener;
+  struct Compiled {
+    const Route* route;
+    std::string pattern;
+    std::regex re;
+    std::string name;  // "GET /api/v1/…", for the metrics
+  };
+  std::vector<Compiled> routes;
+  std::mutex metrics_mu;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests;  // (route, status) → count
+
+  const Compiled* match(const std::string& method, const std::string& path) const {
+    for (const auto& c : routes)
+      if (method == c.route->method && std::regex_match(path, c.re)) return &c;
+    return nullptr;
+  }
+  std::string allowed_methods(const std::string& path) const {
+    std::string out;
+    for (const auto& c : routes)
+      if (std::regex_match(path, c.re)) out += (out.empty() ? "" : ", ") + std::string(c.route->method);
+    return out;
+  }
+  void count(const std::string& route, int status) {
+    std::lock_guard l(metrics_mu);
+    ++requests[{route, status}];
+  }
+  std::string metrics_text() {
+    std::lock_guard l(metrics_mu);
+    std::string out =
+        "# HELP limafs_http_requests_total API requests answered, by route and status.\n"
+        "# TYPE limafs_http_requests_total counter\n";
+    for (const auto& [key, n] : requests)
+      out += "limafs_http_requests_total{route=\"" + key.first + "\",status=\"" + std::to_string(key.second) + "\"} " +
+             std::to_string(n) + "\n";
+    return out;
+  }
+  std::size_t limit_of(Body b) const {
+    switch (b) {
+      case Body::none:
+      case Body::json: return opts.json_limit;
+      case Body::import: return opts.import_limit;
+      case Body::upload: break;
+    }
+    return static_cast<std::size_t>(opts.upload_limit);
+  }
+
+  // Checks made before any body is read. False when `res` holds the refusal.
+  bool admit(const httplib::Request& req, httplib::Response& res) {
+    if (opts.token) {
+      const auto auth = req.get_header_value("Authorization");
+      if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), *opts.token)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401, code::unauthorized, "this API needs 'Authorization: Bearer <token>' (see --token-file)");
+        return false;
+      }
+    }
+    const Compiled* c = match(req.method, req.path);
+    const Body body = c ? c->route->body : Body::none;
+    if (req.has_header("Content-Length")) {
+      const auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      if (length > limit_of(body)) {
+        send_error(res, 413, code::payload_too_large,
+                   "the request body is " + std::to_string(length) + " bytes; the limit here is " +
+                       std::to_string(limit_of(body)));
+        return false;
+      }
+    }
+    if (!c) return true;
+    const auto type = media_type(req);
+    if ((body == Body::json || body == Body::import) && !json_media(type)) {
+      send_error(res, 415, code::unsupported_media_type, "send JSON (Content-Type: application/json), not " + type);
+      return false;
+    }
+    if (body == Body::upload && !type.empty() && type != "application/octet-stream") {
+      send_error(res, 415, code::unsupported_media_type,
+                 "send the file's bytes as the body (Content-Type: application/octet-stream), not " + type);
+      return false;
+    }
+    return true;
+  }
+
+  // Reads a body of up to `limit` bytes; a larger one is read on (so the
+  // connection stays usable) but dropped, and refused.
+  std::string read_body(const httplib::ContentReader& reader, const httplib::Request& req, std::size_t limit) {
+    std::string body;
+    bool too_large = false;
+    constexpr std::size_t kDrainLimit = 64u << 20;
+    std::size_t seen = 0;
+    auto keep = [&](const char* data, std::size_t n) {
+      seen += n;
+      if (body.size() + n > limit) too_large = true;
+      if (!too_large) body.append(data, n);
+      return seen <= limit + kDrainLimit;
+    };
+    if (req.is_multipart_form_data())
+      reader([](const httplib::MultipartFormData&) { return true; }, keep);
+    else
+      reader(keep);
+    if (too_large)
+      throw ApiError(413, code::payload_too_large, "the request body is over the limit of " + std::to_string(limit) + " bytes");
+    return body;
+  }
+
+  void serve(const Compiled& c, const httplib::Request& req, httplib::Response& res,
+             const httplib::ContentReader* reader) {
+    Call call{ctx, opts, req, res, {}, {}, nullptr};
+    try {
+      for (std::size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
+      if (reader) {
+        if (c.route->body == Body::upload) {
+          call.reader = reader;
+        } else {
+          call.body = read_body(*reader, req, limit_of(c.route->body));
+          if (c.route->body == Body::none && !call.body.empty())
+            throw_invalid("this request takes no body");
+        }
+      }
+      c.route->handler(call);
+    } catch (const ApiError& e) {
+      send_error(res, e.status, e.code, e.what());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "limafs: error: %s %s: %s\n", req.method.c_str(), index::printable(req.path).c_str(), e.what());
+      send_error(res, 500, code::internal, std::string("internal error: ") + e.what());
+    }
+    count(c.name, res.status == -1 ? 200 : res.status);
+  }
+};
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+index::Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
+  std::string host = "127.0.0.1", port_text = text;
+  if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "127.0.0.1";
+  }
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535)
+    return index::fail(index::Errc::invalid_argument, "--listen wants ADDR:PORT (e.g. 127.0.0.1:7700), not '" + text + "'");
+  return std::pair{host, static_cast<int>(port)};
+}
+
+index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOptions opts) {
+  if (!is_loopback(opts.host) && !opts.token)
+    return index::fail(index::Errc::invalid_argument,
+                       "the API would listen on " + opts.host +
+                           ", which is not a loopback address: give --token-file so that requests need a token");
+  std::unique_ptr<ApiServer> self(new ApiServer());
+  self->impl_ = std::make_unique<Impl>();
+  Impl& s = *self->impl_;
+  s.ctx = std::move(ctx);
+  s.opts = std::move(opts);
+  s.ctx.http_metrics = [&s] { return s.metrics_text(); };
+  for (const auto& r : route_table()) {
+    auto pattern = route_pattern(r.path);
+    s.routes.push_back({&r, pattern, std::regex(pattern), std::string(r.method) + " " + r.path});
+  }
+
+  auto& svr = s.server;
+  const int threads = s.opts.threads;
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  svr.set_tcp_nodelay(true);
+  svr.set_keep_alive_max_count(1u << 20);
+  svr.set_keep_alive_timeout(30);
+  svr.set_payload_max_length(std::max<std::size_t>(static_cast<std::size_t>(s.opts.upload_limit), s.opts.import_limit));
+  svr.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    // Ranges are served by the content route itself (httplib would apply
+    // them to every response).
+    const_cast<httplib::Request&>(req).ranges.clear();
+    if (!s.admit(req, res)) {
+      s.count("refused", res.status);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  svr.set_expect_100_continue_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    if (s.admit(req, res)) return 100;
+    s.count("refused", res.status);
+    return res.status;
+  });
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (res.status == 404 && !s.match(req.method, req.path)) {
+      const auto allowed = s.allowed_methods(req.path);
+      if (!allowed.empty()) {
+        res.set_header("Allow", allowed);
+        send_error(res, 405, code::method_not_allowed, req.method + " is not served here; use " + allowed);
+      } else {
+        send_error(res, 404, code::not_found, "no such route: " + req.method + " " + index::printable(req.path));
+      }
+      s.count("unmatched", res.status);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    send_error(res, res.status, code_for_status(res.status), message_for_status(res.status));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "limafs: error: %s\n", what.c_str());
+    send_error(res, 500, code::internal, "internal error: " + what);
+  });
+
+  for (const auto& c : s.routes) {
+    const Impl::Compiled* cp = &c;
+    const std::string method = c.route->method;
+    auto plain = [&s, cp](const httplib::Request& req, httplib::Response& res) { s.serve(*cp, req, res, nullptr); };
+    auto with_reader = [&s, cp](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) { s.serve(*cp, req, res, &reader); };
+    // Every route with a possible body reads it itself, within its limit.
+    if (method == "GET") {
+      svr.Get(c.pattern, plain);
+    } else if (method == "POST") {
+      svr.Post(c.pattern, with_reader);
+      svr.Post(c.pattern, plain);
+    } else if (method == "PUT") {
+      svr.Put(c.pattern, with_reader);
+      svr.Put(c.pattern, plain);
+    } else if (method == "PATCH") {
+      svr.Patch(c.pattern, with_reader);
+      svr.Patch(c.pattern, plain);
+    } else if (method == "DELETE") {
+      svr.Delete(c.pattern, with_reader);
+      svr.Delete(c.pattern, plain);
+    }
+  }
+
+  int port = s.opts.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(s.opts.host);
+  } else if (!svr.bind_to_port(s.opts.host, port)) {
+    port = s.opts.any_port_if_taken ? svr.bind_to_any_port(s.opts.host) : -1;
+  }
+  if (port <= 0)
+    return index::fail(index::Errc::conflict, "cannot listen on " + s.opts.host + ":" + std::to_string(s.opts.port) +
+                                                  " (address in use or not available)");
+  self->port_ = port;
+  self->host_ = s.opts.host;
+  s.listener = std::thread([&svr] { svr.listen_after_bind(); });
+  return self;
+}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::stop() {
+  if (!impl_) return;
+  impl_->server.stop();
+  if (impl_->listener.joinable()) impl_->listener.join();
+}
+
+std::string ApiServer::url() const {
+  const bool v6 = host_.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+}
+
+std::vector<RouteName> ApiServer::routes() {
+  std::vector<RouteName> out;
+  for (const auto& r : route_table()) out.push_back({lowercase(r.method), r.path});
+  return out;
+}
+
+const std::vector<Route>& route_table() {
+  static const std::vector<Route> table = [] {
+    std::vector<Route> t;
+    add_ops_routes(t);
+    add_catalog_routes(t);
+    add_metadata_routes(t);
+    add_ingest_routes(t);
+    return t;
+  }();
+  return table;
+}
+
+void reply(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(index::dump_json(body, -1), "application/json");
+}
+
+}  // namespace lima::http

@@ -1,0 +1,50 @@
+// Errors of the control API: one envelope, {"error": {"code", "message"}},
+// and one mapping from the index's domain errors to HTTP status + code.
+// Handlers throw ApiError; the server turns it into the response.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "index/error.h"
+
+namespace lima::http {
+
+/// The machine-readable codes (documented in the OpenAPI document).
+namespace code {
+inline constexpr std::string_view not_found = "not_found";
+inline constexpr std::string_view invalid_argument = "invalid_argument";
+inline constexpr std::string_view conflict = "conflict";
+inline constexpr std::string_view payload_too_large = "payload_too_large";
+inline constexpr std::string_view unsupported_media_type = "unsupported_media_type";
+inline constexpr std::string_view library_offline = "library_offline";
+inline constexpr std::string_view range_not_satisfiable = "range_not_satisfiable";
+inline constexpr std::string_view method_not_allowed = "method_not_allowed";
+inline constexpr std::string_view unauthorized = "unauthorized";
+inline constexpr std::string_view busy = "busy";
+inline constexpr std::string_view internal = "internal";
+}  // namespace code
+
+struct ApiError : std::runtime_error {
+  ApiError(int status_, std::string_view code_, const std::string& message)
+      : std::runtime_error(message), status(status_), code(code_) {}
+  int status;
+  std::string code;
+};
+
+/// The status and code for a domain error.
+ApiError to_api_error(const index::Error& e);
+
+/// Shorthands for the common cases.
+[[noreturn]] void throw_invalid(const std::string& message);
+[[noreturn]] void throw_not_found(const std::string& message);
+
+/// The error envelope as JSON text.
+std::string error_body(std::string_view code, std::string_view message);
+
+/// The code a bare status stands for, when the error did not come from a
+/// handler (no route, a malformed request line, an unsatisfiable range…).
+std::string_view code_for_status(int status);
+
+}  // namespace lima::http

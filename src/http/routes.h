@@ -1,0 +1,55 @@
+// The route table of the control API and what a handler is given. Internal
+// to src/http: api.cpp serves the table, routes_*.cpp fill it.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "http/api.h"
+
+namespace lima::http {
+
+/// What a route's request body may be.
+enum class Body {
+  none,    ///< no body (any sent is read and dropped, up to the JSON limit)
+  json,    ///< a JSON object, up to ApiOptions::json_limit
+  import,  ///< a JSON document, up to ApiOptions::import_limit
+  upload,  ///< raw bytes streamed by the handler itself, up to upload_limit
+};
+
+struct Call {
+  ApiContext& ctx;
+  const ApiOptions& opts;
+  const httplib::Request& req;
+  httplib::Response& res;
+  std::vector<std::string> params;  ///< path parameters, in order
+  std::string body;                 ///< Body::json / Body::import
+  const httplib::ContentReader* reader = nullptr;  ///< Body::upload
+};
+
+using Handler = void (*)(Call&);
+
+struct Route {
+  const char* method;  ///< "GET", "POST", …
+  const char* path;    ///< template: "/api/v1/projects/{id}"; "{tag}" also matches '/'
+  Body body;
+  Handler handler;
+};
+
+/// Every route, in registration order.
+const std::vector<Route>& route_table();
+
+/// Pieces of the table, one per file.
+void add_catalog_routes(std::vector<Route>& out);
+void add_metadata_routes(std::vector<Route>& out);
+void add_ingest_routes(std::vector<Route>& out);
+void add_ops_routes(std::vector<Route>& out);
+
+/// Sends JSON with a status.
+void reply(httplib::Response& res, int status, const nlohmann::json& body);
+
+}  // namespace lima::http

@@ -1,0 +1,466 @@
+// Projects, assets, tags, collections and search.
+#include <algorithm>
+#include <unordered_set>
+
+#include "http/input.h"
+#include "http/views.h"
+#include "http/write.h"
+#include "index/names.h"
+#include "index/search.h"
+
+namespace lima::http {
+
+using nlohmann::json;
+using index::ReadTxn;
+
+namespace {
+
+index::Catalog& cat(Call& c) { return *c.ctx.catalog; }
+
+index::Project need_project(const index::Txn& t, Call& c, std::string_view id_text) {
+  const auto id = parse_id(id_text, "project");
+  auto p = cat(c).project(t, id);
+  if (!p) throw_not_found("no project with id " + std::to_string(id));
+  return *p;
+}
+
+index::Asset need_asset(const index::Txn& t, Call& c, std::string_view id_text) {
+  const auto id = parse_id(id_text, "asset");
+  auto a = cat(c).asset(t, id);
+  if (!a) throw_not_found("no asset with id " + std::to_string(id));
+  return *a;
+}
+
+index::Collection need_collection(const index::Txn& t, Call& c, std::string_view id_text) {
+  const auto id = parse_id(id_text, "collection");
+  auto col = index::Metadata(cat(c)).collection(t, id);
+  if (!col) throw_not_found("no collection with id " + std::to_string(id));
+  return *col;
+}
+
+// A tag name from a path or a field: validated like every tag name.
+std::string tag_name(std::string_view raw) {
+  if (auto ok = index::validate_name(raw, "tag"); !ok) throw to_api_error(ok.error());
+  return std::string(raw);
+}
+
+json page(json items, std::optional<std::string> next) {
+  return {{"items", std::move(items)}, {"next_cursor", next ? json(*next) : json(nullptr)}};
+}
+
+// -- projects --
+
+void list_projects(Call& c) {
+  const auto pg = read_page(c.req, "projects");
+  ReadTxn t(cat(c).env());
+  index::Metadata meta(cat(c));
+  std::optional<index::TagId> tag;
+  if (c.req.has_param("tag")) {
+    const auto name = tag_name(c.req.get_param_value("tag"));
+    tag = meta.tag_id(t, name);
+    if (!tag) throw_not_found("no tag named '" + index::printable(name) + "'");
+  }
+  std::optional<index::Collection> col;
+  if (c.req.has_param("collection")) {
+    const auto v = c.req.get_param_value("collection");
+    const bool numeric = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    col = numeric ? meta.collection(t, parse_id(v, "collection")) : meta.collection_by_name(t, v);
+    if (!col) throw_not_found("no collection '" + index::printable(v) + "'");
+  }
+  std::optional<index::SearchMatcher> match;
+  if (c.req.has_param("q")) {
+    match.emplace(cat(c), t, index::search_words(c.req.get_param_value("q")));
+    if (match->words().empty()) throw_invalid("parameter 'q' holds no word to search for");
+  }
+  std::unordered_set<index::ProjectId> tagged;
+  if (tag)
+    for (auto id : meta.projects_tagged(t, *tag)) tagged.insert(id);
+
+  json items = json::array();
+  std::optional<std::string> next;
+  // Takes p if it passes the filters; false once the page is full.
+  auto take = [&](const index::Project& p, const std::string& key) {
+    if (p.state != index::ItemState::live) return true;
+    if (tag && !tagged.count(p.id)) return true;
+    if (match && !match->project(p)) return true;
+    if (items.size() == pg.limit) {
+      next = make_cursor("projects", key);
+      return false;
+    }
+    items.push_back(project_summary(t, meta, p));
+    return true;
+  };
+  std::string last_key;
+  auto take_keyed = [&](const index::Project& p, std::string key) {
+    const bool more = take(p, last_key);
+    last_key = std::move(key);
+    return more;
+  };
+  if (col) {
+    // Collection order; the cursor is a position.
+    std::size_t start = 0;
+    if (pg.has_cursor) start = static_cast<std::size_t>(std::strtoull(pg.after.c_str(), nullptr, 10));
+    for (std::size_t i = start; i < col->projects.size(); ++i)
+      if (auto p = cat(c).project(t, col->projects[i]))
+        if (!take_keyed(*p, std::to_string(i + 1))) break;
+  } else if (tag && tagged.size() <= 4 * pg.limit + 64) {
+    // Few tagged: sort them by name.
+    std::vector<index::Project> ps;
+    for (auto id : tagged)
+      if (auto p = cat(c).project(t, id); p && (!pg.has_cursor || p->name > pg.after)) ps.push_back(std::move(*p));
+    std::sort(ps.begin(), ps.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (const auto& p : ps)
+      if (!take_keyed(p, p.name)) break;
+  } else {
+    cat(c).project_ids_by_name(t, pg.after, [&](index::ProjectId id) {
+      if (tag && !tagged.count(id)) return true;
+      auto p = cat(c).project(t, id);
+      return !p || take_keyed(*p, p->name);
+    });
+  }
+  reply(c.res, 200, page(std::move(items), next));
+}
+
+void get_project(Call& c) {
+  ReadTxn t(cat(c).env());
+  const auto p = need_project(t, c, c.params[0]);
+  reply(c.res, 200, project_detail(t, cat(c), c.ctx.library, p));
+}
+
+void patch_project(Call& c) {
+  const auto body = json_object(c.body, {"note", "main_image"});
+  const auto id = parse_id(c.params[0], "project");
+  const auto note = opt_string(body, "note");
+  std::optional<std::optional<index::AssetId>> image;
+  if (body.contains("main_image")) {
+    if (body["main_image"].is_null()) image.emplace(std::nullopt);
+    else if (auto v = opt_u64(body, "main_image"); v && *v > 0) image.emplace(*v);
+    else throw_invalid("field 'main_image' must be an image asset id, or null to go back to the automatic choice");
+  }
+  if (note)
+    if (auto ok = index::validate_note(*note); !ok) throw to_api_error(ok.error());
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) -> index::Result<void> {
+    if (!cat(c).project(t, id)) return index::fail(index::Errc::not_found, "no project with id " + std::to_string(id));
+    if (note)
+      if (auto r = meta.set_note(t, {index::NoteTarget::Type::project, id}, *note); !r) return r;
+    if (image) return meta.set_main_image(t, id, *image);
+    return {};
+  });
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, project_detail(t, cat(c), c.ctx.library, *cat(c).project(t, id)));
+}
+
+// -- assets --
+
+void list_assets(Call& c) {
+  const auto pg = read_page(c.req, "assets");
+  std::optional<index::Kind> kind;
+  if (c.req.has_param("kind")) {
+    kind = index::parse_kind(c.req.get_param_value("kind"));
+    if (!kind) throw_invalid("parameter 'kind' must be model, image, document or other");
+  }
+  ReadTxn t(cat(c).env());
+  const auto p = need_project(t, c, c.params[0]);
+  json items = json::array();
+  std::optional<std::string> next;
+  std::string last;
+  for (const auto& a : cat(c).assets_of(t, p.id)) {
+    if (pg.has_cursor && a.path <= pg.after) continue;
+    if (kind && a.kind != *kind) continue;
+    if (items.size() == pg.limit) {
+      next = make_cursor("assets", last);
+      break;
+    }
+    items.push_back(asset_json(t, cat(c), a, false));
+    last = a.path;
+  }
+  reply(c.res, 200, page(std::move(items), next));
+}
+
+void get_asset(Call& c) {
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, asset_json(t, cat(c), need_asset(t, c, c.params[0]), true));
+}
+
+void patch_asset(Call& c) {
+  const auto body = json_object(c.body, {"note"});
+  const auto id = parse_id(c.params[0], "asset");
+  const auto note = opt_string(body, "note");
+  if (note)
+    if (auto ok = index::validate_note(*note); !ok) throw to_api_error(ok.error());
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) -> index::Result<void> {
+    if (!cat(c).asset(t, id)) return index::fail(index::Errc::not_found, "no asset with id " + std::to_string(id));
+    if (note) return meta.set_note(t, {index::NoteTarget::Type::asset, id}, *note);
+    return {};
+  });
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, asset_json(t, cat(c), *cat(c).asset(t, id), true));
+}
+
+// -- tag links --
+
+void put_project_tag(Call& c) {
+  const auto id = parse_id(c.params[0], "project");
+  const auto tag = tag_name(c.params[1]);
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.tag_project(t, id, tag); });
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, json{{"tags", index::Metadata(cat(c)).project_tags(t, id)}});
+}
+
+void delete_project_tag(Call& c) {
+  const auto id = parse_id(c.params[0], "project");
+  const auto tag = tag_name(c.params[1]);
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.untag_project(t, id, tag); });
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, json{{"tags", index::Metadata(cat(c)).project_tags(t, id)}});
+}
+
+void put_asset_tag(Call& c) {
+  const auto id = parse_id(c.params[0], "asset");
+  const auto tag = tag_name(c.params[1]);
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.tag_asset(t, id, tag); });
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, json{{"tags", index::Metadata(cat(c)).asset_tags(t, id)}});
+}
+
+void delete_asset_tag(Call& c) {
+  const auto id = parse_id(c.params[0], "asset");
+  const auto tag = tag_name(c.params[1]);
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.untag_asset(t, id, tag); });
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, json{{"tags", index::Metadata(cat(c)).asset_tags(t, id)}});
+}
+
+// -- tags --
+
+json tag_json(const index::TagInfo& info) {
+  return {{"id", info.id}, {"name", info.name}, {"projects", info.projects}, {"assets", info.assets}};
+}
+
+json tag_by_name(Call& c, const std::string& name) {
+  ReadTxn t(cat(c).env());
+  for (const auto& info : index::Metadata(cat(c)).tags(t))
+    if (info.name == name) return tag_json(info);
+  throw_not_found("no tag named '" + index::printable(name) + "'");
+}
+
+void list_tags(Call& c) {
+  const auto pg = read_page(c.req, "tags");
+  ReadTxn t(cat(c).env());
+  json items = json::array();
+  std::optional<std::string> next;
+  std::string last;
+  for (const auto& info : index::Metadata(cat(c)).tags(t)) {
+    if (pg.has_cursor && info.name <= pg.after) continue;
+    if (items.size() == pg.limit) {
+      next = make_cursor("tags", last);
+      break;
+    }
+    items.push_back(tag_json(info));
+    last = info.name;
+  }
+  reply(c.res, 200, page(std::move(items), next));
+}
+
+void rename_tag(Call& c) {
+  const auto from = tag_name(c.params[0]);
+  const auto body = json_object(c.body, {"name"});
+  const auto to = tag_name(need_string(body, "name"));
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.rename_tag(t, from, to); });
+  reply(c.res, 200, tag_by_name(c, to));
+}
+
+void merge_tag(Call& c) {
+  const auto from = tag_name(c.params[0]);
+  const auto body = json_object(c.body, {"into"});
+  const auto into = tag_name(need_string(body, "into"));
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.merge_tags(t, from, into); });
+  reply(c.res, 200, tag_by_name(c, into));
+}
+
+void delete_tag(Call& c) {
+  const auto name = tag_name(c.params[0]);
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.delete_tag(t, name); });
+  c.res.status = 204;
+}
+
+// -- collections --
+
+std::string collection_name(std::string_view raw) {
+  if (auto ok = index::validate_name(raw, "collection"); !ok) throw to_api_error(ok.error());
+  return std::string(raw);
+}
+
+void reply_collection(Call& c, index::CollectionId id, int status) {
+  ReadTxn t(cat(c).env());
+  auto col = index::Metadata(cat(c)).collection(t, id);
+  if (!col) throw_not_found("no collection with id " + std::to_string(id));
+  reply(c.res, status, collection_json(t, cat(c), *col, true));
+}
+
+std::vector<index::ProjectId> id_list(const json& body, std::string_view key) {
+  const auto it = body.find(std::string(key));
+  if (it == body.end() || it->is_null()) return {};
+  if (!it->is_array()) throw_invalid("field '" + std::string(key) + "' must be an array of project ids");
+  std::vector<index::ProjectId> ids;
+  for (const auto& v : *it) {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0)
+      throw_invalid("field '" + std::string(key) + "' must hold positive project ids only");
+    ids.push_back(v.get<std::uint64_t>());
+  }
+  return ids;
+}
+
+void list_collections(Call& c) {
+  const auto pg = read_page(c.req, "collections");
+  ReadTxn t(cat(c).env());
+  json items = json::array();
+  std::optional<std::string> next;
+  std::string last;
+  for (const auto& col : index::Metadata(cat(c)).collections(t)) {
+    if (pg.has_cursor && col.name <= pg.after) continue;
+    if (items.size() == pg.limit) {
+      next = make_cursor("collections", last);
+      break;
+    }
+    items.push_back(collection_json(t, cat(c), col, false));
+    last = col.name;
+  }
+  reply(c.res, 200, page(std::move(items), next));
+}
+
+void create_collection(Call& c) {
+  const auto body = json_object(c.body, {"name", "projects"});
+  const auto name = collection_name(need_string(body, "name"));
+  const auto members = id_list(body, "projects");
+  const auto id = commit(c, [&](index::WriteTxn& t, index::Metadata& meta) -> index::Result<index::CollectionId> {
+    auto created = meta.create_collection(t, name);
+    if (!created) return created;
+    for (auto p : members)
+      if (auto r = meta.add_to_collection(t, *created, p); !r) return tl::unexpected(r.error());
+    return created;
+  });
+  c.res.set_header("Location", "/api/v1/collections/" + std::to_string(id));
+  reply_collection(c, id, 201);
+}
+
+void get_collection(Call& c) {
+  ReadTxn t(cat(c).env());
+  reply(c.res, 200, collection_json(t, cat(c), need_collection(t, c, c.params[0]), true));
+}
+
+void patch_collection(Call& c) {
+  const auto id = parse_id(c.params[0], "collection");
+  const auto body = json_object(c.body, {"name"});
+  const auto name = collection_name(need_string(body, "name"));
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.rename_collection(t, id, name); });
+  reply_collection(c, id, 200);
+}
+
+void delete_collection(Call& c) {
+  const auto id = parse_id(c.params[0], "collection");
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.delete_collection(t, id); });
+  c.res.status = 204;
+}
+
+void add_member(Call& c) {
+  const auto id = parse_id(c.params[0], "collection");
+  const auto project = parse_id(c.params[1], "project");
+  std::optional<std::size_t> position;
+  if (auto pos = query_u64(c.req, "position")) position = static_cast<std::size_t>(*pos);
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.add_to_collection(t, id, project, position); });
+  reply_collection(c, id, 200);
+}
+
+void remove_member(Call& c) {
+  const auto id = parse_id(c.params[0], "collection");
+  const auto project = parse_id(c.params[1], "project");
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.remove_from_collection(t, id, project); });
+  reply_collection(c, id, 200);
+}
+
+void reorder(Call& c) {
+  const auto id = parse_id(c.params[0], "collection");
+  const auto body = json_object(c.body, {"projects"});
+  if (!body.contains("projects")) throw_invalid("field 'projects' is required");
+  const auto order = id_list(body, "projects");
+  commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.reorder_collection(t, id, order); });
+  reply_collection(c, id, 200);
+}
+
+// -- search --
+
+void search(Call& c) {
+  if (!c.req.has_param("q")) throw_invalid("parameter 'q' is required");
+  const auto q = c.req.get_param_value("q");
+  if (index::search_words(q).empty()) throw_invalid("parameter 'q' holds no word to search for");
+  const auto pg = read_page(c.req, "search");
+  ReadTxn t(cat(c).env());
+  index::Metadata meta(cat(c));
+  const auto hits = index::search(cat(c), t, q);
+  // Projects (by name) first, then assets (by id); keys "p<name>", "a<id>".
+  json items = json::array();
+  std::optional<std::string> next;
+  std::string last;
+  auto full = [&] {
+    if (items.size() < pg.limit) return false;
+    next = make_cursor("search", last);
+    return true;
+  };
+  bool stop = false;
+  const bool after_projects = pg.has_cursor && pg.after.starts_with("a");
+  for (const auto& p : hits.projects) {
+    if (after_projects || (pg.has_cursor && "p" + p.name <= pg.after)) continue;
+    if ((stop = full())) break;
+    auto j = project_summary(t, meta, p);
+    j["type"] = "project";
+    items.push_back(std::move(j));
+    last = "p" + p.name;
+  }
+  const auto after_id = after_projects ? std::strtoull(pg.after.c_str() + 1, nullptr, 10) : 0;
+  for (const auto& a : hits.assets) {
+    if (stop) break;
+    if (a.id <= after_id) continue;
+    if ((stop = full())) break;
+    auto j = asset_json(t, cat(c), a, false);
+    j["type"] = "asset";
+    items.push_back(std::move(j));
+    last = "a" + std::to_string(a.id);
+  }
+  auto out = page(std::move(items), next);
+  out["query"] = q;
+  out["words"] = index::search_words(q);
+  reply(c.res, 200, out);
+}
+
+}  // namespace
+
+void add_catalog_routes(std::vector<Route>& out) {
+  out.insert(out.end(), {
+      {"GET", "/api/v1/projects", Body::none, list_projects},
+      {"GET", "/api/v1/projects/{id}", Body::none, get_project},
+      {"PATCH", "/api/v1/projects/{id}", Body::json, patch_project},
+      {"GET", "/api/v1/projects/{id}/assets", Body::none, list_assets},
+      {"PUT", "/api/v1/projects/{id}/tags/{tag}", Body::none, put_project_tag},
+      {"DELETE", "/api/v1/projects/{id}/tags/{tag}", Body::none, delete_project_tag},
+      {"GET", "/api/v1/assets/{id}", Body::none, get_asset},
+      {"PATCH", "/api/v1/assets/{id}", Body::json, patch_asset},
+      {"PUT", "/api/v1/assets/{id}/tags/{tag}", Body::none, put_asset_tag},
+      {"DELETE", "/api/v1/assets/{id}/tags/{tag}", Body::none, delete_asset_tag},
+      {"GET", "/api/v1/tags", Body::none, list_tags},
+      {"POST", "/api/v1/tags/{tag}/merge", Body::json, merge_tag},
+      {"PATCH", "/api/v1/tags/{tag}", Body::json, rename_tag},
+      {"DELETE", "/api/v1/tags/{tag}", Body::none, delete_tag},
+      {"GET", "/api/v1/collections", Body::none, list_collections},
+      {"POST", "/api/v1/collections", Body::json, create_collection},
+      {"GET", "/api/v1/collections/{id}", Body::none, get_collection},
+      {"PATCH", "/api/v1/collections/{id}", Body::json, patch_collection},
+      {"DELETE", "/api/v1/collections/{id}", Body::none, delete_collection},
+      {"PUT", "/api/v1/collections/{id}/projects/{project}", Body::none, add_member},
+      {"DELETE", "/api/v1/collections/{id}/projects/{project}", Body::none, remove_member},
+      {"PUT", "/api/v1/collections/{id}/order", Body::json, reorder},
+      {"GET", "/api/v1/search", Body::none, search},
+  });
+}
+
+}  // namespace lima::http

@@ -1,0 +1,83 @@
+// Sync runs on behalf of the API (and, later, the watcher): one at a time.
+// A run started through the API goes on in the background; asking for
+// another while one runs gets the running one back. Ingestion runs a small
+// scoped sync in the caller's thread, after any running one has ended.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "index/sync.h"
+
+namespace lima::http {
+
+struct SyncSettings {
+  std::filesystem::path library;
+  std::vector<std::string> ignore_globs;
+  bool allow_device_change = false;
+};
+
+class SyncService {
+ public:
+  SyncService(index::Catalog& catalog, SyncSettings settings);
+  /// Cancels a running run and waits for it.
+  ~SyncService();
+  SyncService(const SyncService&) = delete;
+  SyncService& operator=(const SyncService&) = delete;
+
+  struct Started {
+    index::Run run;
+    bool started = false;  ///< false: `run` is the one that was already running
+  };
+  /// Starts a run in the background once it is recorded, or returns the
+  /// running one. Errors: a bad scope (invalid_argument, not_found), …
+  index::Result<Started> start(index::Mode mode, const std::string& scope, index::Trigger trigger);
+  /// Runs a sync in this thread, after any running one has ended.
+  index::Result<index::Run> run_now(index::Mode mode, const std::string& scope, index::Trigger trigger);
+
+  /// The running run's id, if any.
+  std::optional<index::RunId> running() const;
+  /// Live progress of run `id` while it runs: phase, files and bytes done
+  /// out of the totals known so far.
+  std::optional<nlohmann::json> progress(index::RunId id) const;
+  /// Counts a finished run for the metrics (runs made elsewhere, e.g. the
+  /// sync at startup, are passed in here).
+  void record(const index::Run& run);
+  /// Prometheus text: runs by status, durations, the running flag.
+  std::string metrics() const;
+  /// Waits until no run is going on.
+  void wait_idle();
+
+ private:
+  index::Result<index::Run> run(index::Mode mode, const std::string& scope, index::Trigger trigger,
+                                index::SyncProgress* progress, const std::function<void(const index::Run&)>& on_begin);
+
+  index::Catalog& catalog_;
+  SyncSettings settings_;
+  std::mutex run_mu_;  // held for the whole of every run
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool background_ = false;                 // a background run is starting or running
+  std::optional<index::Run> current_;       // the background run, once recorded
+  std::unique_ptr<index::SyncProgress> progress_;
+  std::thread worker_;
+  std::atomic<bool> cancel_{false};
+  // metrics
+  std::map<std::string, std::uint64_t> finished_by_status_;
+  std::vector<std::uint64_t> duration_buckets_;
+  double duration_sum_ = 0;
+  std::uint64_t duration_count_ = 0;
+  double last_duration_ = 0;
+};
+
+}  // namespace lima::http
