@@ -23,6 +23,16 @@ Commands:
                   sync, then serve the read-only view of LIBRARY on MOUNTPOINT
   scan LIBRARY    index LIBRARY once (sync the index with the disk)
   runs LIBRARY    list the recorded sync runs, newest first
+
+Talking to the running daemon (through its control API):
+  status          what it serves: library, mount, API, counts, last run
+  tag TARGET TAG...    tag a project (or "Project/path/file")
+  untag TARGET TAG...  remove tags
+  search WORD...  projects and files matching every word
+  collection ...  list, show, create, add, remove, order, rename, delete
+  sync [SCOPE]    sync the index with the disk (--verify rehashes)
+  export [FILE]   write all metadata (tags, collections, notes) as JSON
+  import FILE     merge such an export into the index
   help [COMMAND]  show help for a command
 
 Options:
@@ -33,6 +43,8 @@ Run 'limafs COMMAND --help' for a command's options; see limafs(1).
 )";
 
 }  // namespace
+
+const char* version() { return LIMA_VERSION; }
 
 int complain(int code, const std::string& message) {
   std::fprintf(stderr, "limafs: %s\n", message.c_str());
@@ -75,7 +87,7 @@ int run(int argc, char** argv) {
     return kOk;
   }
   if (cmd == "--version") {
-    std::printf("limafs %s\n", LIMA_VERSION);
+    std::printf("limafs %s\n", version());
     return kOk;
   }
   if (cmd == "help") {
@@ -86,11 +98,13 @@ int run(int argc, char** argv) {
     if (rest.front() == "mount") return cmd_mount({"--help"});
     if (rest.front() == "scan") return cmd_scan({"--help"});
     if (rest.front() == "runs") return cmd_runs({"--help"});
+    if (int code = cmd_client(rest.front(), {"--help"}); code >= 0) return code;
     return complain(kUsage, "unknown command '" + rest.front() + "'");
   }
   if (cmd == "mount") return cmd_mount(rest);
   if (cmd == "scan") return cmd_scan(rest);
   if (cmd == "runs") return cmd_runs(rest);
+  if (int code = cmd_client(cmd, rest); code >= 0) return code;
   return complain(kUsage, "unknown command '" + cmd + "' (try 'limafs --help')");
 }
 

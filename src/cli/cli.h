@@ -29,11 +29,17 @@ std::filesystem::path resolve_state(const std::filesystem::path& library, const 
 /// True when absolute path `inner` is `outer` or lies under it.
 bool is_inside(const std::filesystem::path& inner, const std::filesystem::path& outer);
 
+/// The version of this build ("0.1.0").
+const char* version();
+
 /// Prints "limafs: <message>" to stderr and returns `code`.
 int complain(int code, const std::string& message);
 
 int cmd_scan(const std::vector<std::string>& args);
 int cmd_runs(const std::vector<std::string>& args);
 int cmd_mount(const std::vector<std::string>& args);
+/// The client commands (status, tag, untag, search, collection, sync,
+/// export, import); -1 when `command` is none of them.
+int cmd_client(const std::string& command, const std::vector<std::string>& args);
 
 }  // namespace lima::cli

@@ -9,14 +9,19 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/progress_view.h"
 #include "fs/mount.h"
+#include "cli/daemon_registry.h"
 #include "fs/mount_table.h"
+#include "http/api.h"
+#include "index/backup.h"
 #include "index/names.h"
 #include "index/sync.h"
 
@@ -46,7 +51,19 @@ Options:
                         repeatable. The view is always mounted ro.
   --ignore GLOB         also ignore names matching GLOB when syncing; repeatable
   --allow-device-change accept that the library now lives on another filesystem
+  --listen ADDR:PORT    where the control API listens (default 127.0.0.1:7700, or
+                        any free port when 7700 is taken). A non-loopback address
+                        needs --token-file.
+  --token-file FILE     require 'Authorization: Bearer <token>' on every API
+                        request; the token is FILE's first line
+  --max-upload SIZE     largest file the API accepts for upload (default 4G;
+                        suffixes K, M, G, T)
   -h, --help            show this help
+
+The control API (see 'limafs status', limafs(1) and /openapi.json) edits
+tags, collections and notes, runs syncs and uploads files; its changes show
+in the mount at once. Metadata is also exported automatically to
+STATE/backups after each change (the newest 10 are kept).
 
 Exit status: 0 unmounted cleanly (or interrupted before mounting), 1 error,
 2 usage.
@@ -55,6 +72,45 @@ Exit status: 0 unmounted cleanly (or interrupted before mounting), 1 error,
 std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+// "4G", "512M", "1000" → bytes.
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const auto n = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || end == text.c_str() || errno != 0) return std::nullopt;
+  const std::string suffix(end);
+  std::uint64_t unit = 1;
+  if (suffix == "K" || suffix == "k") unit = 1ull << 10;
+  else if (suffix == "M" || suffix == "m") unit = 1ull << 20;
+  else if (suffix == "G" || suffix == "g") unit = 1ull << 30;
+  else if (suffix == "T" || suffix == "t") unit = 1ull << 40;
+  else if (!suffix.empty()) return std::nullopt;
+  if (n == 0 || n > UINT64_MAX / unit) return std::nullopt;
+  return n * unit;
+}
+
+index::Result<std::string> read_token(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return index::fail(index::Errc::invalid_argument, "cannot read the token file " + file);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  if (token.size() < 16)
+    return index::fail(index::Errc::invalid_argument, "the token in " + file + " is shorter than 16 characters");
+  return token;
+}
+
+// The mount's request counters as Prometheus text.
+std::string fuse_metrics(const fs::RequestStats& stats) {
+  std::string out =
+      "# HELP limafs_fuse_requests_total Requests the kernel sent the mount, by operation.\n"
+      "# TYPE limafs_fuse_requests_total counter\n";
+  for (std::size_t i = 0; i < fs::kOpNames.size(); ++i)
+    out += "limafs_fuse_requests_total{op=\"" + std::string(fs::kOpNames[i]) + "\"} " +
+           std::to_string(stats.get(static_cast<fs::Op>(i))) + "\n";
+  return out;
+}
 
 std::vector<std::string> split_options(const std::vector<std::string>& given) {
   std::vector<std::string> out;
@@ -73,7 +129,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   std::string err;
   auto args = parse_args(argv,
                          {{"state", true}, {"o", true, true, 'o'}, {"ignore", true, true}, {"allow-device-change"},
-                          {"help"}},
+                          {"listen", true}, {"token-file", true}, {"max-upload", true}, {"help"}},
                          err);
   if (!args) return complain(kUsage, "mount: " + err + " (try 'limafs mount --help')");
   if (args->has("help")) {
@@ -85,6 +141,29 @@ int cmd_mount(const std::vector<std::string>& argv) {
   const auto fuse_options = split_options(args->all("o"));
   for (const auto& o : fuse_options)
     if (o == "rw") return complain(kUsage, "mount: the view is read-only; '-o rw' is not possible");
+
+  http::ApiOptions api_opts;
+  api_opts.any_port_if_taken = !args->has("listen");
+  if (auto listen = args->value("listen")) {
+    auto hp = http::parse_listen(*listen);
+    if (!hp) return complain(kUsage, "mount: " + hp.error().message);
+    std::tie(api_opts.host, api_opts.port) = *hp;
+  }
+  std::string token_file;
+  if (auto tf = args->value("token-file")) {
+    token_file = stdfs::absolute(*tf).string();
+    auto token = read_token(token_file);
+    if (!token) return complain(kUsage, "mount: " + token.error().message);
+    api_opts.token = *token;
+  }
+  if (!http::is_loopback(api_opts.host) && !api_opts.token)
+    return complain(kUsage, "mount: --listen " + api_opts.host +
+                                " is not a loopback address; give --token-file so that API requests need a token");
+  if (auto mu = args->value("max-upload")) {
+    auto size = parse_size(*mu);
+    if (!size) return complain(kUsage, "mount: --max-upload wants a size such as 512M or 4G, not '" + *mu + "'");
+    api_opts.upload_limit = *size;
+  }
 
   const auto library = resolve_library(args->positional[0]);
   std::error_code ec;
@@ -173,20 +252,57 @@ int cmd_mount(const std::vector<std::string>& argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   if (g_stop.load()) return kOk;  // a signal between the sync and here
 
+  // The API is bound before mounting, so a taken address leaves no mount.
+  http::SyncService syncs(**catalog, {library, opts.ignore_globs, opts.allow_device_change});
+  if (run) syncs.record(*run);
+  index::BackupWriter backup(**catalog);
+  std::atomic<fs::Mount*> mounted{nullptr};
+  http::ApiContext ctx;
+  ctx.catalog = catalog->get();
+  ctx.library = library;
+  ctx.sync = &syncs;
+  ctx.settle = [&mounted] {
+    if (auto* m = mounted.load()) m->flush();
+  };
+  ctx.extra_metrics = [&mounted] {
+    auto* m = mounted.load();
+    return m ? fuse_metrics(m->stats()) : std::string();
+  };
+  ctx.mount_status = [&mounted, &mountpoint] {
+    auto* m = mounted.load();
+    return nlohmann::json{{"mountpoint", mountpoint.string()}, {"mounted", m && !m->finished()}};
+  };
+  ctx.metadata_changed = [&backup] { backup.touch(); };
+  ctx.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  ctx.version = version();
+  auto api = http::ApiServer::start(ctx, api_opts);
+  if (!api) return complain(kError, "cannot start the control API: " + api.error().message);
+
   fs::MountOptions mopts;
   mopts.mountpoint = mountpoint;
   mopts.fuse_options = fuse_options;
   auto mount = fs::Mount::start(**catalog, library, mopts);
   if (!mount) return complain(kError, mount.error().message);
+  mounted = mount->get();
+  auto registration = Registration::create(
+      {::getpid(), library.string(), state.string(), mountpoint.string(), (*api)->url(), token_file});
+  if (!registration)
+    std::fprintf(stderr, "limafs: warning: client commands will need --api (%s)\n", registration.error().message.c_str());
   std::fprintf(stderr, "limafs: serving %s on %s (Ctrl-C or SIGTERM to unmount)\n",
                index::printable(library.string()).c_str(), index::printable(mountpoint.string()).c_str());
+  std::fprintf(stderr, "limafs: control API on %s\n", (*api)->url().c_str());
   const timespec tick{0, 200'000'000};
   while (!(*mount)->finished()) {
     const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig > 0) break;
   }
+  (*api)->stop();
   (*mount)->stop();
+  mounted = nullptr;
   std::fprintf(stderr, "limafs: unmounted %s\n", index::printable(mountpoint.string()).c_str());
+  if (auto written = backup.flush(); !written)
+    std::fprintf(stderr, "limafs: warning: the last metadata export failed: %s\n", written.error().message.c_str());
   if ((*mount)->abandoned()) {
     std::fflush(nullptr);
     std::_Exit(kOk);  // its threads still run: nothing may be destroyed under them

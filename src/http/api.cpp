@@ -271,7 +271,7 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   });
   svr.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (res.status == 404 && !s.match(req.method, req.path)) {
+    if ((res.status == 404 || res.status == 400) && !s.match(req.method, req.path)) {
       const auto allowed = s.allowed_methods(req.path);
       if (!allowed.empty()) {
         res.set_header("Allow", allowed);

@@ -96,7 +96,11 @@ void list_projects(Call& c) {
     last_key = std::move(key);
     return more;
   };
-  if (col) {
+  if (c.req.has_param("name")) {
+    // One project by its exact folder name.
+    if (auto id = cat(c).project_id_by_name(t, c.req.get_param_value("name")); id && !pg.has_cursor)
+      if (auto p = cat(c).project(t, *id)) take(*p, p->name);
+  } else if (col) {
     // Collection order; the cursor is a position.
     std::size_t start = 0;
     if (pg.has_cursor) start = static_cast<std::size_t>(std::strtoull(pg.after.c_str(), nullptr, 10));
@@ -164,8 +168,11 @@ void list_assets(Call& c) {
   json items = json::array();
   std::optional<std::string> next;
   std::string last;
+  const std::optional<std::string> only_path =
+      c.req.has_param("path") ? std::optional(c.req.get_param_value("path")) : std::nullopt;
   for (const auto& a : cat(c).assets_of(t, p.id)) {
     if (pg.has_cursor && a.path <= pg.after) continue;
+    if (only_path && a.path != *only_path) continue;
     if (kind && a.kind != *kind) continue;
     if (items.size() == pg.limit) {
       next = make_cursor("assets", last);
