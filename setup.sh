@@ -14,9 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libfuse3-dev fuse3
-          nlohmann-json3-dev libexpected-dev catch2 groff-base)
-# The tests also drive the mount with real programs.
-TEST_PACKAGES=(python3 tree)
+          nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base)
+# The tests also drive the mount with real programs; the API benchmark uses wrk.
+TEST_PACKAGES=(python3 tree wrk)
 JOBS=${JOBS:-2}
 
 say() {
@@ -57,7 +57,7 @@ case "${1:-}" in
     mountpoint=${3:-$PWD/build/mnt}
     # A dead mount left there by a killed limafs cannot be stat'ed: limafs clears it.
     mkdir -p "$mountpoint" 2>/dev/null || true
-    say "mounting $library on $mountpoint: browse it there (start with README.txt); Ctrl-C unmounts"
+    say "mounting $library on $mountpoint: browse it there (start with README.txt); 'build/limafs status' talks to it; Ctrl-C unmounts"
     exec build/limafs mount "$library" "$mountpoint"
     ;;
   test)
