@@ -152,9 +152,11 @@ struct ApiServer::Impl {
       send_error(res, 415, code::unsupported_media_type, "send JSON (Content-Type: application/json), not " + type);
       return false;
     }
-    if (body == Body::upload && !type.empty() && type != "application/octet-stream") {
+    // An upload's body is the file's bytes, whatever type names them (curl
+    // --data-binary says form-urlencoded); only a multipart envelope is not.
+    if (body == Body::upload && type.starts_with("multipart/")) {
       send_error(res, 415, code::unsupported_media_type,
-                 "send the file's bytes as the body (Content-Type: application/octet-stream), not " + type);
+                 "send the file's bytes as the body (e.g. Content-Type: application/octet-stream), not " + type);
       return false;
     }
     return true;

@@ -63,8 +63,10 @@ void list_projects(Call& c) {
   std::optional<index::Collection> col;
   if (c.req.has_param("collection")) {
     const auto v = c.req.get_param_value("collection");
+    // By name first (a collection may be called "2026"), then by id.
+    col = meta.collection_by_name(t, v);
     const bool numeric = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-    col = numeric ? meta.collection(t, parse_id(v, "collection")) : meta.collection_by_name(t, v);
+    if (!col && numeric) col = meta.collection(t, parse_id(v, "collection"));
     if (!col) throw_not_found("no collection '" + index::printable(v) + "'");
   }
   std::optional<index::SearchMatcher> match;
@@ -82,6 +84,7 @@ void list_projects(Call& c) {
   auto take = [&](const index::Project& p, const std::string& key) {
     if (p.state != index::ItemState::live) return true;
     if (tag && !tagged.count(p.id)) return true;
+    if (col && std::find(col->projects.begin(), col->projects.end(), p.id) == col->projects.end()) return true;
     if (match && !match->project(p)) return true;
     if (items.size() == pg.limit) {
       next = make_cursor("projects", key);
@@ -145,6 +148,12 @@ void patch_project(Call& c) {
     if (auto ok = index::validate_note(*note); !ok) throw to_api_error(ok.error());
   commit(c, [&](index::WriteTxn& t, index::Metadata& meta) -> index::Result<void> {
     if (!cat(c).project(t, id)) return index::fail(index::Errc::not_found, "no project with id " + std::to_string(id));
+    if (image && *image) {
+      auto a = cat(c).asset(t, **image);
+      if (a && a->state != index::ItemState::live)
+        return index::fail(index::Errc::invalid_argument,
+                           "asset " + std::to_string(**image) + " is gone from the library; choose a live image");
+    }
     if (note)
       if (auto r = meta.set_note(t, {index::NoteTarget::Type::project, id}, *note); !r) return r;
     if (image) return meta.set_main_image(t, id, *image);
@@ -382,6 +391,10 @@ void add_member(Call& c) {
 void remove_member(Call& c) {
   const auto id = parse_id(c.params[0], "collection");
   const auto project = parse_id(c.params[1], "project");
+  {
+    ReadTxn t(cat(c).env());
+    if (!cat(c).project(t, project)) throw_not_found("no project with id " + std::to_string(project));
+  }
   commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.remove_from_collection(t, id, project); });
   reply_collection(c, id, 200);
 }

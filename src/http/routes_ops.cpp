@@ -8,6 +8,7 @@
 
 #include "http/input.h"
 #include "http/write.h"
+#include "index/names.h"
 #include "index/records_json.h"
 #include "index/runs.h"
 
@@ -110,6 +111,15 @@ void start_run(Call& c) {
   }
   auto scope = index::normalize_scope(opt_string(body, "scope").value_or(""));
   if (!scope) throw to_api_error(scope.error());
+  if (!scope->empty()) {
+    // Checked here too, so that a request made while a run goes on is
+    // refused rather than answered with that run.
+    struct stat st {};
+    const bool folder = ::stat((c.ctx.library / *scope).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    ReadTxn t(cat(c).env());
+    if (!folder && !cat(c).project_id_by_name(t, *scope))
+      throw_not_found("there is no folder '" + index::printable(*scope) + "' in the library");
+  }
   auto started = c.ctx.sync->start(mode, *scope, index::Trigger::api);
   if (!started) throw to_api_error(started.error());
   c.res.set_header("Location", "/api/v1/sync/runs/" + std::to_string(started->run.id));
