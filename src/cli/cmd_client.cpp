@@ -175,8 +175,13 @@ int cmd_status(const std::vector<std::string>& argv) {
                   st["mount"].value("mounted", false) ? "mounted" : "not mounted");
     std::printf("api       %s\n", s->api->url().c_str());
     const auto& n = st["counts"];
-    std::printf("index     %llu projects, %llu files, %llu tags, %llu collections\n",
-                n.value("projects", 0ull), n.value("assets", 0ull), n.value("tags", 0ull), n.value("collections", 0ull));
+    auto count = [&](const char* key, const char* one, const char* many) {
+      const auto v = n.value(key, 0ull);
+      return std::to_string(v) + " " + (v == 1 ? one : many);
+    };
+    std::printf("index     %s, %s, %s, %s\n", count("projects", "project", "projects").c_str(),
+                count("assets", "file", "files").c_str(), count("tags", "tag", "tags").c_str(),
+                count("collections", "collection", "collections").c_str());
     if (st["last_run"].is_object()) {
       const auto& r = st["last_run"];
       const auto& c = r["counts"];
@@ -304,10 +309,16 @@ int cmd_collection(const std::vector<std::string>& argv) {
     } else if (verb == "add" || verb == "remove") {
       need(3, "NAME and at least one PROJECT");
       const auto id = std::to_string(find_collection(*s, pos[1])["id"].get<std::uint64_t>());
-      std::string query;
-      if (auto p = s->args.value("position")) query = "?position=" + url_encode(*p);
+      std::optional<std::uint64_t> position;
+      if (auto p = s->args.value("position")) {
+        if (p->empty() || p->find_first_not_of("0123456789") != std::string::npos || p->size() > 9)
+          throw Failure{"collection add: --position wants a number (0 = first), not '" + *p + "'", kUsage};
+        position = std::stoull(*p);
+      }
       for (std::size_t i = 2; i < pos.size(); ++i) {
         const auto pid = std::to_string(find_project(*s, pos[i])["id"].get<std::uint64_t>());
+        // Several projects go in the order given, from --position on.
+        const std::string query = position ? "?position=" + std::to_string(*position + (i - 2)) : "";
         out = s->call(verb == "add" ? "PUT" : "DELETE", "/api/v1/collections/" + id + "/projects/" + pid + query);
       }
       if (!s->json_out) print_collection(out);

@@ -204,6 +204,44 @@ int cmd_mount(const std::vector<std::string>& argv) {
   auto catalog = index::Catalog::open(state, index::OpenMode::read_write);
   if (!catalog) return complain(kError, catalog.error().message);
 
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
+
+  // The API comes up first, so a taken address is known before a long sync
+  // and leaves no mount behind. Its threads (and the backup writer's) start
+  // with the stop signals blocked: only the main thread takes them.
+  const std::vector<std::string> ignore_globs = args->all("ignore");
+  http::SyncService syncs(**catalog, {library, ignore_globs, args->has("allow-device-change")});
+  std::atomic<fs::Mount*> mounted{nullptr};
+  http::ApiContext ctx;
+  ctx.catalog = catalog->get();
+  ctx.library = library;
+  ctx.sync = &syncs;
+  ctx.settle = [&mounted] {
+    if (auto* m = mounted.load()) m->flush();
+  };
+  ctx.extra_metrics = [&mounted] {
+    auto* m = mounted.load();
+    return m ? fuse_metrics(m->stats()) : std::string();
+  };
+  ctx.mount_status = [&mounted, &mountpoint] {
+    auto* m = mounted.load();
+    return nlohmann::json{{"mountpoint", mountpoint.string()}, {"mounted", m && !m->finished()}};
+  };
+  ctx.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  ctx.version = version();
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+  auto backup = std::make_unique<index::BackupWriter>(**catalog);
+  auto api = http::ApiServer::start(ctx, api_opts);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  if (!api) return complain(kError, "cannot start the control API: " + api.error().message);
+  std::fprintf(stderr, "limafs: control API on %s\n", (*api)->url().c_str());
+
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C during the sync kills at once
@@ -211,20 +249,14 @@ int cmd_mount(const std::vector<std::string>& argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
 
-  index::SyncOptions opts;
-  opts.library = library;
-  opts.trigger = index::Trigger::startup;
-  opts.ignore_globs = args->all("ignore");
-  opts.allow_device_change = args->has("allow-device-change");
   index::SyncProgress progress;
-  opts.progress = &progress;
-  opts.cancel = &g_stop;
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   if (!tty) std::fprintf(stderr, "limafs: syncing %s\n", index::printable(library.string()).c_str());
   index::Result<index::Run> run;
   {
+    // Through the API's sync service: a sync asked for meanwhile waits.
     ProgressView view(progress, stderr, tty);
-    run = index::run_sync(**catalog, opts);
+    run = syncs.run_now(index::Mode::incremental, "", index::Trigger::startup, &progress, &g_stop);
   }
   if (g_stop.load()) {
     std::fprintf(stderr, "limafs: interrupted before mounting\n");
@@ -244,40 +276,8 @@ int cmd_mount(const std::vector<std::string>& argv) {
 
   // From here on signals are taken by sigtimedwait below, never by a FUSE
   // worker: every thread started from now on inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   if (g_stop.load()) return kOk;  // a signal between the sync and here
-
-  // The API is bound before mounting, so a taken address leaves no mount.
-  http::SyncService syncs(**catalog, {library, opts.ignore_globs, opts.allow_device_change});
-  if (run) syncs.record(*run);
-  index::BackupWriter backup(**catalog);
-  std::atomic<fs::Mount*> mounted{nullptr};
-  http::ApiContext ctx;
-  ctx.catalog = catalog->get();
-  ctx.library = library;
-  ctx.sync = &syncs;
-  ctx.settle = [&mounted] {
-    if (auto* m = mounted.load()) m->flush();
-  };
-  ctx.extra_metrics = [&mounted] {
-    auto* m = mounted.load();
-    return m ? fuse_metrics(m->stats()) : std::string();
-  };
-  ctx.mount_status = [&mounted, &mountpoint] {
-    auto* m = mounted.load();
-    return nlohmann::json{{"mountpoint", mountpoint.string()}, {"mounted", m && !m->finished()}};
-  };
-  ctx.metadata_changed = [&backup] { backup.touch(); };
-  ctx.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  ctx.version = version();
-  auto api = http::ApiServer::start(ctx, api_opts);
-  if (!api) return complain(kError, "cannot start the control API: " + api.error().message);
 
   fs::MountOptions mopts;
   mopts.mountpoint = mountpoint;
@@ -291,17 +291,16 @@ int cmd_mount(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "limafs: warning: client commands will need --api (%s)\n", registration.error().message.c_str());
   std::fprintf(stderr, "limafs: serving %s on %s (Ctrl-C or SIGTERM to unmount)\n",
                index::printable(library.string()).c_str(), index::printable(mountpoint.string()).c_str());
-  std::fprintf(stderr, "limafs: control API on %s\n", (*api)->url().c_str());
   const timespec tick{0, 200'000'000};
   while (!(*mount)->finished()) {
     const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-    if (sig > 0) break;
+    if (sig > 0 || g_stop.load()) break;
   }
   (*api)->stop();
   (*mount)->stop();
   mounted = nullptr;
   std::fprintf(stderr, "limafs: unmounted %s\n", index::printable(mountpoint.string()).c_str());
-  if (auto written = backup.flush(); !written)
+  if (auto written = backup->flush(); !written)
     std::fprintf(stderr, "limafs: warning: the last metadata export failed: %s\n", written.error().message.c_str());
   if ((*mount)->abandoned()) {
     std::fflush(nullptr);

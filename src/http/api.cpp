@@ -1,6 +1,7 @@
 #include "http/api.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -253,6 +254,13 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   const int threads = s.opts.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   svr.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a
+  // second daemon would share the port (and its requests) instead of
+  // finding it taken.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.set_keep_alive_max_count(1u << 20);
   svr.set_keep_alive_timeout(30);
   svr.set_payload_max_length(std::max<std::size_t>(static_cast<std::size_t>(s.opts.upload_limit), s.opts.import_limit));
@@ -272,7 +280,9 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
     return res.status;
   });
   svr.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    // Handled even when the body is ours already: the response then gets
+    // its Content-Length (refusals of an Expect: 100-continue need it).
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
     if ((res.status == 404 || res.status == 400) && !s.match(req.method, req.path)) {
       const auto allowed = s.allowed_methods(req.path);
       if (!allowed.empty()) {

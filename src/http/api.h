@@ -47,8 +47,6 @@ struct ApiContext {
   std::function<std::string()> extra_metrics;
   /// The "mount" member of /status.
   std::function<nlohmann::json()> mount_status;
-  /// Called after a metadata import, an ingestion, … (e.g. the backup writer).
-  std::function<void()> metadata_changed;
   std::int64_t started_ns = 0;
   std::string version;
   /// The API's own request counters as Prometheus text; filled in by the server.

@@ -104,7 +104,6 @@ void create_project(Call& c) {
   auto run = c.ctx.sync->run_now(index::Mode::incremental, name, index::Trigger::api);
   if (!run) throw to_api_error(run.error());
   settle(c);
-  if (c.ctx.metadata_changed) c.ctx.metadata_changed();
   ReadTxn t(cat(c).env());
   auto id = cat(c).project_id_by_name(t, name);
   if (!id) throw ApiError(500, code::internal, "the new folder was created but not indexed: " + run->message);

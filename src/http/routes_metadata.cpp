@@ -23,7 +23,6 @@ void import_metadata(Call& c) {
   auto report = index::import_metadata(*c.ctx.catalog, doc);
   if (!report) throw to_api_error(report.error());
   settle(c);
-  if (c.ctx.metadata_changed) c.ctx.metadata_changed();
   reply(c.res, 200, index::to_json(*report));
 }
 

@@ -33,7 +33,8 @@ SyncService::~SyncService() {
 
 index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& scope, index::Trigger trigger,
                                            index::SyncProgress* progress,
-                                           const std::function<void(const index::Run&)>& on_begin) {
+                                           const std::function<void(const index::Run&)>& on_begin,
+                                           const std::atomic<bool>* cancel) {
   std::lock_guard run_lock(run_mu_);
   index::SyncOptions o;
   o.library = settings_.library;
@@ -43,7 +44,7 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
   o.scope = scope;
   o.trigger = trigger;
   o.progress = progress;
-  o.cancel = &cancel_;
+  o.cancel = cancel ? cancel : &cancel_;
   o.on_begin = on_begin;
   auto r = index::run_sync(catalog_, o);
   if (r) record(*r);
@@ -87,8 +88,9 @@ index::Result<SyncService::Started> SyncService::start(index::Mode mode, const s
   return Started{runs.front(), true};
 }
 
-index::Result<index::Run> SyncService::run_now(index::Mode mode, const std::string& scope, index::Trigger trigger) {
-  return run(mode, scope, trigger, nullptr, {});
+index::Result<index::Run> SyncService::run_now(index::Mode mode, const std::string& scope, index::Trigger trigger,
+                                               index::SyncProgress* progress, const std::atomic<bool>* cancel) {
+  return run(mode, scope, trigger, progress, {}, cancel);
 }
 
 std::optional<index::RunId> SyncService::running() const {

@@ -42,8 +42,11 @@ class SyncService {
   /// Starts a run in the background once it is recorded, or returns the
   /// running one. Errors: a bad scope (invalid_argument, not_found), …
   index::Result<Started> start(index::Mode mode, const std::string& scope, index::Trigger trigger);
-  /// Runs a sync in this thread, after any running one has ended.
-  index::Result<index::Run> run_now(index::Mode mode, const std::string& scope, index::Trigger trigger);
+  /// Runs a sync in this thread, after any running one has ended; with its
+  /// own progress figures and cancel flag when given.
+  index::Result<index::Run> run_now(index::Mode mode, const std::string& scope, index::Trigger trigger,
+                                    index::SyncProgress* progress = nullptr,
+                                    const std::atomic<bool>* cancel = nullptr);
 
   /// The running run's id, if any.
   std::optional<index::RunId> running() const;
@@ -60,7 +63,8 @@ class SyncService {
 
  private:
   index::Result<index::Run> run(index::Mode mode, const std::string& scope, index::Trigger trigger,
-                                index::SyncProgress* progress, const std::function<void(const index::Run&)>& on_begin);
+                                index::SyncProgress* progress, const std::function<void(const index::Run&)>& on_begin,
+                                const std::atomic<bool>* cancel = nullptr);
 
   index::Catalog& catalog_;
   SyncSettings settings_;
