@@ -81,6 +81,7 @@ struct ApiServer::Impl {
   ApiOptions opts;
   httplib::Server server;
   std::thread listener;
+  int listen_fd = -1;  // the bound socket, seen through the socket options hook
   struct Compiled {
     const Route* route;
     std::string pattern;
@@ -127,7 +128,10 @@ struct ApiServer::Impl {
   }
 
   // Checks made before any body is read. False when `res` holds the refusal.
-  bool admit(const httplib::Request& req, httplib::Response& res) {
+  // A body announced over its limit is refused here only when the client
+  // waits for "100 Continue" or it is too big to drain (see kDrainLimit);
+  // otherwise the route reads it, drops it and refuses it.
+  bool admit(const httplib::Request& req, httplib::Response& res, bool before_body) {
     if (opts.token) {
       const auto auth = req.get_header_value("Authorization");
       if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), *opts.token)) {
@@ -140,7 +144,7 @@ struct ApiServer::Impl {
     const Body body = c ? c->route->body : Body::none;
     if (req.has_header("Content-Length")) {
       const auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-      if (length > limit_of(body)) {
+      if (length > limit_of(body) + (before_body ? 0 : kDrainLimit)) {
         send_error(res, 413, code::payload_too_large,
                    "the request body is " + std::to_string(length) + " bytes; the limit here is " +
                        std::to_string(limit_of(body)));
@@ -168,7 +172,6 @@ struct ApiServer::Impl {
   std::string read_body(const httplib::ContentReader& reader, const httplib::Request& req, std::size_t limit) {
     std::string body;
     bool too_large = false;
-    constexpr std::size_t kDrainLimit = 64u << 20;
     std::size_t seen = 0;
     auto keep = [&](const char* data, std::size_t n) {
       seen += n;
@@ -185,16 +188,45 @@ struct ApiServer::Impl {
     return body;
   }
 
+  // Reads and drops what is left of a refused upload's body.
+  static void drain(const httplib::ContentReader& reader, const httplib::Request& req, std::uint64_t cap) {
+    std::uint64_t seen = 0;
+    auto drop = [&](const char*, std::size_t n) {
+      seen += n;
+      return seen <= cap;
+    };
+    if (req.is_multipart_form_data())
+      reader([](const httplib::MultipartFormData&) { return true; }, drop);
+    else
+      reader(drop);
+  }
+
   void serve(const Compiled& c, const httplib::Request& req, httplib::Response& res,
              const httplib::ContentReader* reader) {
     Call call{ctx, opts, req, res, {}, {}, nullptr};
+    serve_call(c, call, reader);
+    if (c.route->body == Body::upload && reader && !call.body_read && res.status >= 400)
+      drain(*reader, req, opts.upload_limit + kDrainLimit);
+    count(c.name, res.status == -1 ? 200 : res.status);
+  }
+
+  void serve_call(const Compiled& c, Call& call, const httplib::ContentReader* reader) {
+    const auto& req = call.req;
+    auto& res = call.res;
     try {
       for (std::size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
       if (reader) {
         if (c.route->body == Body::upload) {
           call.reader = reader;
         } else {
-          call.body = read_body(*reader, req, limit_of(c.route->body));
+          const auto limit = limit_of(c.route->body);
+          if (req.has_header("Content-Length") &&
+              std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > limit) {
+            drain(*reader, req, limit + kDrainLimit);
+            throw ApiError(413, code::payload_too_large,
+                           "the request body is over the limit of " + std::to_string(limit) + " bytes");
+          }
+          call.body = read_body(*reader, req, limit);
           if (c.route->body == Body::none && !call.body.empty())
             throw_invalid("this request takes no body");
         }
@@ -206,7 +238,6 @@ struct ApiServer::Impl {
       std::fprintf(stderr, "limafs: error: %s %s: %s\n", req.method.c_str(), index::printable(req.path).c_str(), e.what());
       send_error(res, 500, code::internal, std::string("internal error: ") + e.what());
     }
-    count(c.name, res.status == -1 ? 200 : res.status);
   }
 };
 
@@ -257,9 +288,10 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a
   // second daemon would share the port (and its requests) instead of
   // finding it taken.
-  svr.set_socket_options([](socket_t sock) {
+  svr.set_socket_options([&s](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    s.listen_fd = sock;
   });
   svr.set_keep_alive_max_count(1u << 20);
   svr.set_keep_alive_timeout(30);
@@ -268,14 +300,14 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
     // Ranges are served by the content route itself (httplib would apply
     // them to every response).
     const_cast<httplib::Request&>(req).ranges.clear();
-    if (!s.admit(req, res)) {
+    if (!s.admit(req, res, false)) {
       s.count("refused", res.status);
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   svr.set_expect_100_continue_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    if (s.admit(req, res)) return 100;
+    if (s.admit(req, res, true)) return 100;
     s.count("refused", res.status);
     return res.status;
   });
@@ -342,6 +374,10 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   if (port <= 0)
     return index::fail(index::Errc::conflict, "cannot listen on " + s.opts.host + ":" + std::to_string(s.opts.port) +
                                                   " (address in use or not available)");
+  // cpp-httplib listens with a backlog of 5: many clients connecting at
+  // once would wait for the kernel to retry them. Listening again on the
+  // bound socket raises it.
+  if (s.listen_fd >= 0) ::listen(s.listen_fd, SOMAXCONN);
   self->port_ = port;
   self->host_ = s.opts.host;
   s.listener = std::thread([&svr] { svr.listen_after_bind(); });

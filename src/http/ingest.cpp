@@ -1,6 +1,6 @@
 // Ingestion, the only writes to the library: creating a project folder and
-// uploading a file into a project (temp file, fsync, rename; never
-// overwriting unless asked). Also streams an asset's content, with Range.
+// uploading a file into a project (an unnamed temporary file, fsync, then
+// linked into place; never overwriting unless asked). Also streams an asset's content, with Range.
 // Every path is resolved one component at a time without following
 // symlinks, so nothing a client sends can reach outside the library.
 #include <fcntl.h>
@@ -120,19 +120,32 @@ std::string temp_name() {
   return buf;
 }
 
-// Undoes a failed upload: the temp file and the folders it created.
+// What a failed upload leaves behind is removed: the named temporary file
+// (where O_TMPFILE is not supported) and the folders it created.
 struct UploadScratch {
   std::vector<std::pair<Fd, std::string>> created;  // (parent dir, name), in creation order
-  int dir = -1;
+  int temp_dir = -1;
   std::string temp;
   bool done = false;
   ~UploadScratch() {
     if (done) return;
-    if (!temp.empty()) ::unlinkat(dir, temp.c_str(), 0);
+    if (!temp.empty()) ::unlinkat(temp_dir, temp.c_str(), 0);
     for (auto it = created.rbegin(); it != created.rend(); ++it) ::unlinkat(it->first.fd, it->second.c_str(), AT_REMOVEDIR);
   }
 };
 
+// Gives the unnamed file `fd` the name `name` in `dir`; EEXIST when taken.
+int link_tmpfile(int fd, int dir, const std::string& name) {
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return 0;
+  if (errno != ENOENT) return errno;
+  return ::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0 ? 0 : errno;  // no /proc
+}
+
+// The body is received into a file without a name (O_TMPFILE) in the
+// deepest folder that exists already, so a refused, failed or abandoned
+// upload leaves the library exactly as it was, folder times included. Only
+// a complete upload creates the missing folders and links the file in.
 void upload(Call& c) {
   const auto project_id = parse_id(c.params[0], "project");
   if (!c.req.has_param("path")) throw_invalid("parameter 'path' (where in the project the file goes) is required");
@@ -155,41 +168,47 @@ void upload(Call& c) {
       throw ApiError(409, code::conflict, "the folder of project '" + index::printable(project.name) + "' is gone (sync)");
     refuse_component(project.name, errno);
   }
-  UploadScratch scratch;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    Fd next(open_subdir(dir.fd, parts[i]));
-    if (next.fd < 0 && errno == ENOENT) {
-      if (::mkdirat(dir.fd, parts[i].c_str(), 0777) != 0)
-        throw ApiError(500, code::internal, "cannot create folder '" + index::printable(parts[i]) + "': " + std::strerror(errno));
-      scratch.created.emplace_back(Fd(::dup(dir.fd)), parts[i]);
-      next = Fd(open_subdir(dir.fd, parts[i]));
-    }
-    if (next.fd < 0) refuse_component(parts[i], errno);
+  // The folders that exist already.
+  std::size_t existing = 0;
+  for (; existing + 1 < parts.size(); ++existing) {
+    Fd next(open_subdir(dir.fd, parts[existing]));
+    if (next.fd < 0 && errno == ENOENT) break;
+    if (next.fd < 0) refuse_component(parts[existing], errno);
     dir = std::move(next);
   }
   const std::string& name = parts.back();
-  struct stat st {};
-  if (::fstatat(dir.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (S_ISLNK(st.st_mode)) throw_invalid("'" + index::printable(rel) + "' is a symlink; uploads never replace symlinks");
-    if (!S_ISREG(st.st_mode)) throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' exists and is not a file");
-    if (!overwrite)
-      throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' exists already (add overwrite=true to replace it)");
+  if (existing + 1 == parts.size()) {
+    struct stat st {};
+    if (::fstatat(dir.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISLNK(st.st_mode)) throw_invalid("'" + index::printable(rel) + "' is a symlink; uploads never replace symlinks");
+      if (!S_ISREG(st.st_mode)) throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' exists and is not a file");
+      if (!overwrite)
+        throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' exists already (add overwrite=true to replace it)");
+    }
   }
+  if (c.req.has_header("Content-Length") &&
+      std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > c.opts.upload_limit)
+    throw ApiError(413, code::payload_too_large, "the file is over the upload limit of " + std::to_string(c.opts.upload_limit) + " bytes");
 
-  scratch.dir = dir.fd;
-  scratch.temp = temp_name();
-  Fd out(::openat(dir.fd, scratch.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-  if (out.fd < 0) {
-    scratch.temp.clear();
-    throw ApiError(500, code::internal, std::string("cannot create the upload's temporary file: ") + std::strerror(errno));
+  UploadScratch scratch;
+  Fd out(::openat(dir.fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+  if (out.fd < 0) {  // a filesystem without O_TMPFILE: a named temporary file
+    scratch.temp_dir = dir.fd;
+    scratch.temp = temp_name();
+    out = Fd(::openat(dir.fd, scratch.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    if (out.fd < 0) {
+      scratch.temp.clear();
+      throw ApiError(500, code::internal, std::string("cannot create the upload's temporary file: ") + std::strerror(errno));
+    }
   }
-  std::uint64_t size = 0;
+  std::uint64_t size = 0, dropped = 0;
   bool too_large = false;
   int write_error = 0;
   auto receive = [&](const char* data, std::size_t n) {
-    if (size + n > c.opts.upload_limit) {
-      too_large = true;
-      return false;
+    if (too_large || size + n > c.opts.upload_limit) {
+      too_large = true;  // read on and drop, so the 413 reaches the client
+      dropped += n;
+      return dropped <= kDrainLimit;
     }
     for (std::size_t done = 0; done < n;) {
       const auto w = ::write(out.fd, data + done, n - done);
@@ -203,17 +222,45 @@ void upload(Call& c) {
     size += n;
     return true;
   };
+  c.body_read = true;
   const bool received = c.reader ? (*c.reader)(receive) : true;
   if (too_large)
     throw ApiError(413, code::payload_too_large, "the file is over the upload limit of " + std::to_string(c.opts.upload_limit) + " bytes");
   if (write_error) throw ApiError(500, code::internal, std::string("cannot write the file: ") + std::strerror(write_error));
   if (!received) throw_invalid("the upload ended before the whole body arrived");
   if (::fsync(out.fd) != 0) throw ApiError(500, code::internal, std::string("cannot flush the file: ") + std::strerror(errno));
-  const unsigned flags = overwrite ? 0u : RENAME_NOREPLACE;
-  if (::renameat2(dir.fd, scratch.temp.c_str(), dir.fd, name.c_str(), flags) != 0) {
-    if (errno == EEXIST)
+
+  // Complete: create the missing folders, then put the file in place.
+  Fd temp_dir(::dup(dir.fd));
+  for (std::size_t i = existing; i + 1 < parts.size(); ++i) {
+    if (::mkdirat(dir.fd, parts[i].c_str(), 0777) != 0)
+      throw ApiError(500, code::internal, "cannot create folder '" + index::printable(parts[i]) + "': " + std::strerror(errno));
+    scratch.created.emplace_back(Fd(::dup(dir.fd)), parts[i]);
+    Fd next(open_subdir(dir.fd, parts[i]));
+    if (next.fd < 0) refuse_component(parts[i], errno);
+    dir = std::move(next);
+  }
+  auto placed = [&](int err) {
+    if (err == EEXIST)
       throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' appeared meanwhile (add overwrite=true to replace it)");
-    throw ApiError(500, code::internal, std::string("cannot move the file into place: ") + std::strerror(errno));
+    if (err) throw ApiError(500, code::internal, std::string("cannot move the file into place: ") + std::strerror(err));
+  };
+  if (scratch.temp.empty()) {
+    if (!overwrite) {
+      placed(link_tmpfile(out.fd, dir.fd, name));
+    } else {
+      // Replace atomically: link under a temporary name, rename over.
+      const auto temp = temp_name();
+      placed(link_tmpfile(out.fd, dir.fd, temp));
+      if (::renameat(dir.fd, temp.c_str(), dir.fd, name.c_str()) != 0) {
+        const int err = errno;
+        ::unlinkat(dir.fd, temp.c_str(), 0);
+        placed(err);
+      }
+    }
+  } else {
+    const unsigned flags = overwrite ? 0u : RENAME_NOREPLACE;
+    placed(::renameat2(temp_dir.fd, scratch.temp.c_str(), dir.fd, name.c_str(), flags) == 0 ? 0 : errno);
   }
   scratch.done = true;
   ::fsync(dir.fd);

@@ -21,6 +21,11 @@ enum class Body {
   upload,  ///< raw bytes streamed by the handler itself, up to upload_limit
 };
 
+/// A body over its limit is still read, up to this much more, and dropped,
+/// so that the refusal reaches a client still sending it (the connection
+/// then stays usable). Beyond that the connection is dropped.
+inline constexpr std::size_t kDrainLimit = 64u << 20;
+
 struct Call {
   ApiContext& ctx;
   const ApiOptions& opts;
@@ -29,6 +34,7 @@ struct Call {
   std::vector<std::string> params;  ///< path parameters, in order
   std::string body;                 ///< Body::json / Body::import
   const httplib::ContentReader* reader = nullptr;  ///< Body::upload
+  bool body_read = false;  ///< set by an upload handler once it reads `reader`
 };
 
 using Handler = void (*)(Call&);

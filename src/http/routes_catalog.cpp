@@ -51,7 +51,6 @@ json page(json items, std::optional<std::string> next) {
 // -- projects --
 
 void list_projects(Call& c) {
-  const auto pg = read_page(c.req, "projects");
   ReadTxn t(cat(c).env());
   index::Metadata meta(cat(c));
   std::optional<index::TagId> tag;
@@ -74,6 +73,9 @@ void list_projects(Call& c) {
     match.emplace(cat(c), t, index::search_words(c.req.get_param_value("q")));
     if (match->words().empty()) throw_invalid("parameter 'q' holds no word to search for");
   }
+  // Name order, or collection order: cursors of one do not fit the other.
+  const std::string list = col ? "projects-in-" + std::to_string(col->id) : "projects";
+  const auto pg = read_page(c.req, list);
   std::unordered_set<index::ProjectId> tagged;
   if (tag)
     for (auto id : meta.projects_tagged(t, *tag)) tagged.insert(id);
@@ -87,7 +89,7 @@ void list_projects(Call& c) {
     if (col && std::find(col->projects.begin(), col->projects.end(), p.id) == col->projects.end()) return true;
     if (match && !match->project(p)) return true;
     if (items.size() == pg.limit) {
-      next = make_cursor("projects", key);
+      next = make_cursor(list, key);
       return false;
     }
     items.push_back(project_summary(t, meta, p));
@@ -166,7 +168,6 @@ void patch_project(Call& c) {
 // -- assets --
 
 void list_assets(Call& c) {
-  const auto pg = read_page(c.req, "assets");
   std::optional<index::Kind> kind;
   if (c.req.has_param("kind")) {
     kind = index::parse_kind(c.req.get_param_value("kind"));
@@ -174,6 +175,8 @@ void list_assets(Call& c) {
   }
   ReadTxn t(cat(c).env());
   const auto p = need_project(t, c, c.params[0]);
+  const std::string list = "assets-of-" + std::to_string(p.id);
+  const auto pg = read_page(c.req, list);
   json items = json::array();
   std::optional<std::string> next;
   std::string last;
@@ -184,7 +187,7 @@ void list_assets(Call& c) {
     if (only_path && a.path != *only_path) continue;
     if (kind && a.kind != *kind) continue;
     if (items.size() == pg.limit) {
-      next = make_cursor("assets", last);
+      next = make_cursor(list, last);
       break;
     }
     items.push_back(asset_json(t, cat(c), a, false));

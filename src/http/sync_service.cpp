@@ -55,7 +55,15 @@ index::Result<SyncService::Started> SyncService::start(index::Mode mode, const s
                                                        index::Trigger trigger) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !background_ || current_; });  // another start is being recorded
-  if (background_) return Started{*current_, false};
+  if (background_) {
+    // The run may have just ended (its record says so) while its thread
+    // winds down: then wait for that, and start a new one.
+    index::ReadTxn t(catalog_.env());
+    auto now = index::RunLog(catalog_).get(t, current_->id);
+    t.commit();
+    if (now && now->status == index::RunStatus::running) return Started{*now, false};
+    cv_.wait(lock, [&] { return !background_; });
+  }
   if (worker_.joinable()) worker_.join();  // the previous run has ended
   background_ = true;
   progress_ = std::make_unique<index::SyncProgress>();
