@@ -42,7 +42,8 @@ std::string ChildResult::describe() const {
   return "exit status " + std::to_string(exit_code);
 }
 
-ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file) {
+ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file,
+                      const std::filesystem::path& stdout_file) {
   if (argv.empty()) throw SpawnError("empty command");
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
@@ -51,7 +52,12 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
 
   FileActions fa;
   posix_spawn_file_actions_addopen(fa.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(fa.get(), STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  if (stdout_file.empty()) {
+    posix_spawn_file_actions_addopen(fa.get(), STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  } else {
+    posix_spawn_file_actions_addopen(fa.get(), STDOUT_FILENO, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+  }
   posix_spawn_file_actions_addopen(fa.get(), STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
 

@@ -1,6 +1,7 @@
-// A measured child process: spawn a command with stdin and stdout on
-// /dev/null and stderr captured to a file, wait for it with wait4(), and
-// report its exit status, wall-clock time and peak resident set size.
+// A measured child process: spawn a command with stdin on /dev/null, stdout
+// on /dev/null (or captured to a file) and stderr captured to a file, wait
+// for it with wait4(), and report its exit status, wall-clock time and peak
+// resident set size.
 #pragma once
 
 #include <filesystem>
@@ -29,9 +30,11 @@ struct ChildResult {
 };
 
 /// Runs argv (argv[0] is searched in PATH unless it contains a '/') to
-/// completion. stderr goes to stderr_file (truncated first). Throws
-/// SpawnError when the program cannot be executed.
-ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file);
+/// completion. stderr goes to stderr_file, stdout to stdout_file when one is
+/// given, else to /dev/null (both truncated first). Throws SpawnError when
+/// the program cannot be executed.
+ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file,
+                      const std::filesystem::path& stdout_file = {});
 
 /// The last max_bytes of a file, trimmed of trailing newlines; "" if unreadable.
 std::string file_tail(const std::filesystem::path& path, std::size_t max_bytes = 4096);

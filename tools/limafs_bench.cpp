@@ -1,13 +1,14 @@
 // limafs-bench: generates synthetic 3D-printing libraries and benchmarks
-// `limafs scan` on them against shell baselines (see bench_run.h), and the
-// mounted view against a tmpfs holding the same tree (see mount_bench.h).
+// `limafs scan` on them against shell baselines (see bench_run.h), the
+// mounted view against a tmpfs holding the same tree (see mount_bench.h),
+// and the control API against a bare cpp-httplib server (see api_bench.h).
 //
 // Exit status: 0 when everything ran (for `run`, missed targets are
-// reported, not failed; `mount` exits 1 on a missed target and 77 when it
-// cannot mount), 1 on errors, 2 on usage errors.
+// reported, not failed; `mount` and `api` exit 1 on a missed target unless
+// given --no-targets, and 77 when this machine cannot run them), 1 on errors,
+// 2 on usage errors.
 #include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -17,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_command.h"
+#include "bench_paths.h"
 #include "bench_run.h"
 #include "child_process.h"
 #include "library_generator.h"
@@ -35,6 +38,8 @@ constexpr const char* kUsage =
     "                        [--repeat N] [--json]\n"
     "       limafs-bench mount [--work DIR] [--projects N] [--files-per-project K]\n"
     "                          [--repeat N] [--keep] [--no-targets] [--json]\n"
+    "       limafs-bench api [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
+    "                        [--duration SECONDS] [--keep] [--no-targets] [--json]\n"
     "\n"
     "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
     "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
@@ -47,6 +52,11 @@ constexpr const char* kUsage =
     "          mount it and time ls -l / find on it against a tmpfs holding the same\n"
     "          tree, count the requests reaching the daemon, and measure how fast tag\n"
     "          changes show (see limafs-bench mount --help). Needs root and /dev/fuse.\n"
+    "api       start `limafs mount` on WORK/lib-TIER-SEED (tier M by default), tag every\n"
+    "          4th project through the control API, then load the API with wrk: GET\n"
+    "          /api/v1/status on 1 and on 64 keep-alive connections, a tag-filtered\n"
+    "          page of projects on 8; the same loads on a bare cpp-httplib server give\n"
+    "          the baseline (see limafs-bench api --help). Needs /dev/fuse and wrk.\n"
     "\n"
     "  --seed N      generator seed (default 1)\n"
     "  --work DIR    work directory (default $TMPDIR/limafs-bench)\n"
@@ -110,26 +120,6 @@ Args parse_args(int argc, char** argv) {
     }
   }
   return a;
-}
-
-/// The limafs binary: --limafs, else next to this executable, else PATH.
-fs::path resolve_limafs(const std::optional<fs::path>& given) {
-  if (given) {
-    fs::path p = *given;
-    if (p.string().find('/') == std::string::npos) p = find_in_path(p.string());
-    if (p.empty() || !is_executable(p)) throw std::runtime_error("--limafs " + given->string() + " is not an executable");
-    return fs::absolute(p);
-  }
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && is_executable(self.parent_path() / "limafs")) return self.parent_path() / "limafs";
-  if (fs::path p = find_in_path("limafs"); !p.empty()) return fs::absolute(p);
-  throw std::runtime_error("cannot find limafs next to limafs-bench or in PATH; pass --limafs PATH");
-}
-
-fs::path default_work() {
-  const char* tmp = std::getenv("TMPDIR");
-  return fs::path(tmp && *tmp ? tmp : "/tmp") / "limafs-bench";
 }
 
 void require_tools() {
@@ -252,6 +242,7 @@ int cmd_run(const Args& a) {
 
 int main_impl(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "mount") return run_mount_command(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == "api") return run_api_command(argc - 2, argv + 2);
   try {
     const Args a = parse_args(argc, argv);
     if (a.command == "help") {

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_paths.h"
 #include "mount_bench.h"
 #include "mount_report.h"
 #include "option_scanner.h"
@@ -88,11 +88,7 @@ MountArgs parse_mount_args(int argc, char** argv) {
       throw UsageError{(opt.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(opt)};
     }
   }
-  if (!work) {
-    const char* tmp = std::getenv("TMPDIR");
-    work = stdfs::path(tmp && *tmp ? tmp : "/tmp") / "limafs-bench";
-  }
-  a.bench.work = stdfs::absolute(*work);
+  a.bench.work = stdfs::absolute(work.value_or(default_work()));
   return a;
 }
 

@@ -16,7 +16,7 @@ void print_table(std::ostream& out, const std::vector<std::string>& header,
   std::vector<std::size_t> width(header.size(), 0);
   for (auto& line : cells) {
     for (std::size_t c = 0; c < line.size(); ++c) {
-      if (line[c].empty()) line[c] = "-";
+      if (line[c].empty()) line[c].push_back('-');
       width[c] = std::max(width[c], line[c].size());
     }
   }

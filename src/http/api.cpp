@@ -81,6 +81,7 @@ struct ApiServer::Impl {
   ApiOptions opts;
   httplib::Server server;
   std::thread listener;
+  ServerState state;
   int listen_fd = -1;  // the bound socket, seen through the socket options hook
   struct Compiled {
     const Route* route;
@@ -203,8 +204,9 @@ struct ApiServer::Impl {
 
   void serve(const Compiled& c, const httplib::Request& req, httplib::Response& res,
              const httplib::ContentReader* reader) {
-    Call call{ctx, opts, req, res, {}, {}, nullptr};
+    Call call{state, ctx, opts, req, res, {}, {}, nullptr};
     serve_call(c, call, reader);
+    if (req.method != "GET") state.writes.fetch_add(1);
     if (c.route->body == Body::upload && reader && !call.body_read && res.status >= 400)
       drain(*reader, req, opts.upload_limit + kDrainLimit);
     count(c.name, res.status == -1 ? 200 : res.status);
@@ -294,12 +296,19 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
     s.listen_fd = sock;
   });
   svr.set_keep_alive_max_count(1u << 20);
-  svr.set_keep_alive_timeout(30);
+  // Idle keep-alive connections hold a worker each until this runs out, and
+  // stopping the server waits for them: kept short.
+  svr.set_keep_alive_timeout(2);
   svr.set_payload_max_length(std::max<std::size_t>(static_cast<std::size_t>(s.opts.upload_limit), s.opts.import_limit));
   svr.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     // Ranges are served by the content route itself (httplib would apply
     // them to every response).
-    const_cast<httplib::Request&>(req).ranges.clear();
+    auto& mutable_req = const_cast<httplib::Request&>(req);
+    mutable_req.ranges.clear();
+    // A request without Content-Length or chunks has no body (RFC 9112);
+    // cpp-httplib would read one until the connection's read timeout.
+    if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding").find("chunked") == std::string::npos)
+      mutable_req.headers.emplace("Content-Length", "0");
     if (!s.admit(req, res, false)) {
       s.count("refused", res.status);
       return httplib::Server::HandlerResponse::Handled;

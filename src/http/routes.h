@@ -4,6 +4,9 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,7 +29,22 @@ enum class Body {
 /// then stays usable). Beyond that the connection is dropped.
 inline constexpr std::size_t kDrainLimit = 64u << 20;
 
+/// What the server keeps between requests for its handlers.
+struct ServerState {
+  /// Requests that may have changed something (every method but GET),
+  /// counted once answered.
+  std::atomic<std::uint64_t> writes{0};
+  /// The last /status answer, reused while nothing changed for a moment.
+  struct {
+    std::mutex mu;
+    std::string body;
+    std::uint64_t writes = 0, syncs = 0;
+    std::chrono::steady_clock::time_point made{};
+  } status;
+};
+
 struct Call {
+  ServerState& state;
   ApiContext& ctx;
   const ApiOptions& opts;
   const httplib::Request& req;

@@ -112,8 +112,9 @@ void list_projects(Call& c) {
     for (std::size_t i = start; i < col->projects.size(); ++i)
       if (auto p = cat(c).project(t, col->projects[i]))
         if (!take_keyed(*p, std::to_string(i + 1))) break;
-  } else if (tag && tagged.size() <= 4 * pg.limit + 64) {
-    // Few tagged: sort them by name.
+  } else if (tag && (tagged.size() <= pg.limit || tagged.size() * 8 < cat(c).counts(t).projects)) {
+    // A rare tag: sort its projects by name. (A common one is found by
+    // walking the name index, a page costing about limit / share steps.)
     std::vector<index::Project> ps;
     for (auto id : tagged)
       if (auto p = cat(c).project(t, id); p && (!pg.has_cursor || p->name > pg.after)) ps.push_back(std::move(*p));

@@ -45,8 +45,12 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
   o.trigger = trigger;
   o.progress = progress;
   o.cancel = cancel ? cancel : &cancel_;
-  o.on_begin = on_begin;
+  o.on_begin = [&](const index::Run& begun) {
+    generation_.fetch_add(1);
+    if (on_begin) on_begin(begun);
+  };
   auto r = index::run_sync(catalog_, o);
+  generation_.fetch_add(1);
   if (r) record(*r);
   return r;
 }
@@ -84,6 +88,7 @@ index::Result<SyncService::Started> SyncService::start(index::Mode mode, const s
     outcome->settled = true;
     background_ = false;
     current_.reset();
+    generation_.fetch_add(1);
     cv_.notify_all();
   });
   cv_.wait(lock, [&] { return outcome->settled; });

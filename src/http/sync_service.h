@@ -60,6 +60,8 @@ class SyncService {
   std::string metrics() const;
   /// Waits until no run is going on.
   void wait_idle();
+  /// Moves on whenever a run starts or ends.
+  std::uint64_t generation() const { return generation_.load(); }
 
  private:
   index::Result<index::Run> run(index::Mode mode, const std::string& scope, index::Trigger trigger,
@@ -76,6 +78,7 @@ class SyncService {
   std::unique_ptr<index::SyncProgress> progress_;
   std::thread worker_;
   std::atomic<bool> cancel_{false};
+  std::atomic<std::uint64_t> generation_{0};
   // metrics
   std::map<std::string, std::uint64_t> finished_by_status_;
   std::vector<std::uint64_t> duration_buckets_;

@@ -1,0 +1,165 @@
+#include "api_command.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "api_bench.h"
+#include "api_report.h"
+#include "bench_paths.h"
+#include "child_process.h"
+#include "option_scanner.h"
+
+namespace lima::bench {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+constexpr int kSkipped = 77;
+
+constexpr const char* kUsage =
+    "usage: limafs-bench api [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
+    "                        [--duration SECONDS] [--keep] [--no-targets] [--json]\n"
+    "\n"
+    "Generates (or reuses) WORK/lib-TIER-SEED (tier M by default), starts `limafs mount`\n"
+    "on it (state in WORK/api-state, view on WORK/api-mnt, API on a free loopback\n"
+    "port), waits for GET /api/v1/healthz and, through /api/v1/status, for the startup\n"
+    "sync and the mount, then tags every 4th project 'bench' through the API. It runs\n"
+    "wrk against the API and, with the same wrk command, against a minimal cpp-httplib\n"
+    "server inside limafs-bench (set up like the control API's: thread pool,\n"
+    "TCP_NODELAY, keep-alive, listen backlog; answering the very bytes the daemon\n"
+    "answered), and reports each figure with its ratio to the baseline's:\n"
+    "\n"
+    "  GET /api/v1/status, wrk -t1 -c1         >= 10,000 req/s\n"
+    "  GET /api/v1/status, wrk -t2 -c64        no request over 100 ms (wrk's max)\n"
+    "  GET /api/v1/projects?tag=bench&limit=50, wrk -t2 -c8   >= 5,000 req/s\n"
+    "\n"
+    "each with no socket error, timeout or error response. Finally it stops the\n"
+    "daemon with SIGTERM and checks that the mount is gone. Prints a table, writes\n"
+    "WORK/api-report.json and keeps wrk's reports in WORK/api-wrk/. Needs /dev/fuse\n"
+    "and wrk (Debian package wrk); exits 77 without them.\n"
+    "\n"
+    "  --tier XS|S|M        library size (default M; see limafs-bench --help)\n"
+    "  --seed N             generator seed (default 1)\n"
+    "  --work DIR           work directory (default $TMPDIR/limafs-bench)\n"
+    "  --limafs PATH        limafs executable (default: next to limafs-bench, else PATH)\n"
+    "  --duration SECONDS   length of each wrk run (default 10)\n"
+    "  --keep               keep the daemon's index in WORK/api-state afterwards\n"
+    "  --no-targets         report the targets but exit 0 when it ran (default: exit 1 on a miss)\n"
+    "  --json               print the JSON report instead of the table\n";
+
+struct ApiArgs {
+  ApiBenchOptions bench;
+  std::optional<stdfs::path> limafs;
+  bool strict = true;  // a missed target fails the run (--no-targets: report only)
+  bool json = false;
+  bool help = false;
+};
+
+std::uint64_t parse_count(std::string_view opt, std::string_view text, std::uint64_t lo, std::uint64_t hi) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty() || v < lo || v > hi) {
+    throw UsageError{std::string(opt) + " expects a whole number from " + std::to_string(lo) + " to " +
+                     std::to_string(hi) + ", got '" + std::string(text) + "'"};
+  }
+  return v;
+}
+
+ApiArgs parse_api_args(int argc, char** argv) {
+  ApiArgs a;
+  std::optional<stdfs::path> work;
+  for (OptionScanner scan(argc, argv); scan.next();) {
+    const std::string_view opt = scan.option();
+    if (opt == "--help" || opt == "-h") {
+      a.help = true;
+    } else if (opt == "--tier") {
+      const auto tier = parse_tier(scan.value());
+      if (!tier) throw UsageError{"--tier must be XS, S or M"};
+      a.bench.tier = *tier;
+    } else if (opt == "--seed") {
+      a.bench.seed = parse_count(opt, scan.value(), 0, UINT64_MAX);
+    } else if (opt == "--work") {
+      work = stdfs::path(scan.value());
+    } else if (opt == "--limafs") {
+      a.limafs = stdfs::path(scan.value());
+    } else if (opt == "--duration") {
+      a.bench.seconds = static_cast<int>(parse_count(opt, scan.value(), 1, 3600));
+    } else if (opt == "--keep") {
+      a.bench.keep = true;
+    } else if (opt == "--no-targets") {
+      a.strict = false;
+    } else if (opt == "--json") {
+      a.json = true;
+    } else {
+      throw UsageError{(opt.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(opt)};
+    }
+  }
+  a.bench.work = stdfs::absolute(work.value_or(default_work()));
+  return a;
+}
+
+/// Why this machine cannot run the API benchmark ("" when it can).
+std::string unavailable_reason(const stdfs::path& wrk) {
+  if (::access("/dev/fuse", F_OK) != 0) return "/dev/fuse is absent";
+  if (wrk.empty()) return "wrk is not in PATH (Debian package wrk)";
+  return "";
+}
+
+}  // namespace
+
+int run_api_command(int argc, char** argv) {
+  ApiArgs a;
+  try {
+    a = parse_api_args(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "limafs-bench api: " << e.message << " (see limafs-bench api --help)\n";
+    return 2;
+  }
+  if (a.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  a.bench.wrk = find_in_path("wrk");
+  if (const std::string why = unavailable_reason(a.bench.wrk); !why.empty()) {
+    std::cerr << "limafs-bench api: skipped: " << why << "\n";
+    return kSkipped;
+  }
+  a.bench.log = &std::cerr;
+  try {
+    a.bench.limafs = resolve_limafs(a.limafs);
+    std::error_code ec;
+    stdfs::create_directories(a.bench.work, ec);
+    if (ec) throw std::runtime_error("cannot create " + a.bench.work.string() + ": " + ec.message());
+    const ApiBenchResults r = run_api_benchmark(a.bench);
+    const ApiVerdict verdict = judge(r);
+    const nlohmann::ordered_json report = report_json(r, a.bench, verdict, a.strict);
+    const stdfs::path report_file = a.bench.work / "api-report.json";
+    std::ofstream(report_file) << report.dump(2) << "\n";
+    if (a.json) {
+      std::cout << report.dump(2) << "\n";
+    } else {
+      print_report(std::cout, r, a.bench, verdict, a.strict);
+      std::cout << "report: " << report_file.string() << "\n";
+    }
+    if (!r.stop.clean()) {
+      std::cerr << "limafs-bench api: the daemon did not stop cleanly on SIGTERM: " << r.stop.text() << "\n";
+      return 1;
+    }
+    return verdict.all_ok() || !a.strict ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "limafs-bench api: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace lima::bench
