@@ -282,6 +282,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   fs::MountOptions mopts;
   mopts.mountpoint = mountpoint;
   mopts.fuse_options = fuse_options;
+  mopts.api_url = (*api)->url();
   auto mount = fs::Mount::start(**catalog, library, mopts);
   if (!mount) return complain(kError, mount.error().message);
   mounted = mount->get();

@@ -26,6 +26,8 @@ struct MountOptions {
   unsigned threads = 16;
   /// How long the kernel may keep names and attributes (pushed out on change).
   double cache_seconds = 24 * 3600;
+  /// The control API's address, shown in .limafs/status ("" when none).
+  std::string api_url;
 };
 
 /// Everything a request handler reads. Owned by Mount.

@@ -99,8 +99,13 @@ std::int64_t latest_run_time(index::Catalog& c, const ReadTxn& t) {
 
 }  // namespace
 
-Tree::Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text)
-    : c_(catalog), meta_(catalog), root_(library_root.string()), stats_text_(std::move(stats_text)) {
+Tree::Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text,
+           std::string api_url)
+    : c_(catalog),
+      meta_(catalog),
+      root_(library_root.string()),
+      stats_text_(std::move(stats_text)),
+      api_url_(std::move(api_url)) {
   ReadTxn t(c_.env());
   view_time_ns_ = latest_run_time(c_, t);
 }
@@ -433,6 +438,7 @@ std::string Tree::status_text(const ReadTxn& t) const {
   std::string s;
   s += "library: " + root_ + "\n";
   s += "state: " + c_.state_dir().string() + "\n";
+  if (!api_url_.empty()) s += "api: " + api_url_ + "\n";
   s += "projects: " + std::to_string(n.projects) + "\n";
   s += "assets: " + std::to_string(n.assets) + "\n";
   s += "tags: " + std::to_string(n.tags) + "\n";

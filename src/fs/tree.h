@@ -68,7 +68,8 @@ class Listing {
 class Tree {
  public:
   /// `stats_text` renders MOUNT/.limafs/stats (kept by the FUSE adapter).
-  Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text);
+  Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text,
+       std::string api_url = {});
 
   const std::string& library_root() const { return root_; }
   index::Catalog& catalog() const { return c_; }
@@ -106,6 +107,7 @@ class Tree {
   index::Metadata meta_;
   std::string root_;
   std::function<std::string()> stats_text_;
+  std::string api_url_;
   std::int64_t view_time_ns_ = 0;
 };
 

@@ -61,6 +61,7 @@ TEST_CASE("client commands find the daemon, and what they change shows in the mo
   CHECK(status.out.find(s.lib.string() + " (online)") != std::string::npos);
   CHECK(status.out.find(s.mnt.string() + " (mounted)") != std::string::npos);
   CHECK(status.out.find(url) != std::string::npos);
+  CHECK(read_file(s.mnt / ".limafs/status").find("api: " + url + "\n") != std::string::npos);
 
   // Tag, then look through the mount at once: no sleep, no retry.
   auto tag = run_limafs({"tag", "Benchy", "boat", "pla"});
