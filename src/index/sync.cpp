@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_set>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -547,8 +548,18 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     const auto live_projects = static_cast<std::size_t>(std::count_if(
         snap.projects.begin(), snap.projects.end(), [](const Project& p) { return p.state == ItemState::live; }));
 
-    progress.files_expected = static_cast<std::uint64_t>(std::count_if(
-        snap.assets.begin(), snap.assets.end(), [](const Asset& a) { return a.state == ItemState::live; }));
+    // What the walk will likely find: the live files in the scope.
+    const auto slash = scope->find('/');
+    const std::string scope_project = scope->substr(0, slash);
+    const std::string scope_dir = slash == std::string::npos ? std::string() : scope->substr(slash + 1) + "/";
+    std::unordered_set<ProjectId> in_scope;
+    for (const auto& p : snap.projects)
+      if (p.state == ItemState::live && p.name == scope_project) in_scope.insert(p.id);
+    progress.files_expected = static_cast<std::uint64_t>(
+        std::count_if(snap.assets.begin(), snap.assets.end(), [&](const Asset& a) {
+          return a.state == ItemState::live &&
+                 (scope->empty() || (in_scope.count(a.project) && a.path.starts_with(scope_dir)));
+        }));
     progress.phase = static_cast<int>(SyncPhase::walking);
     const InodeIndex inodes(snap.assets);
     Collector sink(snap, inodes, root_st.st_dev, opts, progress);

@@ -182,8 +182,19 @@ TEST_CASE("sync: scoped runs touch only their scope") {
   CHECK(sub.scope == "Benchy/images");
   CHECK(sub.counts.removed == 1);
 
+  // Progress expects the scope's files, not the library's.
   SyncOptions o;
   o.library = lib.root;
+  SyncProgress progress;
+  o.progress = &progress;
+  o.scope = "Benchy/models";
+  REQUIRE(run_sync(*lib.cat, o));
+  CHECK(progress.files_expected == 1);
+  o.scope = "Dragon";
+  REQUIRE(run_sync(*lib.cat, o));
+  CHECK(progress.files_expected == 3);
+  o.progress = nullptr;
+
   o.scope = "Nope";
   auto missing = run_sync(*lib.cat, o);
   REQUIRE_FALSE(missing);
