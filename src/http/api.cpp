@@ -35,9 +35,12 @@ std::string route_pattern(const std::string& path) {
   return re;
 }
 
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.size() ? b.size() : 1)]);
+// Compares in time independent of where the strings differ.
+bool same_secret(std::string_view given, std::string_view secret) {
+  if (secret.empty()) return false;
+  unsigned char diff = given.size() == secret.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
   return diff == 0;
 }
 
@@ -272,6 +275,8 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
     return index::fail(index::Errc::invalid_argument,
                        "the API would listen on " + opts.host +
                            ", which is not a loopback address: give --token-file so that requests need a token");
+  if (opts.token && opts.token->empty())
+    return index::fail(index::Errc::invalid_argument, "the API token is empty");
   std::unique_ptr<ApiServer> self(new ApiServer());
   self->impl_ = std::make_unique<Impl>();
   Impl& s = *self->impl_;
