@@ -67,13 +67,13 @@ struct Session {
 };
 
 // Parses the options, shows help, connects. Returns nullopt when done (help).
-std::optional<Session> open_session(const std::vector<std::string>& argv, std::vector<OptionSpec> extra,
-                                    const char* help, int& exit_code) {
+std::optional<Session> open_session(const char* command, const std::vector<std::string>& argv,
+                                    std::vector<OptionSpec> extra, const char* help, int& exit_code) {
   std::string err;
   extra.insert(extra.end(), kCommon.begin(), kCommon.end());
   auto args = parse_args(argv, extra, err);
   if (!args) {
-    exit_code = complain(kUsage, err);
+    exit_code = complain(kUsage, std::string(command) + ": " + err + " (try 'limafs " + command + " --help')");
     return std::nullopt;
   }
   if (args->has("help")) {
@@ -159,7 +159,7 @@ the API, index counts and the last sync run.
 
 int cmd_status(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session(argv, {}, kStatusHelp, code);
+  auto s = open_session("status", argv, {}, kStatusHelp, code);
   if (!s) return code;
   return guarded([&] {
     const auto st = s->call("GET", "/api/v1/status");
@@ -207,7 +207,7 @@ change when the command returns.
 
 int cmd_tag_common(const std::vector<std::string>& argv, bool add) {
   int code = kOk;
-  auto s = open_session(argv, {}, kTagHelp, code);
+  auto s = open_session(add ? "tag" : "untag", argv, {}, kTagHelp, code);
   if (!s) return code;
   if (s->args.positional.size() < 2)
     return complain(kUsage, std::string(add ? "tag" : "untag") + ": expected TARGET and at least one TAG");
@@ -236,7 +236,7 @@ search/<words>/ directory.
 
 int cmd_search(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session(argv, {}, kSearchHelp, code);
+  auto s = open_session("search", argv, {}, kSearchHelp, code);
   if (!s) return code;
   if (s->args.positional.empty()) return complain(kUsage, "search: expected at least one WORD");
   return guarded([&] {
@@ -282,7 +282,7 @@ void print_collection(const json& c) {
 
 int cmd_collection(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session(argv, {{"position", true}}, kCollectionHelp, code);
+  auto s = open_session("collection", argv, {{"position", true}}, kCollectionHelp, code);
   if (!s) return code;
   const auto& pos = s->args.positional;
   const std::string verb = pos.empty() ? "list" : pos[0];
@@ -375,7 +375,7 @@ int exit_for(const std::string& status) {
 
 int cmd_sync(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session(argv, {{"verify"}, {"no-wait"}}, kSyncHelp, code);
+  auto s = open_session("sync", argv, {{"verify"}, {"no-wait"}}, kSyncHelp, code);
   if (!s) return code;
   if (s->args.positional.size() > 1) return complain(kUsage, "sync: expected at most one SCOPE");
   return guarded([&] {
@@ -428,7 +428,7 @@ exports in STATE/backups.
 
 int cmd_export(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session(argv, {}, kExportHelp, code);
+  auto s = open_session("export", argv, {}, kExportHelp, code);
   if (!s) return code;
   if (s->args.positional.size() > 1) return complain(kUsage, "export: expected at most one FILE");
   return guarded([&] {
@@ -462,7 +462,7 @@ the second time. FILE "-" reads standard input.
 
 int cmd_import(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session(argv, {}, kImportHelp, code);
+  auto s = open_session("import", argv, {}, kImportHelp, code);
   if (!s) return code;
   if (s->args.positional.size() != 1) return complain(kUsage, "import: expected one FILE");
   return guarded([&] {

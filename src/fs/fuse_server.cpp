@@ -295,10 +295,11 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       ReadTxn t(c.tree.catalog().env());
       *text = c.tree.read(t, node->entry.place);
     }
-    fi->fh = reinterpret_cast<std::uint64_t>(text.get());
+    const auto* kept = c.open_files.adopt(std::move(text));
+    fi->fh = reinterpret_cast<std::uint64_t>(kept);
     fi->direct_io = is_volatile(node->entry);
     fi->keep_cache = !fi->direct_io;
-    if (fuse_reply_open(req, fi) == 0) text.release();
+    if (fuse_reply_open(req, fi) != 0) c.open_files.drop(kept);
   });
 }
 
@@ -317,7 +318,7 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   FsContext& c = context(req);
   c.stats.count(Op::release);
-  delete reinterpret_cast<std::string*>(fi->fh);
+  c.open_files.drop(reinterpret_cast<const std::string*>(fi->fh));
   fuse_reply_err(req, 0);
 }
 

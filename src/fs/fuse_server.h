@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "fs/invalidator.h"
@@ -30,6 +32,29 @@ struct MountOptions {
   std::string api_url;
 };
 
+/// The contents of the files open in the view (README.txt, .limafs/*),
+/// each read once at open. Owned here rather than by the kernel's file
+/// handles, so that files still open when the session ends (a release the
+/// kernel never sent) are freed too.
+class OpenFiles {
+ public:
+  /// Keeps `text`; the pointer is the file handle.
+  const std::string* adopt(std::unique_ptr<std::string> text) {
+    std::lock_guard lock(mu_);
+    const auto* p = text.get();
+    files_.emplace(p, std::move(text));
+    return p;
+  }
+  void drop(const std::string* p) {
+    std::lock_guard lock(mu_);
+    files_.erase(p);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<const std::string*, std::unique_ptr<std::string>> files_;
+};
+
 /// Everything a request handler reads. Owned by Mount.
 struct FsContext {
   const Tree& tree;
@@ -38,6 +63,7 @@ struct FsContext {
   RequestStats& stats;
   double cache_seconds;
   unsigned uid, gid;
+  OpenFiles open_files{};
 };
 
 class FuseServer : public Notifier {
