@@ -9,8 +9,6 @@
 
 namespace lima::cli {
 
-namespace {
-
 index::Result<std::string> read_token_file(const std::string& file) {
   std::ifstream in(file);
   if (!in) return index::fail(index::Errc::invalid_argument, "cannot read the token file " + file);
@@ -19,6 +17,8 @@ index::Result<std::string> read_token_file(const std::string& file) {
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
   return token;
 }
+
+namespace {
 
 index::Result<DaemonEntry> find_daemon(const ClientOptions& o) {
   const auto daemons = running_daemons();

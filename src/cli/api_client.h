@@ -53,6 +53,9 @@ class ApiClient {
   std::unique_ptr<httplib::Client> http_;
 };
 
+/// The API token in `file`: its first line, without trailing blanks.
+index::Result<std::string> read_token_file(const std::string& file);
+
 /// Percent-encodes a path segment or a query value.
 std::string url_encode(std::string_view s);
 

@@ -7,18 +7,18 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
-#include <filesystem>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <sstream>
 
+#include "cli/api_client.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/daemon_registry.h"
 #include "cli/progress_view.h"
 #include "fs/mount.h"
-#include "cli/daemon_registry.h"
 #include "fs/mount_table.h"
 #include "http/api.h"
 #include "index/backup.h"
@@ -90,17 +90,6 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return n * unit;
 }
 
-index::Result<std::string> read_token(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return index::fail(index::Errc::invalid_argument, "cannot read the token file " + file);
-  std::string token;
-  std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
-  if (token.size() < 16)
-    return index::fail(index::Errc::invalid_argument, "the token in " + file + " is shorter than 16 characters");
-  return token;
-}
-
 // The mount's request counters as Prometheus text.
 std::string fuse_metrics(const fs::RequestStats& stats) {
   std::string out =
@@ -152,8 +141,10 @@ int cmd_mount(const std::vector<std::string>& argv) {
   std::string token_file;
   if (auto tf = args->value("token-file")) {
     token_file = stdfs::absolute(*tf).string();
-    auto token = read_token(token_file);
+    auto token = read_token_file(token_file);
     if (!token) return complain(kUsage, "mount: " + token.error().message);
+    if (token->size() < 16)
+      return complain(kUsage, "mount: the token in " + token_file + " is shorter than 16 characters");
     api_opts.token = *token;
   }
   if (!http::is_loopback(api_opts.host) && !api_opts.token)
