@@ -155,20 +155,25 @@ struct ApiServer::Impl {
         return false;
       }
     }
-    if (!c) return true;
+    // Otherwise the route refuses a wrong type once it has read the body.
+    if (before_body && c)
+      if (auto refusal = media_refusal(req, body)) {
+        send_error(res, refusal->status, refusal->code, refusal->what());
+        return false;
+      }
+    return true;
+  }
+
+  static std::optional<ApiError> media_refusal(const httplib::Request& req, Body body) {
     const auto type = media_type(req);
-    if ((body == Body::json || body == Body::import) && !json_media(type)) {
-      send_error(res, 415, code::unsupported_media_type, "send JSON (Content-Type: application/json), not " + type);
-      return false;
-    }
+    if ((body == Body::json || body == Body::import) && !json_media(type))
+      return ApiError(415, code::unsupported_media_type, "send JSON (Content-Type: application/json), not " + type);
     // An upload's body is the file's bytes, whatever type names them (curl
     // --data-binary says form-urlencoded); only a multipart envelope is not.
-    if (body == Body::upload && type.starts_with("multipart/")) {
-      send_error(res, 415, code::unsupported_media_type,
-                 "send the file's bytes as the body (e.g. Content-Type: application/octet-stream), not " + type);
-      return false;
-    }
-    return true;
+    if (body == Body::upload && type.starts_with("multipart/"))
+      return ApiError(415, code::unsupported_media_type,
+                      "send the file's bytes as the body (e.g. Content-Type: application/octet-stream), not " + type);
+    return std::nullopt;
   }
 
   // Reads a body of up to `limit` bytes; a larger one is read on (so the
@@ -221,6 +226,11 @@ struct ApiServer::Impl {
     try {
       for (std::size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
       if (reader) {
+        if (auto refusal = media_refusal(req, c.route->body)) {
+          drain(*reader, req, limit_of(c.route->body) + kDrainLimit);
+          call.body_read = true;
+          throw *refusal;
+        }
         if (c.route->body == Body::upload) {
           call.reader = reader;
         } else {

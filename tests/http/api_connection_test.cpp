@@ -214,4 +214,21 @@ TEST_CASE("the body of a refused upload is never read as a request of its own", 
       CHECK(next.json.contains("counts"));
     }
   }
+
+  SECTION("a keep-alive client goes on after a body of the wrong type") {
+    auto c = fx.new_client(/*keep_alive=*/true);
+    const std::string body(100'000, 'z');
+    for (const std::string type : {"text/plain", "multipart/form-data; boundary=xyz"}) {
+      INFO(type);
+      auto refused = fx.request(*c, "POST", "/api/v1/collections", body, type);
+      CHECK(refused.status == 415);
+      CHECK(refused.error_code() == "unsupported_media_type");
+      auto next = fx.request(*c, "GET", "/api/v1/status");
+      CHECK(next.status == 200);
+    }
+    auto multipart = fx.request(*c, "POST", "/api/v1/projects/" + B + "/assets?path=m.stl", body,
+                                "multipart/form-data; boundary=xyz");
+    CHECK(multipart.status == 415);
+    CHECK(fx.request(*c, "GET", "/api/v1/status").status == 200);
+  }
 }
