@@ -232,6 +232,12 @@ int cmd_mount(const std::vector<std::string>& argv) {
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (!api) return complain(kError, "cannot start the control API: " + api.error().message);
   std::fprintf(stderr, "limafs: control API on %s\n", (*api)->url().c_str());
+  // Registered from here on, so `limafs status` finds the daemon during a
+  // long startup sync too.
+  auto registration = Registration::create(
+      {::getpid(), library.string(), state.string(), mountpoint.string(), (*api)->url(), token_file});
+  if (!registration)
+    std::fprintf(stderr, "limafs: warning: client commands will need --api (%s)\n", registration.error().message.c_str());
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -277,10 +283,6 @@ int cmd_mount(const std::vector<std::string>& argv) {
   auto mount = fs::Mount::start(**catalog, library, mopts);
   if (!mount) return complain(kError, mount.error().message);
   mounted = mount->get();
-  auto registration = Registration::create(
-      {::getpid(), library.string(), state.string(), mountpoint.string(), (*api)->url(), token_file});
-  if (!registration)
-    std::fprintf(stderr, "limafs: warning: client commands will need --api (%s)\n", registration.error().message.c_str());
   std::fprintf(stderr, "limafs: serving %s on %s (Ctrl-C or SIGTERM to unmount)\n",
                index::printable(library.string()).c_str(), index::printable(mountpoint.string()).c_str());
   const timespec tick{0, 200'000'000};
