@@ -53,16 +53,6 @@ struct MountArgs {
   bool help = false;
 };
 
-std::uint64_t parse_count(std::string_view opt, std::string_view text, std::uint64_t lo, std::uint64_t hi) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty() || v < lo || v > hi) {
-    throw UsageError{std::string(opt) + " expects a whole number from " + std::to_string(lo) + " to " +
-                     std::to_string(hi) + ", got '" + std::string(text) + "'"};
-  }
-  return v;
-}
-
 MountArgs parse_mount_args(int argc, char** argv) {
   MountArgs a;
   std::optional<stdfs::path> work;

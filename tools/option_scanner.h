@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,5 +42,9 @@ class OptionScanner {
   std::string_view opt_;
   std::optional<std::string_view> inline_value_;
 };
+
+/// The value `text` of option `opt` as a whole number in [lo, hi]; throws
+/// UsageError naming the option otherwise.
+std::uint64_t parse_count(std::string_view opt, std::string_view text, std::uint64_t lo, std::uint64_t hi);
 
 }  // namespace lima::bench
