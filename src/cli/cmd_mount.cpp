@@ -22,6 +22,8 @@
 #include "fs/mount_table.h"
 #include "http/api.h"
 #include "index/backup.h"
+#include "index/live_sync.h"
+#include "index/log.h"
 #include "index/names.h"
 #include "index/sync.h"
 
@@ -35,8 +37,11 @@ constexpr const char* kHelp = R"(usage: limafs mount LIBRARY MOUNTPOINT [options
 
 Sync the index of LIBRARY with the disk, then mount its read-only view on
 MOUNTPOINT (an empty directory) and serve it until interrupted (Ctrl-C,
-SIGTERM) or unmounted (fusermount3 -u MOUNTPOINT). Index changes show in the
-view at once. A dead mount left by a killed daemon is cleared first.
+SIGTERM) or unmounted (fusermount3 -u MOUNTPOINT). While it runs, the library
+is watched: new, changed, moved and deleted files show in the view a moment
+after their writer closed them. A library that goes away (disk unmounted,
+root moved) is reported offline and the view keeps the last index. A dead
+mount left by a killed daemon is cleared first.
 
   MOUNTPOINT/projects/<project>/     every project, mirrored (files are links)
   MOUNTPOINT/tags/<tag>/[+<tag>/…]   what is tagged, narrowed by more tags
@@ -58,6 +63,18 @@ Options:
                         request; the token is FILE's first line
   --max-upload SIZE     largest file the API accepts for upload (default 4G;
                         suffixes K, M, G, T)
+  --reconcile-interval DURATION
+                        full incremental sync this often besides watching
+                        (default 1h; 30s, 15m, 2h, 1d; 0 or off: never)
+  --poll-interval DURATION
+                        when the library cannot be watched (network or FUSE
+                        filesystem, no inotify watch left): sync this often
+                        (default 60s; 0 or off: never)
+  --no-watch            do not watch with inotify; sync every --poll-interval
+  --max-watches N       use at most N inotify watches (default: what the system
+                        allows); a larger library is synced periodically
+  --log-level LEVEL     error, warning, notice, info (default) or debug
+  --foreground          stay attached to the terminal (the default)
   -h, --help            show this help
 
 The control API (see 'limafs status', limafs(1) and /openapi.json) edits
@@ -118,7 +135,9 @@ int cmd_mount(const std::vector<std::string>& argv) {
   std::string err;
   auto args = parse_args(argv,
                          {{"state", true}, {"o", true, true, 'o'}, {"ignore", true, true}, {"allow-device-change"},
-                          {"listen", true}, {"token-file", true}, {"max-upload", true}, {"help"}},
+                          {"listen", true}, {"token-file", true}, {"max-upload", true},
+                          {"reconcile-interval", true}, {"poll-interval", true}, {"no-watch"}, {"max-watches", true},
+                          {"log-level", true}, {"foreground"}, {"help"}},
                          err);
   if (!args) return complain(kUsage, "mount: " + err + " (try 'limafs mount --help')");
   if (args->has("help")) {
@@ -156,6 +175,32 @@ int cmd_mount(const std::vector<std::string>& argv) {
     api_opts.upload_limit = *size;
   }
 
+  index::LiveSyncOptions live_opts;
+  live_opts.watch = !args->has("no-watch");
+  for (auto [name, target] : {std::pair{"reconcile-interval", &live_opts.reconcile_interval},
+                              std::pair{"poll-interval", &live_opts.poll_interval}}) {
+    if (auto v = args->value(name)) {
+      auto d = index::parse_duration(*v);
+      if (!d)
+        return complain(kUsage, std::string("mount: --") + name + " wants a duration such as 90s, 15m, 1h or off, not '" +
+                                    *v + "'");
+      *target = *d;
+    }
+  }
+  if (auto v = args->value("max-watches")) {
+    char* end = nullptr;
+    errno = 0;
+    const auto n = std::strtoull(v->c_str(), &end, 10);
+    if (v->empty() || *end || errno || n == 0)
+      return complain(kUsage, "mount: --max-watches wants a positive number, not '" + *v + "'");
+    live_opts.max_watches = n;
+  }
+  if (auto v = args->value("log-level")) {
+    auto lv = log::parse_level(*v);
+    if (!lv) return complain(kUsage, "mount: --log-level is one of error, warning, notice, info, debug; not '" + *v + "'");
+    log::set_level(*lv);
+  }
+
   const auto library = resolve_library(args->positional[0]);
   std::error_code ec;
   if (!stdfs::is_directory(library, ec))
@@ -164,7 +209,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   const stdfs::path mp_arg = stdfs::absolute(args->positional[1], ec).lexically_normal();
   auto cleared = fs::clear_stale_mount(mp_arg);
   if (!cleared) return complain(kError, cleared.error().message);
-  if (*cleared) std::fprintf(stderr, "limafs: cleared a dead mount left on %s\n", mp_arg.c_str());
+  if (*cleared) log::notice("cleared a dead mount left on " + index::printable(mp_arg.string()));
   struct stat st {};
   if (::stat(mp_arg.c_str(), &st) != 0)
     return complain(kError, "mountpoint " + index::printable(mp_arg.string()) + " does not exist");
@@ -207,6 +252,11 @@ int cmd_mount(const std::vector<std::string>& argv) {
   const std::vector<std::string> ignore_globs = args->all("ignore");
   http::SyncService syncs(**catalog, {library, ignore_globs, args->has("allow-device-change")});
   std::atomic<fs::Mount*> mounted{nullptr};
+  live_opts.library = library;
+  live_opts.ignore_globs = ignore_globs;
+  index::LiveSync live(**catalog, live_opts, [&syncs](const index::SyncRequest& r) {
+    return syncs.run_now(r.mode, r.scope, r.trigger, nullptr, r.cancel, r.held);
+  });
   http::ApiContext ctx;
   ctx.catalog = catalog->get();
   ctx.library = library;
@@ -222,6 +272,9 @@ int cmd_mount(const std::vector<std::string>& argv) {
     auto* m = mounted.load();
     return nlohmann::json{{"mountpoint", mountpoint.string()}, {"mounted", m && !m->finished()}};
   };
+  ctx.library_status = [&live] { return live.library_json(); };
+  ctx.watcher_status = [&live] { return live.watcher_json(); };
+  ctx.live_metrics = [&live] { return live.metrics(); };
   ctx.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   ctx.version = version();
@@ -229,15 +282,18 @@ int cmd_mount(const std::vector<std::string>& argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
   auto backup = std::make_unique<index::BackupWriter>(**catalog);
   auto api = http::ApiServer::start(ctx, api_opts);
+  // Watching starts before the startup sync, so that nothing changed while
+  // it runs is missed; what the watcher sees meanwhile is synced after it.
+  if (api) live.start();
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (!api) return complain(kError, "cannot start the control API: " + api.error().message);
-  std::fprintf(stderr, "limafs: control API on %s\n", (*api)->url().c_str());
+  log::info("control API on " + (*api)->url());
   // Registered from here on, so `limafs status` finds the daemon during a
   // long startup sync too.
   auto registration = Registration::create(
       {::getpid(), library.string(), state.string(), mountpoint.string(), (*api)->url(), token_file});
   if (!registration)
-    std::fprintf(stderr, "limafs: warning: client commands will need --api (%s)\n", registration.error().message.c_str());
+    log::warning("client commands will need --api (" + registration.error().message + ")");
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -248,7 +304,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
 
   index::SyncProgress progress;
   const bool tty = ::isatty(STDERR_FILENO) == 1;
-  if (!tty) std::fprintf(stderr, "limafs: syncing %s\n", index::printable(library.string()).c_str());
+  if (!tty) log::info("syncing " + index::printable(library.string()));
   index::Result<index::Run> run;
   {
     // Through the API's sync service: a sync asked for meanwhile waits.
@@ -256,46 +312,54 @@ int cmd_mount(const std::vector<std::string>& argv) {
     run = syncs.run_now(index::Mode::incremental, "", index::Trigger::startup, &progress, &g_stop);
   }
   if (g_stop.load()) {
-    std::fprintf(stderr, "limafs: interrupted before mounting\n");
+    live.stop();
+    log::info("interrupted before mounting");
     return kOk;
   }
   if (!run) {
-    std::fprintf(stderr, "limafs: sync failed, mounting what the index holds: %s\n", run.error().message.c_str());
+    log::error("sync failed, mounting what the index holds: " + run.error().message);
   } else if (run->status == index::RunStatus::offline) {
-    std::fprintf(stderr, "limafs: library offline, mounting what the index holds: %s\n", run->message.c_str());
+    log::warning("library offline, mounting what the index holds: " + run->message);
   } else {
-    std::fprintf(stderr, "limafs: sync %s (%llu added, %llu changed, %llu removed, %llu errors)\n",
-                 index::to_string(run->status).data(), static_cast<unsigned long long>(run->counts.added),
-                 static_cast<unsigned long long>(run->counts.changed),
-                 static_cast<unsigned long long>(run->counts.removed),
-                 static_cast<unsigned long long>(run->counts.errors));
+    const auto& k = run->counts;
+    log::info("sync " + std::string(index::to_string(run->status)) + " (" + std::to_string(k.added) + " added, " +
+              std::to_string(k.changed) + " changed, " + std::to_string(k.removed) + " removed, " +
+              std::to_string(k.errors) + " errors)");
   }
 
   // From here on signals are taken by sigtimedwait below, never by a FUSE
   // worker: every thread started from now on inherits the blocked mask.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  if (g_stop.load()) return kOk;  // a signal between the sync and here
+  if (g_stop.load()) {  // a signal between the sync and here
+    live.stop();
+    return kOk;
+  }
 
   fs::MountOptions mopts;
   mopts.mountpoint = mountpoint;
   mopts.fuse_options = fuse_options;
   mopts.api_url = (*api)->url();
+  mopts.status_text = [&live] { return live.status_text(); };
   auto mount = fs::Mount::start(**catalog, library, mopts);
-  if (!mount) return complain(kError, mount.error().message);
+  if (!mount) {
+    live.stop();
+    return complain(kError, mount.error().message);
+  }
   mounted = mount->get();
-  std::fprintf(stderr, "limafs: serving %s on %s (Ctrl-C or SIGTERM to unmount)\n",
-               index::printable(library.string()).c_str(), index::printable(mountpoint.string()).c_str());
+  log::notice("serving " + index::printable(library.string()) + " on " + index::printable(mountpoint.string()) +
+              " (Ctrl-C or SIGTERM to unmount)");
   const timespec tick{0, 200'000'000};
   while (!(*mount)->finished()) {
     const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig > 0 || g_stop.load()) break;
   }
+  live.stop();
   (*api)->stop();
   (*mount)->stop();
   mounted = nullptr;
-  std::fprintf(stderr, "limafs: unmounted %s\n", index::printable(mountpoint.string()).c_str());
+  log::notice("unmounted " + index::printable(mountpoint.string()));
   if (auto written = backup->flush(); !written)
-    std::fprintf(stderr, "limafs: warning: the last metadata export failed: %s\n", written.error().message.c_str());
+    log::warning("the last metadata export failed: " + written.error().message);
   if ((*mount)->abandoned()) {
     std::fflush(nullptr);
     std::_Exit(kOk);  // its threads still run: nothing may be destroyed under them

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,9 @@ struct MountOptions {
   double cache_seconds = 24 * 3600;
   /// The control API's address, shown in .limafs/status ("" when none).
   std::string api_url;
+  /// More lines for .limafs/status (library online, watcher), rendered at
+  /// each open; none when empty.
+  std::function<std::string()> status_text;
 };
 
 /// The contents of the files open in the view (README.txt, .limafs/*),

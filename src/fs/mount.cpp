@@ -14,7 +14,7 @@ Mount::Mount(index::Catalog& catalog, const std::filesystem::path& library_root,
     : catalog_(catalog),
       mountpoint_(options.mountpoint),
       threads_(options.threads),
-      tree_(catalog, library_root, [this] { return stats_.text(); }, options.api_url),
+      tree_(catalog, library_root, [this] { return stats_.text(); }, options.api_url, options.status_text),
       nodes_(tree_.root()),
       ctx_{tree_, nodes_, gate_, stats_, options.cache_seconds, ::getuid(), ::getgid()} {}
 

@@ -5,6 +5,8 @@
 #include <unordered_set>
 
 #include "fs/vpath.h"
+#include "index/names.h"
+#include "index/problems.h"
 #include "index/records_json.h"
 #include "index/search.h"
 #include "index/runs.h"
@@ -62,6 +64,10 @@ std::string_view readme_text() {
          "untagged/      the projects that carry no tag yet\n"
          ".limafs/status the library, the index and the last sync\n"
          ".limafs/stats  how many requests of each kind this mount has answered\n"
+         ".limafs/problems.txt\n"
+         "               what looks wrong in the library, one problem a line: loose\n"
+         "               files, empty projects, duplicates, projects without images\n"
+         "               or models, unreadable or vanished files (nothing is fixed)\n"
          "\n"
          "Tools that walk folders see links, not files: use find -xtype f or find -L,\n"
          "du -L, cp -L, tar -h to follow them to the real files.\n";
@@ -100,12 +106,13 @@ std::int64_t latest_run_time(index::Catalog& c, const ReadTxn& t) {
 }  // namespace
 
 Tree::Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text,
-           std::string api_url)
+           std::string api_url, std::function<std::string()> live_status)
     : c_(catalog),
       meta_(catalog),
       root_(library_root.string()),
       stats_text_(std::move(stats_text)),
-      api_url_(std::move(api_url)) {
+      api_url_(std::move(api_url)),
+      live_status_(std::move(live_status)) {
   ReadTxn t(c_.env());
   view_time_ns_ = latest_run_time(c_, t);
 }
@@ -235,12 +242,14 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
     case Kind::meta:
       if (name == kStatusFile) return file_entry(t, std::string(name), Place{Kind::status, {}, 0, {}});
       if (name == kStatsFile) return file_entry(t, std::string(name), Place{Kind::stats, {}, 0, {}});
+      if (name == kProblemsFile) return file_entry(t, std::string(name), Place{Kind::problems, {}, 0, {}});
       return std::nullopt;
     case Kind::mirror: return mirror_lookup(t, dir, name);
     case Kind::search:
     case Kind::readme:
     case Kind::status:
     case Kind::stats:
+    case Kind::problems:
     case Kind::link: return std::nullopt;
   }
   return std::nullopt;
@@ -421,6 +430,7 @@ std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
           out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
       return out;
     case Kind::meta:
+      out.push_back(file_entry(t, std::string(kProblemsFile), Place{Kind::problems, {}, 0, {}}));
       out.push_back(file_entry(t, std::string(kStatusFile), Place{Kind::status, {}, 0, {}}));
       out.push_back(file_entry(t, std::string(kStatsFile), Place{Kind::stats, {}, 0, {}}));
       return out;
@@ -428,6 +438,7 @@ std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
     case Kind::readme:
     case Kind::status:
     case Kind::stats:
+    case Kind::problems:
     case Kind::link: return out;
   }
   return out;
@@ -439,6 +450,7 @@ std::string Tree::status_text(const ReadTxn& t) const {
   s += "library: " + root_ + "\n";
   s += "state: " + c_.state_dir().string() + "\n";
   if (!api_url_.empty()) s += "api: " + api_url_ + "\n";
+  if (live_status_) s += live_status_();
   s += "projects: " + std::to_string(n.projects) + "\n";
   s += "assets: " + std::to_string(n.assets) + "\n";
   s += "tags: " + std::to_string(n.tags) + "\n";
@@ -464,11 +476,35 @@ std::string Tree::status_text(const ReadTxn& t) const {
   return s;
 }
 
+// One problem a line, "<kind>\t<path>\t<detail>", under a summary line;
+// paths and details escaped (index::printable) so no name breaks a line.
+std::string Tree::problems_text(const ReadTxn& t) const {
+  const auto problems = index::library_problems(c_, t);
+  if (problems.empty()) return "# no problems\n";
+  std::string s = "# " + std::to_string(problems.size()) + (problems.size() == 1 ? " problem:" : " problems:");
+  const char* sep = " ";
+  for (const auto& [kind, n] : index::count_by_kind(problems)) {
+    s += sep + std::to_string(n) + " " + std::string(index::to_string(kind));
+    sep = ", ";
+  }
+  s += "\n";
+  for (const auto& p : problems) {
+    s += index::to_string(p.kind);
+    s += '\t';
+    s += index::printable(p.path);
+    s += '\t';
+    s += index::printable(p.detail);
+    s += '\n';
+  }
+  return s;
+}
+
 std::string Tree::read(const ReadTxn& t, const Place& file) const {
   switch (file.kind) {
     case Kind::readme: return std::string(readme_text());
     case Kind::status: return status_text(t);
     case Kind::stats: return stats_text_ ? stats_text_() : std::string();
+    case Kind::problems: return problems_text(t);
     default: return {};
   }
 }

@@ -23,7 +23,7 @@ namespace lima::fs {
 struct Place {
   enum class Kind : std::uint8_t {
     root, readme, projects, tags, tag_set, collections, collection, search_root, search, untagged,
-    meta, status, stats,
+    meta, status, stats, problems,
     mirror,  ///< a folder of a project, wherever the project appears
     link,    ///< a symlink to an asset's real file
   };
@@ -69,7 +69,7 @@ class Tree {
  public:
   /// `stats_text` renders MOUNT/.limafs/stats (kept by the FUSE adapter).
   Tree(index::Catalog& catalog, std::filesystem::path library_root, std::function<std::string()> stats_text,
-       std::string api_url = {});
+       std::string api_url = {}, std::function<std::string()> live_status = {});
 
   const std::string& library_root() const { return root_; }
   index::Catalog& catalog() const { return c_; }
@@ -89,7 +89,8 @@ class Tree {
   /// list() when few entries are asked about.
   std::vector<std::optional<Entry>> revalidate(const index::ReadTxn& t, const Place& dir,
                                                const std::vector<Entry>& known) const;
-  /// The contents of a file place (README.txt, .limafs/status, .limafs/stats).
+  /// The contents of a file place (README.txt, .limafs/status, .limafs/stats,
+  /// .limafs/problems.txt).
   std::string read(const index::ReadTxn& t, const Place& file) const;
 
  private:
@@ -102,12 +103,14 @@ class Tree {
   std::vector<Entry> tag_set_list(const index::ReadTxn& t, const Place& dir) const;
   std::vector<Entry> search_list(const index::ReadTxn& t, const Place& dir) const;
   std::string status_text(const index::ReadTxn& t) const;
+  std::string problems_text(const index::ReadTxn& t) const;
 
   index::Catalog& c_;
   index::Metadata meta_;
   std::string root_;
   std::function<std::string()> stats_text_;
   std::string api_url_;
+  std::function<std::string()> live_status_;
   std::int64_t view_time_ns_ = 0;
 };
 

@@ -47,6 +47,11 @@ struct ApiContext {
   std::function<std::string()> extra_metrics;
   /// The "mount" member of /status.
   std::function<nlohmann::json()> mount_status;
+  /// The "library" online state and the "watcher" member of /status, and
+  /// their Prometheus text; without them the library is probed directly.
+  std::function<nlohmann::json()> library_status;
+  std::function<nlohmann::json()> watcher_status;
+  std::function<std::string()> live_metrics;
   std::int64_t started_ns = 0;
   std::string version;
   /// The API's own request counters as Prometheus text; filled in by the server.

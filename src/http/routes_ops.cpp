@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
 #include "http/input.h"
 #include "http/write.h"
 #include "index/names.h"
+#include "index/problems.h"
 #include "index/records_json.h"
 #include "index/runs.h"
 
@@ -26,10 +28,19 @@ std::int64_t now_ns() {
       .count();
 }
 
-bool library_online(const std::filesystem::path& library) {
+bool probe_library(const std::filesystem::path& library) {
   struct stat st {};
   return ::stat(library.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ::access(library.c_str(), R_OK | X_OK) == 0;
 }
+
+// What the daemon's live sync knows (it also notices a library that is
+// there but empty, or on another disk), else a probe of the root.
+json library_state(Call& c) {
+  if (c.ctx.library_status) return c.ctx.library_status();
+  return json{{"online", probe_library(c.ctx.library)}};
+}
+
+bool library_online(Call& c) { return library_state(c).value("online", false); }
 
 json run_json(Call& c, const index::Run& run) {
   json j = index::to_json(run);
@@ -62,11 +73,12 @@ void status(Call& c) {
                  {"pid", ::getpid()},
                  {"started_at", index::format_time(c.ctx.started_ns)},
                  {"uptime_s", (now_ns() - c.ctx.started_ns) / 1'000'000'000}};
-  j["library"] = {{"path", c.ctx.library.string()},
-                  {"online", library_online(c.ctx.library)},
-                  {"state_dir", cat(c).state_dir().string()}};
+  j["library"] = {{"path", c.ctx.library.string()}, {"state_dir", cat(c).state_dir().string()}};
+  j["library"].update(library_state(c));
   j["mount"] = c.ctx.mount_status ? c.ctx.mount_status() : json(nullptr);
-  j["watcher"] = {{"state", "off"}, {"reason", "changes are picked up by syncs (limafs sync, POST /api/v1/sync/runs)"}};
+  j["watcher"] = c.ctx.watcher_status
+                     ? c.ctx.watcher_status()
+                     : json{{"state", "off"}, {"reason", "changes are picked up by syncs (limafs sync, POST /api/v1/sync/runs)"}};
   j["counts"] = index::to_json(cat(c).counts(t));
   j["last_run"] = runs.empty() ? json(nullptr) : run_json(c, runs.front());
   j["running_run"] = running ? json(*running) : json(nullptr);
@@ -85,7 +97,7 @@ void healthz(Call& c) {
   } catch (const std::exception& e) {
     throw ApiError(503, code::busy, std::string("the index cannot be read: ") + e.what());
   }
-  reply(c.res, 200, json{{"status", "ok"}, {"library_online", library_online(c.ctx.library)}});
+  reply(c.res, 200, json{{"status", "ok"}, {"library_online", library_online(c)}});
 }
 
 void gauge(std::ostringstream& o, const char* name, const char* help, std::uint64_t v) {
@@ -106,8 +118,10 @@ void metrics(Call& c) {
     gauge(o, "limafs_index_collections", "Collections.", n.collections);
     gauge(o, "limafs_index_problems", "Problems found by the last syncs.", n.problems);
   }
-  gauge(o, "limafs_library_online", "1 while the library root is there and readable.",
-        library_online(c.ctx.library) ? 1 : 0);
+  if (c.ctx.live_metrics)
+    o << c.ctx.live_metrics();
+  else
+    gauge(o, "limafs_library_online", "1 while the library root is there and readable.", library_online(c) ? 1 : 0);
   o << c.ctx.sync->metrics();
   if (c.ctx.extra_metrics) o << c.ctx.extra_metrics();
   if (c.ctx.http_metrics) o << c.ctx.http_metrics();
@@ -171,22 +185,68 @@ void get_run(Call& c) {
   reply(c.res, 200, run_json(c, *run));
 }
 
+// kind=a,b,…: the kinds asked for; all when absent.
+std::vector<bool> kinds_wanted(const httplib::Request& req) {
+  std::vector<bool> wanted(256, !req.has_param("kind"));
+  if (!req.has_param("kind")) return wanted;
+  const std::string list = req.get_param_value("kind");
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    const std::string_view name(list.data() + start, end - start);
+    const auto kind = index::parse_problem_kind(name);
+    if (!kind) {
+      std::string known;
+      for (auto k : index::kProblemKinds) known += (known.empty() ? "" : ", ") + std::string(index::to_string(k));
+      throw_invalid("parameter 'kind': there is no problem kind '" + index::printable(name) + "' (kinds: " + known +
+                    ")");
+    }
+    wanted[static_cast<std::uint8_t>(*kind)] = true;
+    start = end + 1;
+  }
+  return wanted;
+}
+
+// The list is sorted by path, then kind name: a cursor is the last item's
+// "<kind>/<path>", and the next page starts after it.
+std::string problem_key(const index::Problem& p) { return std::string(index::to_string(p.kind)) + "/" + p.path; }
+
 void problems(Call& c) {
   const auto pg = read_page(c.req, "problems");
-  std::size_t start = 0;
-  if (pg.has_cursor) start = static_cast<std::size_t>(parse_id(pg.after, "problem"));
-  ReadTxn t(cat(c).env());
-  const auto all = index::RunLog(cat(c)).problems(t);
+  const auto wanted = kinds_wanted(c.req);
+  std::string_view after_kind, after_path;
+  if (pg.has_cursor) {
+    const auto slash = pg.after.find('/');
+    if (slash == std::string::npos || !index::parse_problem_kind(std::string_view(pg.after).substr(0, slash)))
+      throw_invalid("parameter 'cursor' is not a cursor of this list (pass back the next_cursor of a page)");
+    after_kind = std::string_view(pg.after).substr(0, slash);
+    after_path = std::string_view(pg.after).substr(slash + 1);
+  }
+  std::vector<index::Problem> all;
+  {
+    ReadTxn t(cat(c).env());
+    all = index::library_problems(cat(c), t);
+  }
+  json counts = json::object();
+  for (auto k : index::kProblemKinds) counts[std::string(index::to_string(k))] = 0;
+  for (const auto& [k, n] : index::count_by_kind(all)) counts[std::string(index::to_string(k))] = n;
+
   json items = json::array();
   std::optional<std::string> next;
-  for (std::size_t i = start; i < all.size(); ++i) {
+  const index::Problem* last = nullptr;
+  for (const auto& p : all) {
+    if (!wanted[static_cast<std::uint8_t>(p.kind)]) continue;
+    if (pg.has_cursor) {
+      const std::string_view path = p.path, kind = index::to_string(p.kind);
+      if (path < after_path || (path == after_path && kind <= after_kind)) continue;
+    }
     if (items.size() == pg.limit) {
-      next = make_cursor("problems", std::to_string(i));
+      next = make_cursor("problems", problem_key(*last));
       break;
     }
-    items.push_back(index::to_json(all[i]));
+    items.push_back(index::to_json(p));
+    last = &p;
   }
-  reply(c.res, 200, json{{"items", items}, {"next_cursor", next ? json(*next) : json(nullptr)}});
+  reply(c.res, 200, json{{"items", items}, {"next_cursor", next ? json(*next) : json(nullptr)}, {"counts", counts}});
 }
 
 }  // namespace

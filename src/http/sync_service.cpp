@@ -34,7 +34,7 @@ SyncService::~SyncService() {
 index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& scope, index::Trigger trigger,
                                            index::SyncProgress* progress,
                                            const std::function<void(const index::Run&)>& on_begin,
-                                           const std::atomic<bool>* cancel) {
+                                           const std::atomic<bool>* cancel, std::vector<std::string> held) {
   std::lock_guard run_lock(run_mu_);
   index::SyncOptions o;
   o.library = settings_.library;
@@ -43,6 +43,7 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
   o.mode = mode;
   o.scope = scope;
   o.trigger = trigger;
+  o.held = std::move(held);
   o.progress = progress;
   o.cancel = cancel ? cancel : &cancel_;
   o.on_begin = [&](const index::Run& begun) {
@@ -102,8 +103,9 @@ index::Result<SyncService::Started> SyncService::start(index::Mode mode, const s
 }
 
 index::Result<index::Run> SyncService::run_now(index::Mode mode, const std::string& scope, index::Trigger trigger,
-                                               index::SyncProgress* progress, const std::atomic<bool>* cancel) {
-  return run(mode, scope, trigger, progress, {}, cancel);
+                                               index::SyncProgress* progress, const std::atomic<bool>* cancel,
+                                               std::vector<std::string> held) {
+  return run(mode, scope, trigger, progress, {}, cancel, std::move(held));
 }
 
 std::optional<index::RunId> SyncService::running() const {

@@ -43,10 +43,11 @@ class SyncService {
   /// running one. Errors: a bad scope (invalid_argument, not_found), …
   index::Result<Started> start(index::Mode mode, const std::string& scope, index::Trigger trigger);
   /// Runs a sync in this thread, after any running one has ended; with its
-  /// own progress figures and cancel flag when given.
+  /// own progress figures and cancel flag when given, leaving the `held`
+  /// files (still being written) as the index has them.
   index::Result<index::Run> run_now(index::Mode mode, const std::string& scope, index::Trigger trigger,
                                     index::SyncProgress* progress = nullptr,
-                                    const std::atomic<bool>* cancel = nullptr);
+                                    const std::atomic<bool>* cancel = nullptr, std::vector<std::string> held = {});
 
   /// The running run's id, if any.
   std::optional<index::RunId> running() const;
@@ -66,7 +67,7 @@ class SyncService {
  private:
   index::Result<index::Run> run(index::Mode mode, const std::string& scope, index::Trigger trigger,
                                 index::SyncProgress* progress, const std::function<void(const index::Run&)>& on_begin,
-                                const std::atomic<bool>* cancel = nullptr);
+                                const std::atomic<bool>* cancel = nullptr, std::vector<std::string> held = {});
 
   index::Catalog& catalog_;
   SyncSettings settings_;

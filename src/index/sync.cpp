@@ -79,7 +79,7 @@ class Collector final : public WalkSink {
  public:
   Collector(const Snapshot& snap, const InodeIndex& known, std::uint64_t root_dev, const SyncOptions& opts,
             SyncProgress& progress)
-      : snap_(snap), known_(known), opts_(opts), progress_(progress) {
+      : snap_(snap), known_(known), opts_(opts), progress_(progress), held_(opts.held.begin(), opts.held.end()) {
     devs_.push_back(root_dev);
     for (const auto& a : snap.assets)  // a few at most: nested mounts
       if (a.state == ItemState::live && std::find(devs_.begin(), devs_.end(), a.dev) == devs_.end())
@@ -108,6 +108,16 @@ class Collector final : public WalkSink {
     const bool loose = project == kLooseFiles;
     FileGroup& grp = loose ? loose_ : *by_project_[project];
     auto& out = grp.files;
+    if (!held_.empty()) {
+      // Files still being written are left alone: what the index holds of
+      // them (if anything) stays, as for a directory that cannot be listed.
+      std::erase_if(found, [&](const FoundFile& ff) {
+        std::string path = loose ? ff.path : projects[project].name + "/" + ff.path;
+        if (!held_.count(path)) return false;
+        unlisted(std::move(path));
+        return true;
+      });
+    }
     if (loose) root_entries += found.size();
     progress_.files_seen.fetch_add(found.size(), std::memory_order_relaxed);
 
@@ -306,6 +316,7 @@ class Collector final : public WalkSink {
   const SyncOptions& opts_;
   HashPool* pool_ = nullptr;
   SyncProgress& progress_;
+  const std::unordered_set<std::string> held_;
   // Hash jobs hold pointers into these: each group stays where it is.
   std::vector<std::unique_ptr<FileGroup>> by_project_;
   FileGroup loose_;

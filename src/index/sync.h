@@ -36,6 +36,9 @@ struct SyncOptions {
   Trigger trigger = Trigger::cli;
   std::string scope;  ///< "" = whole library; "Project" or "Project/sub/path"
   std::vector<std::string> ignore_globs;
+  /// Library-relative files still being written ("Project/path", or the
+  /// name of a loose file): neither read nor changed in the index.
+  std::vector<std::string> held;
   /// Accept a library root on another device than recorded (the library
   /// moved to another disk); otherwise that is treated as offline.
   bool allow_device_change = false;

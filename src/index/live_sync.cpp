@@ -1,0 +1,582 @@
+#include "index/live_sync.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "index/log.h"
+#include "index/names.h"
+#include "index/reconcile.h"
+#include "index/records_json.h"
+#include "index/watcher.h"
+
+namespace lima::index {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t wall_ns_at(Clock::time_point t) {
+  return wall_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(t - Clock::now()).count();
+}
+
+std::string plural(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+/// The scopes to sync for a batch of touched ones: nested scopes fold into
+/// their parent, several in one project into the project; nullopt when a
+/// full sync is the better deal (the root's loose files, or many projects).
+std::optional<std::vector<std::string>> fold_scopes(std::vector<std::string> scopes, std::size_t max_runs) {
+  std::sort(scopes.begin(), scopes.end());
+  scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
+  if (scopes.empty()) return scopes;
+  if (scopes.front().empty()) return std::nullopt;
+  std::vector<std::string> out;
+  for (auto& s : scopes) {
+    const std::string project = s.substr(0, s.find('/'));
+    if (!out.empty() && (path_within(s, out.back()) || out.back().substr(0, out.back().find('/')) == project)) {
+      out.back() = path_within(s, out.back()) ? out.back() : project;
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  if (out.size() > max_runs) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text == "off" || text == "0") return std::chrono::seconds(0);
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::uint64_t mult = 0;
+  if (unit.empty() || unit == "s") mult = 1;
+  else if (unit == "m" || unit == "min") mult = 60;
+  else if (unit == "h") mult = 3600;
+  else if (unit == "d") mult = 86400;
+  if (!mult || n > 100ull * 365 * 86400 / mult) return std::nullopt;
+  return std::chrono::seconds(static_cast<std::int64_t>(n * mult));
+}
+
+LiveSync::LiveSync(Catalog& catalog, LiveSyncOptions options, SyncRunner runner)
+    : catalog_(catalog), opts_(std::move(options)), runner_(std::move(runner)), ignore_(opts_.ignore_globs) {}
+
+LiveSync::~LiveSync() { stop(); }
+
+void LiveSync::start() {
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  const auto now = Clock::now();
+  next_reconcile_ = now + opts_.reconcile_interval;
+  next_poll_ = now + opts_.poll_interval;
+  probe_now_ = true;
+  if (opts_.watch) {
+    want_watch_ = true;
+  } else {
+    set_periodic("watching is off (--no-watch)");
+  }
+  watch_thread_ = std::thread([this] { watch_loop(); });
+  work_thread_ = std::thread([this] { work_loop(); });
+}
+
+void LiveSync::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || stopping_) return;
+    stopping_ = true;
+    cancel_ = true;
+  }
+  cv_.notify_all();
+  const std::uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+  if (watch_thread_.joinable()) watch_thread_.join();
+  if (work_thread_.joinable()) work_thread_.join();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  wake_fd_ = -1;
+}
+
+void LiveSync::wake_watch_loop() {
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+// -- the watch thread: owns the Watcher --
+
+void LiveSync::watch_loop() {
+  std::unique_ptr<Watcher> watcher;
+  for (;;) {
+    bool want = false, rewatch = false;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      want = want_watch_;
+      rewatch = std::exchange(rewatch_needed_, false);
+      if (std::exchange(restart_watch_, false)) watcher.reset();
+    }
+    if (want && !watcher) {
+      {
+        auto w = start_watching();
+        std::lock_guard lock(mu_);
+        if (!want_watch_) {
+          // Gone offline meanwhile.
+        } else if (w && !(*w)->limit_reached()) {
+          limit_at_failure_ = 0;
+          watcher = std::move(*w);
+          mode_ = "watching";
+          mode_reason_.clear();
+          watches_ = watcher->watches();
+          full_needed_ = full_needed_ || rewatch;
+          log::info("watching " + plural(watches_, "directory", "directories") + " of " + opts_.library.string());
+        } else {
+          if (w) {
+            limit_at_failure_ = system_watch_limit();
+            set_periodic(limit_reason((*w)->watches()));
+          } else {
+            set_periodic(w.error().message);
+          }
+        }
+        cv_.notify_all();
+      }
+    } else if (!want && watcher) {
+      watcher.reset();
+      std::lock_guard lock(mu_);
+      watches_ = 0;
+    } else if (watcher && rewatch) {
+      const bool complete = watcher->rewatch();
+      std::lock_guard lock(mu_);
+      watches_ = watcher->watches();
+      if (!complete) {
+        limit_at_failure_ = system_watch_limit();
+        set_periodic(limit_reason(watcher->watches()));
+        watcher.reset();
+        watches_ = 0;
+      }
+      full_needed_ = true;
+      cv_.notify_all();
+      continue;
+    }
+
+    std::array<pollfd, 2> fds{{{wake_fd_, POLLIN, 0}, {watcher ? watcher->fd() : -1, POLLIN, 0}}};
+    if (::poll(fds.data(), watcher ? 2 : 1, -1) < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      std::uint64_t n = 0;
+      (void)!::read(wake_fd_, &n, sizeof n);
+    }
+    if (!watcher || !(fds[1].revents & POLLIN)) continue;
+    WatchEvents ev = watcher->read();
+    const auto now = Clock::now();
+    std::lock_guard lock(mu_);
+    absorb(ev, now);
+    watches_ = watcher->watches();
+    if (ev.limit_reached) {
+      limit_at_failure_ = system_watch_limit();
+      set_periodic(limit_reason(watcher->watches()));
+      watcher.reset();
+      watches_ = 0;
+      full_needed_ = true;
+    }
+    cv_.notify_all();
+  }
+}
+
+Result<std::unique_ptr<Watcher>> LiveSync::start_watching() {
+  if (auto fs = unwatchable_filesystem(opts_.library))
+    return fail(Errc::invalid_argument, "the library is on a " + *fs +
+                                            " filesystem, where inotify does not see changes made by other machines "
+                                            "or by the filesystem's server");
+  return Watcher::start(opts_.library, ignore_, opts_.max_watches);
+}
+
+std::string LiveSync::limit_reason(std::size_t watches) const {
+  std::string r = "the inotify watch limit is reached after " + plural(watches, "directory", "directories");
+  if (opts_.max_watches && watches >= opts_.max_watches)
+    r += " (--max-watches " + std::to_string(opts_.max_watches) + ")";
+  else
+    r += " (fs.inotify.max_user_watches = " + std::to_string(system_watch_limit()) + "; see limafs(1) to raise it)";
+  return r;
+}
+
+// Under mu_.
+void LiveSync::set_periodic(const std::string& reason) {
+  const bool changed = mode_ != "periodic" || mode_reason_ != reason;
+  mode_ = "periodic";
+  mode_reason_ = reason;
+  want_watch_ = false;
+  pending_.clear();
+  writing_.clear();
+  if (!changed) return;
+  if (opts_.poll_interval.count())
+    log::warning("not watching the library: " + reason + "; syncing it every " +
+                 std::to_string(opts_.poll_interval.count()) + " s instead");
+  else
+    log::warning("not watching the library: " + reason + "; periodic sync is off, so changes show after a manual sync");
+}
+
+// Under mu_.
+void LiveSync::absorb(const WatchEvents& ev, Clock::time_point now) {
+  events_ += ev.count;
+  if (ev.count) last_event_ns_ = wall_ns();
+  auto touch = [&](const std::string& scope) {
+    auto [it, inserted] = pending_.try_emplace(scope, Pending{now, now});
+    if (!inserted) it->second.last = now;
+  };
+  for (const auto& c : ev.changes) {
+    switch (c.what) {
+      case WatchChange::changed: touch(c.scope); break;
+      case WatchChange::writing: writing_[c.path] = Writing{now, c.scope}; break;
+      case WatchChange::closed:
+        writing_.erase(c.path);
+        touch(c.scope);
+        break;
+    }
+  }
+  if (ev.overflow) {
+    ++overflows_;
+    full_needed_ = true;
+    rewatch_needed_ = true;
+    log::warning("the inotify event queue overflowed (fs.inotify.max_queued_events): rescanning the whole library");
+  }
+  if (ev.root_changed) probe_now_ = true;
+}
+
+// -- the work thread: probes, schedules, runs --
+
+void LiveSync::work_loop() {
+  std::unique_lock lock(mu_);
+  auto next_probe = Clock::now();
+  while (!stopping_) {
+    auto now = Clock::now();
+    if (probe_now_ || now >= next_probe) {
+      probe_now_ = false;
+      next_probe = now + opts_.probe_interval;
+      lock.unlock();
+      std::string reason;
+      std::uint64_t dev = 0, ino = 0;
+      const bool ok = probe(reason, dev, ino);
+      lock.lock();
+      if (!ok && online_) go_offline(reason);
+      else if (!ok) offline_reason_ = reason;
+      else if (!online_) go_online(dev, ino);
+      else if (root_ino_ && (dev != root_dev_ || ino != root_ino_)) {
+        log::notice("the library root " + opts_.library.string() + " was replaced: watching it anew and syncing");
+        root_dev_ = dev;
+        root_ino_ = ino;
+        restart_watching();
+      } else {
+        root_dev_ = dev;
+        root_ino_ = ino;
+      }
+      continue;
+    }
+    if (!online_) {
+      cv_.wait_until(lock, next_probe);  // the loop looks again at whatever woke it
+      continue;
+    }
+
+    // Writers quiet for too long are taken as done.
+    for (auto it = writing_.begin(); it != writing_.end();) {
+      if (now - it->second.last >= opts_.writer_grace) {
+        auto [p, inserted] = pending_.try_emplace(it->second.scope, Pending{now, now});
+        if (!inserted) p->second.last = now;
+        it = writing_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+
+    // What is due, and when the next thing will be.
+    auto wake = next_probe;
+    const bool periodic = mode_ == "periodic";
+    if (full_needed_) {
+      full_needed_ = false;
+      pending_.clear();
+      run_locked(lock, {}, Trigger::watcher, true);
+      continue;
+    }
+    if (opts_.reconcile_interval.count() && now >= next_reconcile_) {
+      pending_.clear();
+      run_locked(lock, {}, Trigger::schedule, true);
+      continue;
+    }
+    if (periodic && opts_.poll_interval.count() && now >= next_poll_) {
+      // Out of watches before: watch again if the limit was raised since.
+      if (limit_at_failure_ && system_watch_limit() > limit_at_failure_) {
+        limit_at_failure_ = 0;
+        restart_watching();
+      }
+      run_locked(lock, {}, Trigger::schedule, true);
+      continue;
+    }
+    std::vector<std::string> ready;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      const auto due = std::min(it->second.last + opts_.quiet, it->second.first + opts_.max_wait);
+      if (now >= due) {
+        ready.push_back(it->first);
+        it = pending_.erase(it);
+      } else {
+        wake = std::min(wake, due);
+        ++it;
+      }
+    }
+    if (!ready.empty()) {
+      run_locked(lock, std::move(ready), Trigger::watcher, false);
+      continue;
+    }
+    for (const auto& [path, w] : writing_) wake = std::min(wake, w.last + opts_.writer_grace);
+    if (opts_.reconcile_interval.count()) wake = std::min(wake, next_reconcile_);
+    if (periodic && opts_.poll_interval.count()) wake = std::min(wake, next_poll_);
+    cv_.wait_until(lock, wake);
+  }
+}
+
+// Called and returns with `lock` held; runs the syncs without it.
+void LiveSync::run_locked(std::unique_lock<std::mutex>& lock, std::vector<std::string> scopes, Trigger trigger,
+                          bool full) {
+  std::optional<std::vector<std::string>> folded;
+  if (!full) folded = fold_scopes(std::move(scopes), opts_.max_scoped_runs);
+  std::vector<std::string> runs = folded ? std::move(*folded) : std::vector<std::string>{""};
+  std::vector<std::string> held;
+  held.reserve(writing_.size());
+  for (const auto& [path, w] : writing_) held.push_back(path);
+  ++batches_;
+  running_run_ = true;
+  if (!folded) {
+    // A full sync covers everything pending, and restarts the schedule.
+    pending_.clear();
+    const auto now = Clock::now();
+    next_reconcile_ = now + opts_.reconcile_interval;
+    next_poll_ = now + opts_.poll_interval;
+  }
+  lock.unlock();
+  bool went_offline = false;
+  for (const auto& scope : runs) {
+    if (cancel_) break;
+    SyncRequest req;
+    req.scope = scope;
+    req.trigger = trigger;
+    req.held = held;
+    req.cancel = &cancel_;
+    auto run = runner_(req);
+    if (!run) {
+      // A folder that came and went before its sync: nothing to do.
+      if (run.error().code != Errc::not_found)
+        log::warning("sync of " + (scope.empty() ? std::string("the library") : "'" + printable(scope) + "'") +
+                     " failed: " + run.error().message);
+      continue;
+    }
+    runs_done_.fetch_add(1);
+    if (run->status == RunStatus::offline) went_offline = true;
+    const auto& k = run->counts;
+    if (k.added || k.changed || k.moved || k.removed || k.errors || k.projects_added || k.projects_removed ||
+        k.projects_renamed || run->status != RunStatus::ok)
+      log::info("sync #" + std::to_string(run->id) + " (" + std::string(to_string(trigger)) +
+                (scope.empty() ? "" : ", " + printable(scope)) + ") " + std::string(to_string(run->status)) + ": " +
+                std::to_string(k.added) + " added, " + std::to_string(k.changed) + " changed, " +
+                std::to_string(k.moved) + " moved, " + std::to_string(k.removed) + " removed, " +
+                std::to_string(k.errors) + " errors" + (run->message.empty() ? "" : " (" + run->message + ")"));
+  }
+  lock.lock();
+  running_run_ = false;
+  if (went_offline) probe_now_ = true;
+}
+
+bool LiveSync::probe(std::string& reason, std::uint64_t& dev, std::uint64_t& ino) {
+  const std::string root = opts_.library.string();
+  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT)
+      reason = "the library root " + root + " is gone (moved away, or its disk unmounted)";
+    else
+      reason = "cannot open the library root " + root + ": " + std::strerror(err);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    reason = "cannot stat the library root: " + std::string(std::strerror(errno));
+    ::close(fd);
+    return false;
+  }
+  dev = st.st_dev;
+  ino = st.st_ino;
+  bool has_entry = false;
+  int list_err = 0;
+  if (DIR* d = ::fdopendir(fd)) {
+    errno = 0;
+    while (const dirent* de = ::readdir(d)) {
+      if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) {
+        has_entry = true;
+        break;
+      }
+    }
+    list_err = errno;
+    ::closedir(d);
+  } else {
+    list_err = errno;
+    ::close(fd);
+  }
+  if (list_err && !has_entry) {
+    reason = "cannot list the library root " + root + ": " + std::strerror(list_err);
+    return false;
+  }
+  std::optional<std::uint64_t> known_dev;
+  std::size_t projects = 0;
+  try {
+    ReadTxn t(catalog_.env());
+    known_dev = catalog_.library_dev(t);
+    if (!has_entry) projects = catalog_.counts(t).projects;
+  } catch (const std::exception& e) {
+    log::warning(std::string("cannot read the index: ") + e.what());
+    return true;  // nothing known against the disk: call it online
+  }
+  if (known_dev && *known_dev != dev) {
+    reason = "the library root " + root + " is on another device than before: is its disk mounted?";
+    return false;
+  }
+  if (!has_entry && projects) {
+    reason = "the library root " + root + " is empty but the index has " + plural(projects, "project", "projects") +
+             ": is its disk mounted?";
+    return false;
+  }
+  return true;
+}
+
+// Under mu_.
+void LiveSync::go_offline(const std::string& reason) {
+  online_ = false;
+  offline_reason_ = reason;
+  offline_since_ns_ = wall_ns();
+  mode_ = "offline";
+  want_watch_ = false;
+  pending_.clear();
+  writing_.clear();
+  wake_watch_loop();
+  log::warning("library offline: " + reason + ". The mount keeps serving the last index; nothing is removed");
+}
+
+// Under mu_.
+void LiveSync::go_online(std::uint64_t dev, std::uint64_t ino) {
+  log::notice("library online again: " + opts_.library.string() + "; catching up with a sync");
+  online_ = true;
+  offline_reason_.clear();
+  offline_since_ns_ = 0;
+  root_dev_ = dev;
+  root_ino_ = ino;
+  restart_watching();
+}
+
+// Under mu_.
+void LiveSync::restart_watching() {
+  if (opts_.watch) {
+    mode_ = "starting";
+    mode_reason_.clear();
+    want_watch_ = true;
+    rewatch_needed_ = false;
+    restart_watch_ = true;
+  } else {
+    set_periodic("watching is off (--no-watch)");
+  }
+  full_needed_ = true;
+  wake_watch_loop();
+}
+
+// -- reporting --
+
+nlohmann::json LiveSync::library_json() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json j{{"online", online_.load()}};
+  if (!online_) {
+    j["offline_reason"] = offline_reason_;
+    j["offline_since"] = format_time(offline_since_ns_);
+  }
+  return j;
+}
+
+nlohmann::json LiveSync::watcher_json() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json j{{"state", mode_},
+                   {"reason", mode_reason_.empty() ? nlohmann::json(nullptr) : nlohmann::json(mode_reason_)},
+                   {"watches", watches_},
+                   {"watch_limit", opts_.max_watches ? opts_.max_watches : system_watch_limit()},
+                   {"events", events_},
+                   {"overflows", overflows_},
+                   {"pending_dirs", pending_.size()},
+                   {"files_being_written", writing_.size()},
+                   {"runs", runs_done_.load()},
+                   {"last_event_at", last_event_ns_ ? nlohmann::json(format_time(last_event_ns_)) : nullptr},
+                   {"quiet_ms", opts_.quiet.count()},
+                   {"reconcile_interval_s", opts_.reconcile_interval.count()},
+                   {"next_reconcile_at", opts_.reconcile_interval.count() ? nlohmann::json(format_time(wall_ns_at(next_reconcile_)))
+                                                                          : nlohmann::json(nullptr)},
+                   {"poll_interval_s", opts_.poll_interval.count()}};
+  if (mode_ == "periodic" && opts_.poll_interval.count()) j["next_poll_at"] = format_time(wall_ns_at(next_poll_));
+  return j;
+}
+
+std::string LiveSync::status_text() const {
+  std::lock_guard lock(mu_);
+  std::string s;
+  if (online_)
+    s += "library online: yes\n";
+  else
+    s += "library online: no, since " + format_time(offline_since_ns_) + " (" + offline_reason_ + ")\n";
+  const std::size_t limit = opts_.max_watches ? opts_.max_watches : system_watch_limit();
+  if (mode_ == "watching")
+    s += "watcher: watching " + plural(watches_, "directory", "directories") + " (limit " + std::to_string(limit) + ")\n";
+  else if (mode_ == "periodic")
+    s += "watcher: periodic sync" +
+         (opts_.poll_interval.count() ? " every " + std::to_string(opts_.poll_interval.count()) + " s" : std::string(" off")) +
+         " (" + mode_reason_ + ")\n";
+  else
+    s += "watcher: " + mode_ + "\n";
+  s += "watcher events: " + std::to_string(events_) + ", overflows: " + std::to_string(overflows_) +
+       ", runs: " + std::to_string(runs_done_.load()) + "\n";
+  s += "next reconciliation: " +
+       (opts_.reconcile_interval.count() ? format_time(wall_ns_at(next_reconcile_)) : std::string("off")) + "\n";
+  return s;
+}
+
+std::string LiveSync::metrics() const {
+  std::lock_guard lock(mu_);
+  std::string o;
+  auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  metric("limafs_library_online", "gauge", "1 while the library is online (root there, readable, on its disk).",
+         online_ ? 1 : 0);
+  metric("limafs_watcher_watching", "gauge", "1 while inotify watches the library (0: periodic sync or offline).",
+         mode_ == "watching" ? 1 : 0);
+  metric("limafs_watcher_watches", "gauge", "inotify watches in use.", watches_);
+  metric("limafs_watcher_watch_limit", "gauge", "The inotify watch limit that applies.",
+         opts_.max_watches ? opts_.max_watches : system_watch_limit());
+  metric("limafs_watcher_pending_dirs", "gauge", "Changed directories waiting for their rescan.", pending_.size());
+  metric("limafs_watcher_files_being_written", "gauge", "Files held back until their writer closes them.",
+         writing_.size());
+  metric("limafs_watcher_events_total", "counter", "inotify events read.", events_);
+  metric("limafs_watcher_overflows_total", "counter", "inotify queue overflows (each followed by a full sync).",
+         overflows_);
+  metric("limafs_watcher_batches_total", "counter", "Batches of changes synced by the live sync.", batches_);
+  return o;
+}
+
+}  // namespace lima::index
