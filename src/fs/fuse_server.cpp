@@ -41,8 +41,12 @@ void guarded(fuse_req_t req, Op op, F&& fn) {
   }
 }
 
-// Files whose contents change with every look (.limafs/status, stats).
-bool is_volatile(const Entry& e) { return e.place.kind == Place::Kind::status || e.place.kind == Place::Kind::stats; }
+// Files whose contents change with every look (.limafs/status, stats,
+// problems.txt).
+bool is_volatile(const Entry& e) {
+  const auto k = e.place.kind;
+  return k == Place::Kind::status || k == Place::Kind::stats || k == Place::Kind::problems;
+}
 
 struct stat to_stat(const FsContext& c, const Entry& e, std::uint64_t ino, std::int64_t mtime_ns) {
   struct stat st {};

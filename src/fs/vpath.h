@@ -23,6 +23,7 @@ std::optional<RootEntry> root_entry(std::string_view name);
 /// The files of MOUNT/.limafs.
 inline constexpr std::string_view kStatusFile = "status";
 inline constexpr std::string_view kStatsFile = "stats";
+inline constexpr std::string_view kProblemsFile = "problems.txt";
 
 /// Names that shells, file managers and other systems probe for in every
 /// directory (".git", ".hidden", ".DS_Store", "._*", "desktop.ini", …): the

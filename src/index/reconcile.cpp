@@ -105,8 +105,18 @@ class Reconciler {
     return true;
   }
 
-  // A live asset not seen in this run may be declared gone.
-  bool asset_removable(const Asset& a) const { return a.state == ItemState::live && covered(lib_path_of(a)); }
+  // A live asset not seen in this run may be declared gone. (In a scoped
+  // run most assets are in other projects: those are told apart without
+  // building their paths.)
+  bool asset_removable(const Asset& a) const {
+    if (a.state != ItemState::live) return false;
+    if (!cov_.scope.empty() && current_name(a.project) != scope_project()) return false;
+    return covered(lib_path_of(a));
+  }
+
+  std::string_view scope_project() const {
+    return std::string_view(cov_.scope).substr(0, cov_.scope.find('/'));
+  }
 
   bool project_removable(const Project& p) const {
     if (p.state != ItemState::live) return false;
@@ -208,12 +218,17 @@ class Reconciler {
     auto pid = project_of(f);
     if (!pid || f.gone || file_asset_[k] != npos) return;
     if (!paths_built_) {
-      // Built on first need: a rescan where every file kept its inode never pays for it.
+      // Built on first need: a rescan where every file kept its inode never
+      // pays for it.
       paths_built_ = true;
       for (std::size_t i = 0; i < snap_.assets.size(); ++i)
-        if (snap_.assets[i].state == ItemState::live)
-          asset_by_path_[key_u64_str(snap_.assets[i].project, snap_.assets[i].path)] = i;
+        if (snap_.assets[i].state == ItemState::live) live_of_project_[snap_.assets[i].project].push_back(i);
     }
+    // Paths are indexed project by project as files ask for them: a scoped
+    // run builds the keys of its own project only.
+    if (paths_of_.insert(*pid).second)
+      if (auto it = live_of_project_.find(*pid); it != live_of_project_.end())
+        for (std::size_t i : it->second) asset_by_path_[key_u64_str(*pid, snap_.assets[i].path)] = i;
     if (asset_by_path_.empty()) return;
     auto it = asset_by_path_.find(key_u64_str(*pid, f.path));
     if (it != asset_by_path_.end() && asset_claim_[it->second] == npos) claim_asset(k, it->second);
@@ -347,6 +362,7 @@ class Reconciler {
       after.removed_ns = now_;
       plan_.projects.push_back({&p, std::move(after)});
       ++plan_.counts.projects_removed;
+      removed_projects_.emplace(p.id, 0);
     }
   }
 
@@ -388,6 +404,8 @@ class Reconciler {
     }
   }
 
+  // Gone files become tombstones, each one noticed, except that a project
+  // folder gone as a whole is one notice (its files are not listed).
   void write_removals() {
     for (std::size_t j = 0; j < snap_.assets.size(); ++j) {
       const auto& a = snap_.assets[j];
@@ -397,7 +415,32 @@ class Reconciler {
       after.removed_ns = now_;
       plan_.assets.push_back({&a, std::move(after)});
       ++plan_.counts.removed;
+      if (auto gone = removed_projects_.find(a.project); gone != removed_projects_.end())
+        ++gone->second;
+      else if (project_live_after(a.project))
+        plan_.notices.push_back({lib_path_of(a), ProblemKind::removed,
+                                 "the file is gone; its tags and notes are kept in case it comes back", 0});
     }
+    for (const auto& p : snap_.projects) {
+      auto gone = removed_projects_.find(p.id);
+      if (gone == removed_projects_.end()) continue;
+      const std::uint64_t n = gone->second;
+      std::string kept = "its tags, notes and collections are";
+      if (n > 0)
+        kept = "its " + std::to_string(n) + (n == 1 ? " file" : " files") +
+               " and their tags, notes and collections are";
+      plan_.notices.push_back(
+          {p.name, ProblemKind::removed, "the folder is gone; " + kept + " kept in case it comes back", 0});
+    }
+  }
+
+  // Whether the project `id` (or the root) is live once the plan is written.
+  bool project_live_after(ProjectId id) const {
+    if (id == kRootProject) return true;
+    if (removed_projects_.count(id)) return false;
+    auto it = proj_index_.find(id);
+    if (it == proj_index_.end()) return false;
+    return proj_claim_[it->second] != npos || snap_.projects[it->second].state == ItemState::live;
   }
 
   static bool same_record(const Asset& a, const Asset& b) {
@@ -416,10 +459,13 @@ class Reconciler {
   Plan plan_;
 
   std::unordered_map<ProjectId, std::size_t> proj_index_;
+  std::unordered_map<ProjectId, std::uint64_t> removed_projects_;  // tombstoned in this run → files gone with it
   std::unordered_map<DevIno, std::size_t, DevInoHash> proj_by_ino_;
   bool paths_built_ = false;
   std::unordered_map<std::string_view, std::size_t> proj_by_name_;
   std::unordered_map<std::string, std::size_t> asset_by_path_;
+  std::unordered_map<ProjectId, std::vector<std::size_t>> live_of_project_;  // live assets by project
+  std::unordered_set<ProjectId> paths_of_;  // projects whose paths are in asset_by_path_
   std::vector<std::size_t> proj_claim_, seen_snap_, asset_claim_, file_asset_;
   std::vector<std::vector<std::size_t>> files_of_;  // seen project → its files
   std::vector<ProjectId> seen_id_;

@@ -75,7 +75,10 @@ struct Plan {
   std::vector<ProjectChange> projects;
   std::vector<AssetChange> assets;
   RunCounts counts;
-  std::vector<Problem> notices;  ///< empty projects, content changed behind an unchanged mtime
+  /// Empty projects, content changed behind an unchanged mtime, and what
+  /// vanished: each file gone from a project still there, and each project
+  /// folder gone as a whole (one notice for it and its files).
+  std::vector<Problem> notices;
   std::uint64_t next_project_id = 1, next_asset_id = 1;
 };
 

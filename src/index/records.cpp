@@ -119,8 +119,18 @@ std::string_view to_string(ProblemKind k) {
     case ProblemKind::loose_file: return "loose_file";
     case ProblemKind::too_deep: return "too_deep";
     case ProblemKind::content_changed: return "content_changed";
+    case ProblemKind::removed: return "removed";
+    case ProblemKind::duplicate_content: return "duplicate_content";
+    case ProblemKind::no_images: return "no_images";
+    case ProblemKind::no_models: return "no_models";
   }
   return "unreadable";
+}
+
+std::optional<ProblemKind> parse_problem_kind(std::string_view s) {
+  for (ProblemKind k : kProblemKinds)
+    if (to_string(k) == s) return k;
+  return std::nullopt;
 }
 
 bool is_error(ProblemKind k) {

@@ -102,8 +102,24 @@ enum class ProblemKind : std::uint8_t {
   loose_file = 7,        ///< a file directly in the library root
   too_deep = 8,          ///< nesting beyond the walk's depth limit
   content_changed = 9,   ///< verify: bytes changed, size and mtime did not
+  removed = 10,          ///< indexed before, found gone by a sync (kept as a tombstone)
+  // Derived from the index when the problem list is asked for (problems.h),
+  // never stored: their values only need to differ from the ones above.
+  duplicate_content = 11,  ///< the same bytes live in another project too
+  no_images = 12,          ///< a project with files, none of them an image
+  no_models = 13,          ///< a project with files, none of them a 3D model
 };
+/// Every kind, in value order.
+inline constexpr ProblemKind kProblemKinds[] = {
+    ProblemKind::unreadable, ProblemKind::vanished, ProblemKind::changed_while_hashing, ProblemKind::symlink,
+    ProblemKind::special_file, ProblemKind::empty_project, ProblemKind::loose_file, ProblemKind::too_deep,
+    ProblemKind::content_changed, ProblemKind::removed, ProblemKind::duplicate_content, ProblemKind::no_images,
+    ProblemKind::no_models};
+/// Stable snake_case names ("loose_file", "duplicate_content", …), as the
+/// API, the CLI and .limafs/problems.txt show them.
 std::string_view to_string(ProblemKind k);
+/// The kind named `s` (a to_string() name); nullopt for any other text.
+std::optional<ProblemKind> parse_problem_kind(std::string_view s);
 /// Errors are items that could not be indexed; the rest are notices.
 bool is_error(ProblemKind k);
 

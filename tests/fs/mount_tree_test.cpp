@@ -110,7 +110,7 @@ TEST_CASE("search finds projects and files whose names or tags start with every 
 
 TEST_CASE(".limafs/status tells the library, the index and the last run", "[mount][tree]") {
   MountedLibrary m;
-  CHECK(sorted_names(m / ".limafs") == Names{"stats", "status"});
+  CHECK(sorted_names(m / ".limafs") == Names{"problems.txt", "stats", "status"});
   const auto status = read_file(m / ".limafs/status");
   CHECK(status.find("library: " + m.lib().string()) != std::string::npos);
   CHECK(status.find("projects: 4") != std::string::npos);
@@ -121,4 +121,64 @@ TEST_CASE(".limafs/status tells the library, the index and the last run", "[moun
   const auto stats = read_file(m / ".limafs/stats");
   CHECK(stats.starts_with("total "));
   CHECK(stats.find("\nlookup ") != std::string::npos);
+}
+
+TEST_CASE(".limafs/problems.txt lists what looks wrong, one problem a line, never cached", "[mount][tree]") {
+  MountedLibrary m([](const stdfs::path& root) {
+    write_sample_library(root);
+    stdfs::create_directories(root / "Empty");
+    write_file(root / "Schloß Drache/copy of loose.stl", read_file(root / "loose.stl"));
+    write_file(root / "notes only/readme.txt", "nothing to print\n");
+    write_file(root / "bad\nname.stl", "a loose file whose name breaks lines");
+  });
+  const auto text = read_file(m / ".limafs/problems.txt");
+  CHECK(static_cast<std::size_t>(stdfs::file_size(m / ".limafs/problems.txt")) == text.size());
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < text.size();) {
+    const auto end = text.find('\n', at);
+    REQUIRE(end != std::string::npos);  // every line ends
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines[0] == "# 10 problems: 1 empty_project, 2 loose_file, 2 duplicate_content, 4 no_images, 1 no_models");
+  std::vector<std::pair<std::string, std::string>> rows;  // kind, path
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto tab1 = lines[i].find('\t'), tab2 = lines[i].find('\t', tab1 + 1);
+    REQUIRE(tab2 != std::string::npos);
+    CHECK(lines[i].find('\t', tab2 + 1) == std::string::npos);  // kind, path, detail
+    rows.emplace_back(lines[i].substr(0, tab1), lines[i].substr(tab1 + 1, tab2 - tab1 - 1));
+  }
+  CHECK(rows == std::vector<std::pair<std::string, std::string>>{
+                    {"no_images", "Cube"},
+                    {"no_images", "Dragon"},
+                    {"empty_project", "Empty"},
+                    {"no_images", "Schloß Drache"},
+                    {"duplicate_content", "Schloß Drache/copy of loose.stl"},
+                    {"loose_file", "bad\\nname.stl"},  // escaped: the name cannot break the line
+                    {"duplicate_content", "loose.stl"},
+                    {"loose_file", "loose.stl"},
+                    {"no_images", "notes only"},
+                    {"no_models", "notes only"},
+                });
+  CHECK(text.find("duplicate_content\tloose.stl\tsame content as Schloß Drache/copy of loose.stl\n") !=
+        std::string::npos);
+
+  // Read afresh at every open: the report follows the library.
+  write_file(m.lib() / "notes only/part.stl", "solid part\n");
+  stdfs::remove(m.lib() / "Schloß Drache/copy of loose.stl");
+  m.sync();
+  const auto after = read_file(m / ".limafs/problems.txt");
+  CHECK(after.find("no_models\tnotes only\t") == std::string::npos);
+  CHECK(after.find("duplicate_content") == std::string::npos);
+  CHECK(after.find("removed\tSchloß Drache/copy of loose.stl\t") != std::string::npos);
+  CHECK(static_cast<std::size_t>(stdfs::file_size(m / ".limafs/problems.txt")) == after.size());
+}
+
+TEST_CASE(".limafs/problems.txt says so when nothing looks wrong", "[mount][tree]") {
+  MountedLibrary m([](const stdfs::path& root) {
+    write_file(root / "Benchy/benchy.stl", "solid benchy\n");
+    write_file(root / "Benchy/cover.png", "not really a png");
+  });
+  CHECK(read_file(m / ".limafs/problems.txt") == "# no problems\n");
 }

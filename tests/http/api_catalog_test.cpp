@@ -75,12 +75,16 @@ TEST_CASE("status, healthz and metrics describe the daemon") {
   CHECK(m.find("limafs_http_requests_total{route=\"GET /api/v1/status\",status=\"200\"} 1\n") != std::string::npos);
   CHECK(m.find("limafs_http_requests_total{route=\"GET /api/v1/healthz\",status=\"200\"} 1\n") != std::string::npos);
 
-  // The symlink in Benchy is reported, not followed.
+  // The symlink in Benchy is reported, not followed; Cube and Vase have no pictures.
   auto problems = fx.get("/api/v1/problems");
   REQUIRE(problems.status == 200);
-  REQUIRE(problems.json["items"].size() == 1);
+  REQUIRE(problems.json["items"].size() == 3);
   CHECK(problems.json["items"][0]["path"] == "Benchy/escape");
   CHECK(problems.json["items"][0]["kind"] == "symlink");
+  CHECK(problems.json["items"][1]["path"] == "Cube");
+  CHECK(problems.json["items"][1]["kind"] == "no_images");
+  CHECK(problems.json["items"][2]["path"] == "Vase");
+  CHECK(problems.json["items"][2]["kind"] == "no_images");
 
   // Counters count.
   fx.get("/api/v1/status");

@@ -323,3 +323,96 @@ TEST_CASE("reconcile: a renamed project keeps its id when its files cannot prove
     CHECK(p.counts.projects_added == 1);
   }
 }
+
+namespace {
+
+std::vector<const Problem*> removals(const Plan& p) {
+  std::vector<const Problem*> out;
+  for (const auto& n : p.notices)
+    if (n.kind == ProblemKind::removed) out.push_back(&n);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("reconcile: a gone file is noticed, a gone project folder once for all its files") {
+  World w;
+  w.snap.assets.push_back(Asset{.id = 21, .project = 2, .path = "parts/wing.stl", .dev = 1, .ino = 202, .size = 9,
+                                .mtime_ns = 7, .hash = H(4), .kind = Kind::model});
+  auto b = w.project("Benchy", 100);
+  w.file(b, "a.stl", 101, 5, H(1));  // img/b.png is gone, and all of Dragon
+  auto p = w.plan();
+  CHECK(p.counts.removed == 3);
+  CHECK(p.counts.projects_removed == 1);
+  const auto gone = removals(p);
+  REQUIRE(gone.size() == 2);
+  CHECK(gone[0]->path == "Benchy/img/b.png");
+  CHECK(gone[0]->detail.find("tags and notes are kept") != std::string::npos);
+  CHECK_FALSE(is_error(gone[0]->kind));
+  CHECK(gone[1]->path == "Dragon");
+  CHECK(gone[1]->detail.find("the folder is gone") != std::string::npos);
+  CHECK(gone[1]->detail.find("its 2 files") != std::string::npos);
+}
+
+TEST_CASE("reconcile: moved, renamed and unreadable files are not noticed as removed") {
+  SECTION("a move and a project rename") {
+    World w;
+    auto b = w.project("Benchy v2", 100), d = w.project("Dragon", 200);
+    w.file(b, "img/b.png", 102, 6, H(2));
+    w.file(d, "d.stl", 201, 8, H(3));
+    w.file(d, "from-benchy/a.stl", 101, 5, H(1));
+    const auto p = w.plan();
+    CHECK(removals(p).empty());
+  }
+  SECTION("a file that could not be read, a folder that could not be listed") {
+    World w;
+    w.cov.unlisted = {"Dragon"};
+    auto b = w.project("Benchy", 100);
+    w.project("Dragon", 200);
+    w.file(b, "a.stl", 101, 5, H(1));
+    w.file(b, "img/b.png", 102, 6, H(2));
+    w.files[0].ok = false;
+    const auto p = w.plan();
+    CHECK(removals(p).empty());
+  }
+  SECTION("a gone file in a renamed project is named by the project's new name") {
+    World w;
+    auto b = w.project("Benchy v2", 100), d = w.project("Dragon", 200);
+    w.file(b, "a.stl", 101, 5, H(1));
+    w.file(d, "d.stl", 201, 8, H(3));
+    const auto p = w.plan();
+    const auto gone = removals(p);
+    REQUIRE(gone.size() == 1);
+    CHECK(gone[0]->path == "Benchy v2/img/b.png");
+  }
+}
+
+TEST_CASE("reconcile: removals are noticed only inside a scoped run's scope, loose files too") {
+  World w;
+  w.snap.assets.push_back(
+      Asset{.id = 30, .project = kRootProject, .path = "loose.stl", .dev = 1, .ino = 300, .size = 4, .hash = H(30)});
+  SECTION("whole library") {
+    w.unchanged_world();
+    const auto p = w.plan();
+    const auto gone = removals(p);
+    REQUIRE(gone.size() == 1);
+    CHECK(gone[0]->path == "loose.stl");
+  }
+  SECTION("scoped to one project") {
+    w.cov.scope = "Benchy";
+    auto b = w.project("Benchy", 100);
+    w.file(b, "a.stl", 101, 5, H(1));
+    const auto p = w.plan();
+    const auto gone = removals(p);
+    REQUIRE(gone.size() == 1);
+    CHECK(gone[0]->path == "Benchy/img/b.png");  // not loose.stl, not Dragon
+  }
+  SECTION("scoped to a project whose folder is gone") {
+    w.cov.scope = "Dragon";
+    const auto p = w.plan();
+    const auto gone = removals(p);
+    REQUIRE(gone.size() == 1);
+    CHECK(gone[0]->path == "Dragon");
+    CHECK(gone[0]->detail.find("its 1 file ") != std::string::npos);
+  }
+}
