@@ -38,8 +38,8 @@ std::string plural(std::uint64_t n, const char* one, const char* many) {
 }
 
 /// The scopes to sync for a batch of touched ones: nested scopes fold into
-/// their parent, several in one project into the project; nullopt when a
-/// full sync is the better deal (the root's loose files, or many projects).
+/// their parent; too many fold into their project when they share one, or
+/// else make one full sync (nullopt), as do the root's loose files.
 std::optional<std::vector<std::string>> fold_scopes(std::vector<std::string> scopes, std::size_t max_runs) {
   std::sort(scopes.begin(), scopes.end());
   scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
@@ -47,15 +47,16 @@ std::optional<std::vector<std::string>> fold_scopes(std::vector<std::string> sco
   if (scopes.front().empty()) return std::nullopt;
   std::vector<std::string> out;
   for (auto& s : scopes) {
-    const std::string project = s.substr(0, s.find('/'));
-    if (!out.empty() && (path_within(s, out.back()) || out.back().substr(0, out.back().find('/')) == project)) {
-      out.back() = path_within(s, out.back()) ? out.back() : project;
-      continue;
-    }
+    // Sorted, a scope's sub-directories follow it (with siblings such as
+    // "a b" between "a" and "a/b", hence the look back past them).
+    if (std::any_of(out.begin(), out.end(), [&](const std::string& o) { return path_within(s, o); })) continue;
     out.push_back(std::move(s));
   }
-  if (out.size() > max_runs) return std::nullopt;
-  return out;
+  if (out.size() <= max_runs) return out;
+  const std::string project = out.front().substr(0, out.front().find('/'));
+  if (std::all_of(out.begin(), out.end(), [&](const std::string& o) { return path_within(o, project); }))
+    return std::vector<std::string>{project};
+  return std::nullopt;
 }
 
 }  // namespace

@@ -46,6 +46,8 @@ Snapshot load_snapshot(Catalog& cat) {
   Snapshot s;
   ReadTxn t(cat.env());
   s.projects = cat.projects(t, true);
+  const auto n = cat.counts(t);
+  s.assets.reserve(n.assets + n.tombstoned_assets);
   cat.for_each_asset(t, [&](const Asset& a) { s.assets.push_back(a); });
   auto next = [&](const char* table) {
     auto v = t.get(cat.db().meta, std::string(schema::kMetaNextId) + table);
