@@ -15,6 +15,7 @@
 
 #include "cli/api_client.h"
 #include "cli/args.h"
+#include "cli/background.h"
 #include "cli/cli.h"
 #include "cli/daemon_registry.h"
 #include "cli/progress_view.h"
@@ -74,7 +75,10 @@ Options:
   --max-watches N       use at most N inotify watches (default: what the system
                         allows); a larger library is synced periodically
   --log-level LEVEL     error, warning, notice, info (default) or debug
-  --foreground          stay attached to the terminal (the default)
+  --foreground          stay attached to the terminal (the default; what the
+                        systemd units run)
+  --background          detach once the view is mounted and serving; the exit
+                        status tells whether it was (the fstab helper runs this)
   -h, --help            show this help
 
 The control API (see 'limafs status', limafs(1) and /openapi.json) edits
@@ -137,7 +141,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
                          {{"state", true}, {"o", true, true, 'o'}, {"ignore", true, true}, {"allow-device-change"},
                           {"listen", true}, {"token-file", true}, {"max-upload", true},
                           {"reconcile-interval", true}, {"poll-interval", true}, {"no-watch"}, {"max-watches", true},
-                          {"log-level", true}, {"foreground"}, {"help"}},
+                          {"log-level", true}, {"foreground"}, {"background"}, {"help"}},
                          err);
   if (!args) return complain(kUsage, "mount: " + err + " (try 'limafs mount --help')");
   if (args->has("help")) {
@@ -237,6 +241,17 @@ int cmd_mount(const std::vector<std::string>& argv) {
   if (is_inside(state, mountpoint))
     return complain(kUsage, "mount: the state directory cannot be inside the mountpoint");
 
+  if (args->has("foreground") && args->has("background"))
+    return complain(kUsage, "mount: --foreground and --background exclude each other");
+  // Forked before anything opens the index or starts a thread.
+  Detached detached;
+  if (args->has("background")) {
+    auto d = detach();
+    if (!d) return complain(kError, d.error().message);
+    if (d->exit_status) return *d->exit_status;  // the starting process
+    detached = std::move(d->daemon);
+  }
+
   auto catalog = index::Catalog::open(state, index::OpenMode::read_write);
   if (!catalog) return complain(kError, catalog.error().message);
 
@@ -302,8 +317,13 @@ int cmd_mount(const std::vector<std::string>& argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
 
+  // The startup sync begins once the watches are set: what changes during
+  // or after it is then seen.
+  if (!live.wait_started(std::chrono::seconds(60)))
+    log::warning("setting up the watches takes long; syncing meanwhile");
   index::SyncProgress progress;
   const bool tty = ::isatty(STDERR_FILENO) == 1;
+  notify_systemd("STATUS=syncing " + library.string());
   if (!tty) log::info("syncing " + index::printable(library.string()));
   index::Result<index::Run> run;
   {
@@ -348,11 +368,14 @@ int cmd_mount(const std::vector<std::string>& argv) {
   mounted = mount->get();
   log::notice("serving " + index::printable(library.string()) + " on " + index::printable(mountpoint.string()) +
               " (Ctrl-C or SIGTERM to unmount)");
+  detached.ready();
+  notify_systemd("READY=1\nSTATUS=serving " + library.string() + " on " + mountpoint.string());
   const timespec tick{0, 200'000'000};
   while (!(*mount)->finished()) {
     const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig > 0 || g_stop.load()) break;
   }
+  notify_systemd("STOPPING=1");
   live.stop();
   (*api)->stop();
   (*mount)->stop();
