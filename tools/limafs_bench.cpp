@@ -1,10 +1,12 @@
 // limafs-bench: generates synthetic 3D-printing libraries and benchmarks
 // `limafs scan` on them against shell baselines (see bench_run.h), the
 // mounted view against a tmpfs holding the same tree (see mount_bench.h),
-// and the control API against a bare cpp-httplib server (see api_bench.h).
+// the control API against a bare cpp-httplib server (see api_bench.h), and
+// how the daemon keeps up with changes to a watched library (see
+// live_bench.h).
 //
 // Exit status: 0 when everything ran (for `run`, missed targets are
-// reported, not failed; `mount` and `api` exit 1 on a missed target unless
+// reported, not failed; `mount`, `api` and `live` exit 1 on a missed target unless
 // given --no-targets, and 77 when this machine cannot run them), 1 on errors,
 // 2 on usage errors.
 #include <charconv>
@@ -23,6 +25,7 @@
 #include "bench_run.h"
 #include "child_process.h"
 #include "library_generator.h"
+#include "live_command.h"
 #include "mount_command.h"
 #include "option_scanner.h"
 #include "text_table.h"
@@ -40,6 +43,9 @@ constexpr const char* kUsage =
     "                          [--repeat N] [--keep] [--no-targets] [--json]\n"
     "       limafs-bench api [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
     "                        [--duration SECONDS] [--keep] [--no-targets] [--json]\n"
+    "       limafs-bench live [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
+    "                         [--samples N] [--burst N] [--idle-seconds S]\n"
+    "                         [--keep] [--no-targets] [--json]\n"
     "\n"
     "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
     "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
@@ -57,6 +63,11 @@ constexpr const char* kUsage =
     "          /api/v1/status on 1 and on 64 keep-alive connections, a tag-filtered\n"
     "          page of projects on 8; the same loads on a bare cpp-httplib server give\n"
     "          the baseline (see limafs-bench api --help). Needs /dev/fuse and wrk.\n"
+    "live      start `limafs mount` on WORK/lib-TIER-SEED (tier M by default) and, while\n"
+    "          it watches the library, time a new file's way into the mount, a burst of\n"
+    "          50,000 new files into the index (then compared with a fresh scan's), and\n"
+    "          the daemon's idle CPU and memory (see limafs-bench live --help). Needs\n"
+    "          /dev/fuse.\n"
     "\n"
     "  --seed N      generator seed (default 1)\n"
     "  --work DIR    work directory (default $TMPDIR/limafs-bench)\n"
@@ -243,6 +254,7 @@ int cmd_run(const Args& a) {
 int main_impl(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "mount") return run_mount_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "api") return run_api_command(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == "live") return run_live_command(argc - 2, argv + 2);
   try {
     const Args a = parse_args(argc, argv);
     if (a.command == "help") {
