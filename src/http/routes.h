@@ -38,7 +38,7 @@ struct ServerState {
   struct {
     std::mutex mu;
     std::string body;
-    std::uint64_t writes = 0, syncs = 0;
+    std::uint64_t writes = 0, syncs = 0, index_txn = 0;
     std::chrono::steady_clock::time_point made{};
   } status;
 };

@@ -1,5 +1,7 @@
 #include "http/sync_service.h"
 
+#include <malloc.h>
+
 #include <array>
 #include <sstream>
 
@@ -51,6 +53,10 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
     if (on_begin) on_begin(begun);
   };
   auto r = index::run_sync(catalog_, o);
+  // A sync's snapshot of the index is large and short-lived: give its
+  // memory back rather than leaving it in the allocator's per-thread pools
+  // of a daemon that may now idle for hours.
+  ::malloc_trim(0);
   generation_.fetch_add(1);
   if (r) record(*r);
   return r;

@@ -89,6 +89,7 @@ void LiveSync::start() {
   const auto now = Clock::now();
   next_reconcile_ = now + opts_.reconcile_interval;
   next_poll_ = now + opts_.poll_interval;
+  stream_wait_ = opts_.max_wait;
   probe_now_ = true;
   if (opts_.watch) {
     want_watch_ = true;
@@ -97,6 +98,11 @@ void LiveSync::start() {
   }
   watch_thread_ = std::thread([this] { watch_loop(); });
   work_thread_ = std::thread([this] { work_loop(); });
+}
+
+bool LiveSync::wait_started(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return stopping_ || mode_ != "starting"; });
 }
 
 void LiveSync::stop() {
@@ -151,6 +157,8 @@ void LiveSync::watch_loop() {
           if (w) {
             limit_at_failure_ = system_watch_limit();
             set_periodic(limit_reason((*w)->watches()));
+          } else if (w.error().code == Errc::library_offline) {
+            go_offline(w.error().message);  // the probes tell when it is back
           } else {
             set_periodic(w.error().message);
           }
@@ -233,13 +241,17 @@ void LiveSync::set_periodic(const std::string& reason) {
 }
 
 // Under mu_.
+void LiveSync::touch(const std::string& scope, Clock::time_point now) {
+  if (pending_.empty()) first_touch_ = now;
+  last_touch_ = now;
+  pending_.insert(scope);
+}
+
+// Under mu_.
 void LiveSync::absorb(const WatchEvents& ev, Clock::time_point now) {
   events_ += ev.count;
   if (ev.count) last_event_ns_ = wall_ns();
-  auto touch = [&](const std::string& scope) {
-    auto [it, inserted] = pending_.try_emplace(scope, Pending{now, now});
-    if (!inserted) it->second.last = now;
-  };
+  auto touch = [&](const std::string& scope) { this->touch(scope, now); };
   for (const auto& c : ev.changes) {
     switch (c.what) {
       case WatchChange::changed: touch(c.scope); break;
@@ -296,12 +308,18 @@ void LiveSync::work_loop() {
     // Writers quiet for too long are taken as done.
     for (auto it = writing_.begin(); it != writing_.end();) {
       if (now - it->second.last >= opts_.writer_grace) {
-        auto [p, inserted] = pending_.try_emplace(it->second.scope, Pending{now, now});
-        if (!inserted) p->second.last = now;
+        touch(it->second.scope, now);
         it = writing_.erase(it);
       } else {
         ++it;
       }
+    }
+
+    // While the watches are being set up, nothing runs: a sync must start
+    // after them, or what changes in between would go unseen.
+    if (mode_ == "starting") {
+      cv_.wait_until(lock, next_probe);
+      continue;
     }
 
     // What is due, and when the next thing will be.
@@ -327,20 +345,21 @@ void LiveSync::work_loop() {
       run_locked(lock, {}, Trigger::schedule, true);
       continue;
     }
-    std::vector<std::string> ready;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      const auto due = std::min(it->second.last + opts_.quiet, it->second.first + opts_.max_wait);
+    if (!pending_.empty()) {
+      // Everything touched goes in one batch, once the library has been
+      // quiet for a moment; under a steady stream of changes (a long copy)
+      // the batch goes after max_wait, and the next one waits twice as long
+      // (up to max_wait_limit), so a stream makes a few runs.
+      const auto due = std::min(last_touch_ + opts_.quiet, first_touch_ + stream_wait_);
       if (now >= due) {
-        ready.push_back(it->first);
-        it = pending_.erase(it);
-      } else {
-        wake = std::min(wake, due);
-        ++it;
+        const bool streaming = now < last_touch_ + opts_.quiet;
+        stream_wait_ = streaming ? std::min(stream_wait_ * 2, opts_.max_wait_limit) : opts_.max_wait;
+        std::vector<std::string> ready(pending_.begin(), pending_.end());
+        pending_.clear();
+        run_locked(lock, std::move(ready), Trigger::watcher, false);
+        continue;
       }
-    }
-    if (!ready.empty()) {
-      run_locked(lock, std::move(ready), Trigger::watcher, false);
-      continue;
+      wake = std::min(wake, due);
     }
     for (const auto& [path, w] : writing_) wake = std::min(wake, w.last + opts_.writer_grace);
     if (opts_.reconcile_interval.count()) wake = std::min(wake, next_reconcile_);
@@ -354,6 +373,27 @@ void LiveSync::run_locked(std::unique_lock<std::mutex>& lock, std::vector<std::s
                           bool full) {
   std::optional<std::vector<std::string>> folded;
   if (!full) folded = fold_scopes(std::move(scopes), opts_.max_scoped_runs);
+  // The root is checked right before: a disk unmounted a moment after a
+  // change leaves an empty directory (or another one) where the library
+  // was, and a scoped sync there would take its projects for deleted.
+  {
+    std::string reason;
+    std::uint64_t dev = 0, ino = 0;
+    lock.unlock();
+    const bool ok = probe(reason, dev, ino);
+    lock.lock();
+    if (!ok) {
+      if (online_) go_offline(reason);
+      return;
+    }
+    if (root_ino_ && (dev != root_dev_ || ino != root_ino_)) {
+      log::notice("the library root " + opts_.library.string() + " was replaced: watching it anew and syncing");
+      root_dev_ = dev;
+      root_ino_ = ino;
+      restart_watching();
+      return;
+    }
+  }
   std::vector<std::string> runs = folded ? std::move(*folded) : std::vector<std::string>{""};
   std::vector<std::string> held;
   held.reserve(writing_.size());
@@ -463,6 +503,10 @@ bool LiveSync::probe(std::string& reason, std::uint64_t& dev, std::uint64_t& ino
 
 // Under mu_.
 void LiveSync::go_offline(const std::string& reason) {
+  if (!online_) {
+    offline_reason_ = reason;
+    return;
+  }
   online_ = false;
   offline_reason_ = reason;
   offline_since_ns_ = wall_ns();
@@ -471,7 +515,7 @@ void LiveSync::go_offline(const std::string& reason) {
   pending_.clear();
   writing_.clear();
   wake_watch_loop();
-  log::warning("library offline: " + reason + ". The mount keeps serving the last index; nothing is removed");
+  log::warning("library offline (" + reason + "); the mount keeps serving the last index, nothing is removed");
 }
 
 // Under mu_.

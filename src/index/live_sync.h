@@ -42,10 +42,14 @@ struct LiveSyncOptions {
   bool watch = true;
   /// Watches at most (0: as many as the system allows).
   std::size_t max_watches = 0;
-  /// A changed directory is rescanned once its events stopped for this long…
+  /// Changed directories are rescanned once the library's events stopped
+  /// for this long…
   std::chrono::milliseconds quiet{30};
-  /// …or once it has waited this long under a steady stream of events.
+  /// …or, under a steady stream of events, once the first change has waited
+  /// this long; each further batch of the same stream waits twice as long,
+  /// up to max_wait_limit.
   std::chrono::milliseconds max_wait{1000};
+  std::chrono::milliseconds max_wait_limit{8000};
   /// A file written to but not closed is held back until it has been quiet
   /// this long (its writer may be gone without a close we saw).
   std::chrono::milliseconds writer_grace{10000};
@@ -81,6 +85,9 @@ class LiveSync {
   /// Starts watching (or polling) on threads of its own; call after the
   /// startup sync.
   void start();
+  /// Waits until the watches are set up (or watching turned out to be
+  /// impossible): a sync started then misses nothing. False on timeout.
+  bool wait_started(std::chrono::milliseconds timeout);
   /// Cancels a run going on and stops; idempotent.
   void stop();
 
@@ -97,9 +104,6 @@ class LiveSync {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct Pending {
-    Clock::time_point first, last;
-  };
   struct Writing {
     Clock::time_point last;
     std::string scope;
@@ -111,6 +115,7 @@ class LiveSync {
   bool probe(std::string& reason, std::uint64_t& dev, std::uint64_t& ino);
   // The rest are called with mu_ held.
   void absorb(const struct WatchEvents& ev, Clock::time_point now);
+  void touch(const std::string& scope, Clock::time_point now);
   void set_periodic(const std::string& reason);
   void go_offline(const std::string& reason);
   void go_online(std::uint64_t dev, std::uint64_t ino);
@@ -131,7 +136,9 @@ class LiveSync {
   // Requests to the watch loop.
   bool want_watch_ = false, restart_watch_ = false, rewatch_needed_ = false;
   // Work for the work loop.
-  std::map<std::string, Pending> pending_;  // scope → when touched
+  std::set<std::string> pending_;  // scopes touched since the last batch
+  Clock::time_point first_touch_, last_touch_;
+  std::chrono::milliseconds stream_wait_{1000};
   std::map<std::string, Writing> writing_;  // file → its last write
   bool full_needed_ = false, probe_now_ = false, running_run_ = false;
   Clock::time_point next_reconcile_, next_poll_;

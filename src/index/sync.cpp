@@ -425,6 +425,25 @@ std::optional<std::string> find_folder_by_inode(int root_fd, std::uint64_t dev, 
   return found;
 }
 
+/// True when the directory open as `dir_fd` has no entry but "." and "..".
+bool directory_is_empty(int dir_fd) {
+  // Opened anew rather than dup'ed: a dup shares its reading position.
+  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!d) {
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  bool empty = true;
+  while (const dirent* de = ::readdir(d))
+    if (std::strcmp(de->d_name, ".") != 0 && std::strcmp(de->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  ::closedir(d);
+  return empty;
+}
+
 unsigned hash_threads(unsigned requested) {
   if (requested) return requested;
   // Reads in flight matter more than cores on a cold cache; on a warm one the
@@ -555,6 +574,20 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
                       std::to_string(root_st.st_dev) +
                       "): is its disk mounted? If the library moved to another disk, sync once with "
                       "--allow-device-change");
+
+  if (!scope->empty()) {
+    // A scoped sync does not list the root, but an empty root (a disk
+    // unmounted from under its mount point) must not make its projects look
+    // deleted either.
+    std::size_t projects = 0;
+    {
+      ReadTxn t(cat.env());
+      projects = cat.counts(t).projects;
+    }
+    if (projects && directory_is_empty(root_fd))
+      return finish(RunStatus::offline, "the library root is empty but the index has " + std::to_string(projects) +
+                                            " projects: is its disk mounted? Nothing was removed");
+  }
 
   try {
     Snapshot snap = load_snapshot(cat);
