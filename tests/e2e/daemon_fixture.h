@@ -48,6 +48,19 @@ inline constexpr auto kPoll = 20ms;
 
 inline bool have_fuse() { return ::access("/dev/fuse", R_OK | W_OK) == 0; }
 
+/// Asks `pred` every kPoll until it holds (true) or `timeout` has passed
+/// (false, after one last look at the deadline). For changes that happen in
+/// the background: every wait has a timeout, none is a fixed sleep.
+template <class Pred>
+bool wait_until(Pred&& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
 // Without /dev/fuse the daemon cannot mount: such a test passes with a warning.
 #define RETURN_WITHOUT_FUSE()                                             \
   do {                                                                    \
