@@ -153,8 +153,8 @@ json find_collection(Session& s, const std::string& name) {
 
 constexpr const char* kStatusHelp = R"(usage: limafs status [options]
 
-Show what the running daemon serves: the library (online or not), the mount,
-the API, index counts and the last sync run.
+Show what the running daemon serves: the library (online or not, and why),
+the mount, the watcher, the API, index counts and the last sync run.
 )";
 
 int cmd_status(const std::vector<std::string>& argv) {
@@ -169,7 +169,23 @@ int cmd_status(const std::vector<std::string>& argv) {
     }
     const auto& lib = st["library"];
     std::printf("library   %s (%s)\n", str(lib, "path").c_str(), lib.value("online", false) ? "online" : "OFFLINE");
+    if (!lib.value("online", false) && lib.contains("offline_reason"))
+      std::printf("          offline since %s: %s\n", str(lib, "offline_since").c_str(),
+                  str(lib, "offline_reason").c_str());
     std::printf("state     %s\n", str(lib, "state_dir").c_str());
+    if (const auto& w = st["watcher"]; w.is_object()) {
+      const std::string state = str(w, "state");
+      if (state == "watching")
+        std::printf("watcher   watching %llu directories (limit %llu), %llu events, %llu runs\n",
+                    w.value("watches", 0ull), w.value("watch_limit", 0ull), w.value("events", 0ull),
+                    w.value("runs", 0ull));
+      else if (w.contains("reason") && w["reason"].is_string())
+        std::printf("watcher   %s: %s\n", state.c_str(), w["reason"].get<std::string>().c_str());
+      else
+        std::printf("watcher   %s\n", state.c_str());
+      if (w.contains("next_reconcile_at") && w["next_reconcile_at"].is_string())
+        std::printf("schedule  next full sync %s\n", w["next_reconcile_at"].get<std::string>().c_str());
+    }
     if (st["mount"].is_object())
       std::printf("mount     %s (%s)\n", str(st["mount"], "mountpoint").c_str(),
                   st["mount"].value("mounted", false) ? "mounted" : "not mounted");

@@ -457,6 +457,13 @@ TEST_CASE("live sync: a library moved away is offline, the mount keeps it, it ca
   CHECK(text_of(api.library(), "offline_reason").find(s.lib.string()) != std::string::npos);
   CHECK_FALSE(text_of(api.library(), "offline_since").empty());
   CHECK_SOON(*d, kSoon, read_file(s.mnt / ".limafs/status").find("library online: no") != std::string::npos);
+  {
+    const auto st = run_limafs({"status", "--api", d->api_url()}, std::nullopt, 30);
+    CHECK(st.exit_code == 0);
+    CHECK(st.out.find("(OFFLINE)") != std::string::npos);
+    CHECK(st.out.find("is gone") != std::string::npos);
+    CHECK(st.out.find("watcher   offline") != std::string::npos);
+  }
   // The mount serves the last index; nothing was removed.
   CHECK(listing(s.mnt / "projects") == projects);
   CHECK(present(s.mnt / "projects/Benchy/models/parts/hull/hull.stl"));

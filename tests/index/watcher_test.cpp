@@ -301,6 +301,8 @@ TEST_CASE("live sync notices an offline library within seconds and catches up wh
   CHECK(lib["offline_reason"].get<std::string>().find("gone") != std::string::npos);
   CHECK(f.live->watcher_json()["state"] == "offline");
   CHECK(f.live->status_text().find("library online: no") != std::string::npos);
+  CHECK(f.live->metrics().find("\nlimafs_library_online 0\n") != std::string::npos);
+  CHECK(f.live->metrics().find("\nlimafs_watcher_watching 0\n") != std::string::npos);
   CHECK(f.asset("Boat", "hull.stl"));  // nothing removed
 
   write_file(f.tmp / "away/Castle/while-away.stl", "w");
