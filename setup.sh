@@ -15,8 +15,9 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libfuse3-dev fuse3
           nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base)
-# The tests also drive the mount with real programs; the API benchmark uses wrk.
-TEST_PACKAGES=(python3 tree wrk)
+# The tests also drive the mount with real programs; the API benchmark uses wrk;
+# systemd-analyze checks the unit files.
+TEST_PACKAGES=(python3 tree wrk systemd)
 JOBS=${JOBS:-2}
 
 say() {
