@@ -376,6 +376,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
     if (sig > 0 || g_stop.load()) break;
   }
   notify_systemd("STOPPING=1");
+  syncs.cancel();  // a long API sync must not hold up the live sync's stop
   live.stop();
   (*api)->stop();
   (*mount)->stop();

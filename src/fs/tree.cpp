@@ -457,7 +457,7 @@ std::string Tree::status_text(const ReadTxn& t) const {
   s += "collections: " + std::to_string(n.collections) + "\n";
   s += "tombstones: " + std::to_string(n.tombstoned_projects) + " projects, " +
        std::to_string(n.tombstoned_assets) + " assets\n";
-  s += "problems: " + std::to_string(n.problems) + "\n";
+  s += "problems: " + std::to_string(n.problems) + " found by syncs (the whole report: .limafs/problems.txt)\n";
   const auto runs = index::RunLog(c_).list(t, 1);
   if (runs.empty()) {
     s += "last run: none\n";

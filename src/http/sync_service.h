@@ -59,6 +59,9 @@ class SyncService {
   void record(const index::Run& run);
   /// Prometheus text: runs by status, durations, the running flag.
   std::string metrics() const;
+  /// Cancels the background run, if any, and every one started from now on
+  /// (the daemon is stopping): a run waiting for it then ends soon.
+  void cancel() { cancel_ = true; }
   /// Waits until no run is going on.
   void wait_idle();
   /// Moves on whenever a run starts or ends.
