@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,14 @@ class TempDir {
  private:
   stdfs::path path_;
 };
+
+/// fs.inotify.max_queued_events, if readable.
+inline std::optional<std::size_t> inotify_queue_limit() {
+  std::ifstream f("/proc/sys/fs/inotify/max_queued_events");
+  std::size_t n = 0;
+  if (!(f >> n)) return std::nullopt;
+  return n;
+}
 
 /// Writes `content` to p, creating parent directories.
 inline void write_file(const stdfs::path& p, const std::string& content) {

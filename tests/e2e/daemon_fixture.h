@@ -218,6 +218,8 @@ class Daemon {
     return false;
   }
 
+  pid_t pid() const { return pid_; }
+
   /// Sends `sig` and waits for the exit code; -1 if it did not exit in time
   /// (it is then killed).
   int stop(int sig = SIGTERM) {

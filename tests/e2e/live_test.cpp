@@ -524,6 +524,33 @@ TEST_CASE("live sync: a library whose disk is unmounted is offline, keeps everyt
   CHECK_SOON(*d, kSoon, inventory(api) == with_assets(before, 2));
 }
 
+TEST_CASE("live sync: events lost to a full inotify queue are made up by a full sync", "[live]") {
+  RETURN_WITHOUT_FUSE();
+  const auto queue = lima::test::inotify_queue_limit();
+  if (!queue || *queue > 200000) {
+    WARN("the inotify queue is too large to fill here");
+    return;
+  }
+  Setup s;
+  auto d = serve(s);
+  Api api(d->api_url());
+  REQUIRE_SOON(*d, kSoon, api.watcher()["state"] == "watching");
+  const auto before = inventory(api);
+  // Stopped, the daemon reads no event: enough files to fill its queue (two
+  // events each) and then a new folder get lost in the overflow.
+  REQUIRE(::kill(d->pid(), SIGSTOP) == 0);
+  const std::size_t files = *queue / 2 + 500;
+  for (std::size_t i = 0; i < files; ++i) write_file(s.lib / ("Gears/flood-" + std::to_string(i) + ".stl"), "");
+  write_file(s.lib / "Gears/late/last.stl", lima::test::random_bytes(700, 91));
+  REQUIRE(::kill(d->pid(), SIGCONT) == 0);
+  CHECK_SOON(*d, 60s, api.watcher()["overflows"].get<int>() >= 1);
+  CHECK_SOON(*d, 60s, inventory(api) == with_assets(before, static_cast<int>(files + 1)));
+  CHECK(present(s.mnt / "projects/Gears/late/last.stl"));
+  // The folder created during the overflow is watched too.
+  write_file(s.lib / "Gears/late/after.stl", lima::test::random_bytes(600, 92));
+  CHECK_SOON(*d, kSoon, present(s.mnt / "projects/Gears/late/after.stl"));
+}
+
 TEST_CASE("live sync: with too few inotify watches the library is synced periodically, and status says why", "[live]") {
   RETURN_WITHOUT_FUSE();
   Setup s;

@@ -149,6 +149,30 @@ TEST_CASE("the watcher says when it runs out of watches and when the root goes",
   CHECK(away.root_changed);
 }
 
+TEST_CASE("the watcher tells when its event queue overflowed, and watches what it missed", "[watcher]") {
+  const auto queue = lima::test::inotify_queue_limit();
+  if (!queue || *queue > 200000) {
+    WARN("the inotify queue is too large to fill here");
+    return;
+  }
+  TempDir tmp;
+  const auto lib = tmp / "lib";
+  stdfs::create_directories(lib / "Boat");
+  IgnoreRules ignore;
+  auto w = watch(lib, ignore);
+  // Nothing is read meanwhile: two events per file fill the queue.
+  for (std::size_t i = 0; i < *queue / 2 + 100; ++i) write_file(lib / ("Boat/f" + std::to_string(i)), "");
+  stdfs::create_directories(lib / "Boat/missed/deeper");
+  auto ev = w->read();
+  CHECK(ev.overflow);
+  CHECK(w->watches() == 2);  // the new folders' events were lost
+  CHECK(w->rewatch());
+  CHECK(w->watches() == 4);
+  write_file(lib / "Boat/missed/deeper/x.stl", "x");
+  auto later = collect(*w, [](const WatchEvents& e) { return has(e, WatchChange::closed, "Boat/missed/deeper"); });
+  CHECK(has(later, WatchChange::closed, "Boat/missed/deeper", "Boat/missed/deeper/x.stl"));
+}
+
 TEST_CASE("filesystems inotify cannot fully see are named; local ones are not", "[watcher]") {
   TempDir tmp;
   CHECK_FALSE(unwatchable_filesystem(tmp.path()));
