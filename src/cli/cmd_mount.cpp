@@ -272,6 +272,18 @@ int cmd_mount(const std::vector<std::string>& argv) {
   index::LiveSync live(**catalog, live_opts, [&syncs](const index::SyncRequest& r) {
     return syncs.run_now(r.mode, r.scope, r.trigger, nullptr, r.cancel, r.held);
   });
+  syncs.set_held_files([&live] { return live.files_being_written(); });
+  // Whichever way this function ends, the syncs stop before `live` and
+  // `syncs` go: each calls the other.
+  struct StopSyncs {
+    http::SyncService& syncs;
+    index::LiveSync& live;
+    ~StopSyncs() {
+      syncs.cancel();  // a long API sync must not hold up the live sync's stop
+      live.stop();
+      syncs.wait_idle();
+    }
+  } stop_syncs{syncs, live};
   http::ApiContext ctx;
   ctx.catalog = catalog->get();
   ctx.library = library;
@@ -376,7 +388,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
     if (sig > 0 || g_stop.load()) break;
   }
   notify_systemd("STOPPING=1");
-  syncs.cancel();  // a long API sync must not hold up the live sync's stop
+  syncs.cancel();
   live.stop();
   (*api)->stop();
   (*mount)->stop();

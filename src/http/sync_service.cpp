@@ -46,6 +46,10 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
   o.scope = scope;
   o.trigger = trigger;
   o.held = std::move(held);
+  if (held_files_) {
+    auto more = held_files_();
+    o.held.insert(o.held.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
   o.progress = progress;
   o.cancel = cancel ? cancel : &cancel_;
   o.on_begin = [&](const index::Run& begun) {

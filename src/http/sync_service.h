@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,9 @@ class SyncService {
   void record(const index::Run& run);
   /// Prometheus text: runs by status, durations, the running flag.
   std::string metrics() const;
+  /// Files still being written (the live sync's list), asked for at the
+  /// start of every run: no sync, whoever asked for it, reads them half done.
+  void set_held_files(std::function<std::vector<std::string>()> held_files) { held_files_ = std::move(held_files); }
   /// Cancels the background run, if any, and every one started from now on
   /// (the daemon is stopping): a run waiting for it then ends soon.
   void cancel() { cancel_ = true; }
@@ -82,6 +86,7 @@ class SyncService {
   std::unique_ptr<index::SyncProgress> progress_;
   std::thread worker_;
   std::atomic<bool> cancel_{false};
+  std::function<std::vector<std::string>()> held_files_;
   std::atomic<std::uint64_t> generation_{0};
   // metrics
   std::map<std::string, std::uint64_t> finished_by_status_;

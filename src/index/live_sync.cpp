@@ -546,6 +546,14 @@ void LiveSync::restart_watching() {
 
 // -- reporting --
 
+std::vector<std::string> LiveSync::files_being_written() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(writing_.size());
+  for (const auto& [path, w] : writing_) out.push_back(path);
+  return out;
+}
+
 nlohmann::json LiveSync::library_json() const {
   std::lock_guard lock(mu_);
   nlohmann::json j{{"online", online_.load()}};

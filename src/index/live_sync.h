@@ -101,6 +101,8 @@ class LiveSync {
   /// Prometheus text: library online, watches, events, overflows, runs.
   std::string metrics() const;
   bool online() const { return online_.load(); }
+  /// Library-relative files written to and not closed yet.
+  std::vector<std::string> files_being_written() const;
 
  private:
   using Clock = std::chrono::steady_clock;
