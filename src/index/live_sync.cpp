@@ -281,23 +281,7 @@ void LiveSync::work_loop() {
     if (probe_now_ || now >= next_probe) {
       probe_now_ = false;
       next_probe = now + opts_.probe_interval;
-      lock.unlock();
-      std::string reason;
-      std::uint64_t dev = 0, ino = 0;
-      const bool ok = probe(reason, dev, ino);
-      lock.lock();
-      if (!ok && online_) go_offline(reason);
-      else if (!ok) offline_reason_ = reason;
-      else if (!online_) go_online(dev, ino);
-      else if (root_ino_ && (dev != root_dev_ || ino != root_ino_)) {
-        log::notice("the library root " + opts_.library.string() + " was replaced: watching it anew and syncing");
-        root_dev_ = dev;
-        root_ino_ = ino;
-        restart_watching();
-      } else {
-        root_dev_ = dev;
-        root_ino_ = ino;
-      }
+      check_root(lock);
       continue;
     }
     if (!online_) {
@@ -376,24 +360,7 @@ void LiveSync::run_locked(std::unique_lock<std::mutex>& lock, std::vector<std::s
   // The root is checked right before: a disk unmounted a moment after a
   // change leaves an empty directory (or another one) where the library
   // was, and a scoped sync there would take its projects for deleted.
-  {
-    std::string reason;
-    std::uint64_t dev = 0, ino = 0;
-    lock.unlock();
-    const bool ok = probe(reason, dev, ino);
-    lock.lock();
-    if (!ok) {
-      if (online_) go_offline(reason);
-      return;
-    }
-    if (root_ino_ && (dev != root_dev_ || ino != root_ino_)) {
-      log::notice("the library root " + opts_.library.string() + " was replaced: watching it anew and syncing");
-      root_dev_ = dev;
-      root_ino_ = ino;
-      restart_watching();
-      return;
-    }
-  }
+  if (!check_root(lock)) return;
   std::vector<std::string> runs = folded ? std::move(*folded) : std::vector<std::string>{""};
   std::vector<std::string> held;
   held.reserve(writing_.size());
@@ -438,6 +405,31 @@ void LiveSync::run_locked(std::unique_lock<std::mutex>& lock, std::vector<std::s
   lock.lock();
   running_run_ = false;
   if (went_offline) probe_now_ = true;
+}
+
+// Called and returns with `lock` held; probes without it.
+bool LiveSync::check_root(std::unique_lock<std::mutex>& lock) {
+  std::string reason;
+  std::uint64_t dev = 0, ino = 0;
+  lock.unlock();
+  const bool ok = probe(reason, dev, ino);
+  lock.lock();
+  if (!ok) {
+    go_offline(reason);
+    return false;
+  }
+  if (!online_) {
+    go_online(dev, ino);
+    return false;
+  }
+  const bool replaced = root_ino_ && (dev != root_dev_ || ino != root_ino_);
+  root_dev_ = dev;
+  root_ino_ = ino;
+  if (replaced) {
+    log::notice("the library root " + opts_.library.string() + " was replaced: watching it anew and syncing");
+    restart_watching();
+  }
+  return !replaced;
 }
 
 bool LiveSync::probe(std::string& reason, std::uint64_t& dev, std::uint64_t& ino) {

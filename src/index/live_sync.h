@@ -115,6 +115,9 @@ class LiveSync {
   Result<std::unique_ptr<Watcher>> start_watching();
   std::string limit_reason(std::size_t watches) const;
   bool probe(std::string& reason, std::uint64_t& dev, std::uint64_t& ino);
+  /// Probes the root and acts on it: offline, back online, replaced. True
+  /// when the library is online and the same as before.
+  bool check_root(std::unique_lock<std::mutex>& lock);
   // The rest are called with mu_ held.
   void absorb(const struct WatchEvents& ev, Clock::time_point now);
   void touch(const std::string& scope, Clock::time_point now);
