@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "baseline_server.h"
+#include "progress_log.h"
 #include "scratch_mounts.h"
 #include "text_table.h"
 
@@ -88,17 +89,6 @@ double load_average() {
   std::ifstream("/proc/loadavg") >> v;
   return v;
 }
-
-class Progress {
- public:
-  explicit Progress(std::ostream* log) : log_(log) {}
-  void operator()(const std::string& line) const {
-    if (log_) *log_ << line << "\n" << std::flush;
-  }
-
- private:
-  std::ostream* log_;
-};
 
 std::string rate_text(const WrkResult& r) {
   return fmt("%.0f req/s", r.requests_per_s) + ", p99 " + fmt("%.2f ms", r.p99_ms) + ", max " +
@@ -187,20 +177,14 @@ double LoadResult::rate_ratio() const {
 ApiBenchResults run_api_benchmark(const ApiBenchOptions& opt) {
   const Progress progress(opt.log);
   ApiBenchResults res;
-  res.library_dir = opt.work / ("lib-" + std::string(tier_name(opt.tier)) + "-" + std::to_string(opt.seed));
+  res.library_dir = bench_library_dir(opt.work, opt.tier, opt.seed);
   res.state = opt.work / "api-state";
   res.mountpoint = opt.work / "api-mnt";
   res.daemon_log = opt.work / "api-daemon.log";
   res.reports = opt.work / "api-wrk";
 
-  try {
-    res.library = generate_library(res.library_dir, opt.tier, opt.seed, opt.log);
-  } catch (const GenerateError& e) {
-    throw std::runtime_error(e.what());
-  }
-  progress(res.library.already_generated ? "reusing " + res.library_dir.string()
-                                         : "generated " + res.library_dir.string() + " in " +
-                                               fmt("%.1f s", res.library.seconds));
+  res.library = generate_library(res.library_dir, opt.tier, opt.seed, opt.log);  // GenerateError is a runtime_error
+  progress(generated_text(res.library, res.library_dir));
   std::error_code ec;
   for (const auto& dir : {res.state, res.reports}) {
     stdfs::remove_all(dir, ec);

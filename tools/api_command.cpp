@@ -16,6 +16,7 @@
 #include "api_bench.h"
 #include "api_report.h"
 #include "bench_paths.h"
+#include "daemon_bench_command.h"
 #include "child_process.h"
 #include "option_scanner.h"
 
@@ -124,32 +125,8 @@ int run_api_command(int argc, char** argv) {
     std::cerr << "limafs-bench api: skipped: " << why << "\n";
     return kSkipped;
   }
-  a.bench.log = &std::cerr;
-  try {
-    a.bench.limafs = resolve_limafs(a.limafs);
-    std::error_code ec;
-    stdfs::create_directories(a.bench.work, ec);
-    if (ec) throw std::runtime_error("cannot create " + a.bench.work.string() + ": " + ec.message());
-    const ApiBenchResults r = run_api_benchmark(a.bench);
-    const ApiVerdict verdict = judge(r);
-    const nlohmann::ordered_json report = report_json(r, a.bench, verdict, a.strict);
-    const stdfs::path report_file = a.bench.work / "api-report.json";
-    std::ofstream(report_file) << report.dump(2) << "\n";
-    if (a.json) {
-      std::cout << report.dump(2) << "\n";
-    } else {
-      print_report(std::cout, r, a.bench, verdict, a.strict);
-      std::cout << "report: " << report_file.string() << "\n";
-    }
-    if (!r.stop.clean()) {
-      std::cerr << "limafs-bench api: the daemon did not stop cleanly on SIGTERM: " << r.stop.text() << "\n";
-      return 1;
-    }
-    return verdict.all_ok() || !a.strict ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "limafs-bench api: " << e.what() << "\n";
-    return 1;
-  }
+  return run_daemon_benchmark("api", a.bench, a.limafs, a.json, a.strict,
+                              [](const auto& bench) { return run_api_benchmark(bench); });
 }
 
 }  // namespace lima::bench

@@ -150,7 +150,7 @@ BenchResults run_benchmark(const RunOptions& opt) {
   if (ec) throw BenchError("cannot create work directory " + opt.work.string() + ": " + ec.message());
 
   BenchResults res;
-  res.library_dir = opt.work / ("lib-" + std::string(tier_name(opt.tier)) + "-" + std::to_string(opt.seed));
+  res.library_dir = bench_library_dir(opt.work, opt.tier, opt.seed);
   try {
     res.library = generate_library(res.library_dir, opt.tier, opt.seed, opt.log);
   } catch (const GenerateError& e) {

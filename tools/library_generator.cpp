@@ -1,5 +1,6 @@
 #include "library_generator.h"
 
+#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -239,6 +240,17 @@ std::optional<GenStats> read_stamp(const fs::path& dir) {
     return std::nullopt;
   }
   return s;
+}
+
+fs::path bench_library_dir(const fs::path& work, Tier tier, std::uint64_t seed) {
+  return work / ("lib-" + std::string(tier_name(tier)) + "-" + std::to_string(seed));
+}
+
+std::string generated_text(const GenStats& stats, const fs::path& dir) {
+  if (stats.already_generated) return "reusing " + dir.string();
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f s", stats.seconds);
+  return "generated " + dir.string() + " in " + secs;
 }
 
 GenStats generate_library(const fs::path& dir, Tier tier, std::uint64_t seed, std::ostream* log) {

@@ -46,6 +46,12 @@ struct GenStats {
 GenStats generate_library(const std::filesystem::path& dir, Tier tier, std::uint64_t seed,
                           std::ostream* log = nullptr);
 
+/// Where the benchmarks keep the library of a tier and seed: WORK/lib-TIER-SEED.
+std::filesystem::path bench_library_dir(const std::filesystem::path& work, Tier tier, std::uint64_t seed);
+
+/// "reusing DIR", or "generated DIR in N s": what generate_library() did.
+std::string generated_text(const GenStats& stats, const std::filesystem::path& dir);
+
 /// Reads the stamp in dir; nullopt when there is none or it is unreadable.
 std::optional<GenStats> read_stamp(const std::filesystem::path& dir);
 

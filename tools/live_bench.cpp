@@ -17,6 +17,7 @@
 #include "child_process.h"
 #include "daemon_api.h"
 #include "library_scratch.h"
+#include "progress_log.h"
 #include "scratch_mounts.h"
 #include "text_table.h"
 
@@ -43,17 +44,6 @@ constexpr auto kSettle = 2s;
 constexpr int kMaxScopedSamples = 50;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-class Progress {
- public:
-  explicit Progress(std::ostream* log) : log_(log) {}
-  void operator()(const std::string& line) const {
-    if (log_) *log_ << line << "\n" << std::flush;
-  }
-
- private:
-  std::ostream* log_;
-};
 
 /// Restores the library on every way out of the benchmark.
 class ScratchSweeper {
@@ -280,21 +270,15 @@ void measure_idle_window(LiveBenchResults& res, const LiveBenchOptions& opt, Dae
 LiveBenchResults run_live_benchmark(const LiveBenchOptions& opt) {
   const Progress progress(opt.log);
   LiveBenchResults res;
-  res.library_dir = opt.work / ("lib-" + std::string(tier_name(opt.tier)) + "-" + std::to_string(opt.seed));
+  res.library_dir = bench_library_dir(opt.work, opt.tier, opt.seed);
   res.state = opt.work / "live-state";
   res.mountpoint = opt.work / "live-mnt";
   res.daemon_log = opt.work / "live-daemon.log";
   res.fresh_state = opt.work / "live-fresh-state";
   res.fresh_burst_state = opt.work / "live-fresh-burst-state";
 
-  try {
-    res.library = generate_library(res.library_dir, opt.tier, opt.seed, opt.log);
-  } catch (const GenerateError& e) {
-    throw std::runtime_error(e.what());
-  }
-  progress(res.library.already_generated ? "reusing " + res.library_dir.string()
-                                         : "generated " + res.library_dir.string() + " in " +
-                                               fmt("%.1f s", res.library.seconds));
+  res.library = generate_library(res.library_dir, opt.tier, opt.seed, opt.log);  // GenerateError is a runtime_error
+  progress(generated_text(res.library, res.library_dir));
   const LibraryPlan plan = plan_library(opt.tier, opt.seed);
   ScratchSweeper sweeper(res.library_dir);
   res.swept = sweep_scratch(res.library_dir);

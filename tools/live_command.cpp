@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_paths.h"
+#include "daemon_bench_command.h"
 #include "live_bench.h"
 #include "live_report.h"
 #include "option_scanner.h"
@@ -129,32 +130,8 @@ int run_live_command(int argc, char** argv) {
     std::cerr << "limafs-bench live: skipped: /dev/fuse is absent\n";
     return kSkipped;
   }
-  a.bench.log = &std::cerr;
-  try {
-    a.bench.limafs = resolve_limafs(a.limafs);
-    std::error_code ec;
-    stdfs::create_directories(a.bench.work, ec);
-    if (ec) throw std::runtime_error("cannot create " + a.bench.work.string() + ": " + ec.message());
-    const LiveBenchResults r = run_live_benchmark(a.bench);
-    const LiveVerdict verdict = judge(r);
-    const nlohmann::ordered_json report = report_json(r, a.bench, verdict, a.strict);
-    const stdfs::path report_file = a.bench.work / "live-report.json";
-    std::ofstream(report_file) << report.dump(2) << "\n";
-    if (a.json) {
-      std::cout << report.dump(2) << "\n";
-    } else {
-      print_report(std::cout, r, a.bench, verdict, a.strict);
-      std::cout << "report: " << report_file.string() << "\n";
-    }
-    if (!r.stop.clean()) {
-      std::cerr << "limafs-bench live: the daemon did not stop cleanly on SIGTERM: " << r.stop.text() << "\n";
-      return 1;
-    }
-    return verdict.all_ok() || !a.strict ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "limafs-bench live: " << e.what() << "\n";
-    return 1;
-  }
+  return run_daemon_benchmark("live", a.bench, a.limafs, a.json, a.strict,
+                              [](const auto& bench) { return run_live_benchmark(bench); });
 }
 
 }  // namespace lima::bench
