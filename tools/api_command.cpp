@@ -2,22 +2,15 @@
 
 #include <unistd.h>
 
-#include <charconv>
-#include <cstdint>
-#include <fstream>
 #include <iostream>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "api_bench.h"
 #include "api_report.h"
 #include "bench_paths.h"
-#include "daemon_bench_command.h"
 #include "child_process.h"
+#include "daemon_bench_command.h"
 #include "option_scanner.h"
 
 namespace lima::bench {
@@ -58,47 +51,6 @@ constexpr const char* kUsage =
     "  --no-targets         report the targets but exit 0 when it ran (default: exit 1 on a miss)\n"
     "  --json               print the JSON report instead of the table\n";
 
-struct ApiArgs {
-  ApiBenchOptions bench;
-  std::optional<stdfs::path> limafs;
-  bool strict = true;  // a missed target fails the run (--no-targets: report only)
-  bool json = false;
-  bool help = false;
-};
-
-ApiArgs parse_api_args(int argc, char** argv) {
-  ApiArgs a;
-  std::optional<stdfs::path> work;
-  for (OptionScanner scan(argc, argv); scan.next();) {
-    const std::string_view opt = scan.option();
-    if (opt == "--help" || opt == "-h") {
-      a.help = true;
-    } else if (opt == "--tier") {
-      const auto tier = parse_tier(scan.value());
-      if (!tier) throw UsageError{"--tier must be XS, S or M"};
-      a.bench.tier = *tier;
-    } else if (opt == "--seed") {
-      a.bench.seed = parse_count(opt, scan.value(), 0, UINT64_MAX);
-    } else if (opt == "--work") {
-      work = stdfs::path(scan.value());
-    } else if (opt == "--limafs") {
-      a.limafs = stdfs::path(scan.value());
-    } else if (opt == "--duration") {
-      a.bench.seconds = static_cast<int>(parse_count(opt, scan.value(), 1, 3600));
-    } else if (opt == "--keep") {
-      a.bench.keep = true;
-    } else if (opt == "--no-targets") {
-      a.strict = false;
-    } else if (opt == "--json") {
-      a.json = true;
-    } else {
-      throw UsageError{(opt.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(opt)};
-    }
-  }
-  a.bench.work = stdfs::absolute(work.value_or(default_work()));
-  return a;
-}
-
 /// Why this machine cannot run the API benchmark ("" when it can).
 std::string unavailable_reason(const stdfs::path& wrk) {
   if (::access("/dev/fuse", F_OK) != 0) return "/dev/fuse is absent";
@@ -109,9 +61,14 @@ std::string unavailable_reason(const stdfs::path& wrk) {
 }  // namespace
 
 int run_api_command(int argc, char** argv) {
-  ApiArgs a;
+  ApiBenchOptions bench;
+  DaemonBenchArgs a;
   try {
-    a = parse_api_args(argc, argv);
+    a = parse_daemon_bench_args(argc, argv, bench, [&](std::string_view opt, OptionScanner& scan) {
+      if (opt != "--duration") return false;
+      bench.seconds = static_cast<int>(parse_count(opt, scan.value(), 1, 3600));
+      return true;
+    });
   } catch (const UsageError& e) {
     std::cerr << "limafs-bench api: " << e.message << " (see limafs-bench api --help)\n";
     return 2;
@@ -120,13 +77,13 @@ int run_api_command(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  a.bench.wrk = find_in_path("wrk");
-  if (const std::string why = unavailable_reason(a.bench.wrk); !why.empty()) {
+  bench.wrk = find_in_path("wrk");
+  if (const std::string why = unavailable_reason(bench.wrk); !why.empty()) {
     std::cerr << "limafs-bench api: skipped: " << why << "\n";
     return kSkipped;
   }
-  return run_daemon_benchmark("api", a.bench, a.limafs, a.json, a.strict,
-                              [](const auto& bench) { return run_api_benchmark(bench); });
+  return run_daemon_benchmark("api", bench, a.limafs, a.json, a.strict,
+                              [](const auto& options) { return run_api_benchmark(options); });
 }
 
 }  // namespace lima::bench

@@ -1,7 +1,7 @@
-// The common end of the commands that benchmark a running daemon
-// (`limafs-bench api`, `limafs-bench live`): run the benchmark, keep its
-// JSON report in the work directory, print the table (or the JSON), and
-// turn the verdict and the daemon's stop into the exit status.
+// What the commands that benchmark a running daemon (`limafs-bench api`,
+// `limafs-bench live`) share: their common options, and their end: run the
+// benchmark, keep its JSON report in the work directory, print the table (or
+// the JSON), and turn the verdict and the daemon's stop into the exit status.
 #pragma once
 
 #include <filesystem>
@@ -10,12 +10,59 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "bench_paths.h"
+#include "library_plan.h"
+#include "option_scanner.h"
 
 namespace lima::bench {
+
+/// The options of a daemon benchmark that are not the benchmark's own.
+struct DaemonBenchArgs {
+  std::optional<std::filesystem::path> limafs;
+  bool strict = true;  ///< a missed target fails the run (--no-targets: report only)
+  bool json = false;
+  bool help = false;
+};
+
+/// Reads a daemon benchmark's command line: --tier, --seed, --work and --keep
+/// into `bench`, --limafs, --no-targets, --json and --help into the result;
+/// `own(opt, scan)` takes the benchmark's own options and returns false for
+/// one it does not know. Throws UsageError.
+template <class Options, class Own>
+DaemonBenchArgs parse_daemon_bench_args(int argc, char** argv, Options& bench, Own own) {
+  DaemonBenchArgs a;
+  std::optional<std::filesystem::path> work;
+  for (OptionScanner scan(argc, argv); scan.next();) {
+    const std::string_view opt = scan.option();
+    if (opt == "--help" || opt == "-h") {
+      a.help = true;
+    } else if (opt == "--tier") {
+      const auto tier = parse_tier(scan.value());
+      if (!tier) throw UsageError{"--tier must be XS, S or M"};
+      bench.tier = *tier;
+    } else if (opt == "--seed") {
+      bench.seed = parse_count(opt, scan.value(), 0, UINT64_MAX);
+    } else if (opt == "--work") {
+      work = std::filesystem::path(scan.value());
+    } else if (opt == "--limafs") {
+      a.limafs = std::filesystem::path(scan.value());
+    } else if (opt == "--keep") {
+      bench.keep = true;
+    } else if (opt == "--no-targets") {
+      a.strict = false;
+    } else if (opt == "--json") {
+      a.json = true;
+    } else if (!own(opt, scan)) {
+      throw UsageError{(opt.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(opt)};
+    }
+  }
+  bench.work = std::filesystem::absolute(work.value_or(default_work()));
+  return a;
+}
 
 /// `bench` is the benchmark's options (with `work`, `limafs` and `log`);
 /// `run(bench)` measures and returns results with a `stop` (the daemon's

@@ -2,14 +2,9 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "bench_paths.h"
 #include "daemon_bench_command.h"
@@ -19,8 +14,6 @@
 
 namespace lima::bench {
 namespace {
-
-namespace stdfs = std::filesystem;
 
 constexpr int kSkipped = 77;
 
@@ -67,57 +60,23 @@ constexpr const char* kUsage =
     "  --no-targets         report the targets but exit 0 when it ran (default: exit 1 on a miss)\n"
     "  --json               print the JSON report instead of the table\n";
 
-struct LiveArgs {
-  LiveBenchOptions bench;
-  std::optional<stdfs::path> limafs;
-  bool strict = true;  // a missed target fails the run (--no-targets: report only)
-  bool json = false;
-  bool help = false;
-};
-
-LiveArgs parse_live_args(int argc, char** argv) {
-  LiveArgs a;
-  std::optional<stdfs::path> work;
-  for (OptionScanner scan(argc, argv); scan.next();) {
-    const std::string_view opt = scan.option();
-    if (opt == "--help" || opt == "-h") {
-      a.help = true;
-    } else if (opt == "--tier") {
-      const auto tier = parse_tier(scan.value());
-      if (!tier) throw UsageError{"--tier must be XS, S or M"};
-      a.bench.tier = *tier;
-    } else if (opt == "--seed") {
-      a.bench.seed = parse_count(opt, scan.value(), 0, UINT64_MAX);
-    } else if (opt == "--work") {
-      work = stdfs::path(scan.value());
-    } else if (opt == "--limafs") {
-      a.limafs = stdfs::path(scan.value());
-    } else if (opt == "--samples") {
-      a.bench.samples = static_cast<int>(parse_count(opt, scan.value(), 1, 100'000));
-    } else if (opt == "--burst") {
-      a.bench.burst = parse_count(opt, scan.value(), 1, 1'000'000);
-    } else if (opt == "--idle-seconds") {
-      a.bench.idle_seconds = static_cast<int>(parse_count(opt, scan.value(), 1, 3600));
-    } else if (opt == "--keep") {
-      a.bench.keep = true;
-    } else if (opt == "--no-targets") {
-      a.strict = false;
-    } else if (opt == "--json") {
-      a.json = true;
-    } else {
-      throw UsageError{(opt.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(opt)};
-    }
-  }
-  a.bench.work = stdfs::absolute(work.value_or(default_work()));
-  return a;
-}
-
 }  // namespace
 
 int run_live_command(int argc, char** argv) {
-  LiveArgs a;
+  LiveBenchOptions bench;
+  DaemonBenchArgs a;
   try {
-    a = parse_live_args(argc, argv);
+    a = parse_daemon_bench_args(argc, argv, bench, [&](std::string_view opt, OptionScanner& scan) {
+      if (opt == "--samples")
+        bench.samples = static_cast<int>(parse_count(opt, scan.value(), 1, 100'000));
+      else if (opt == "--burst")
+        bench.burst = parse_count(opt, scan.value(), 1, 1'000'000);
+      else if (opt == "--idle-seconds")
+        bench.idle_seconds = static_cast<int>(parse_count(opt, scan.value(), 1, 3600));
+      else
+        return false;
+      return true;
+    });
   } catch (const UsageError& e) {
     std::cerr << "limafs-bench live: " << e.message << " (see limafs-bench live --help)\n";
     return 2;
@@ -130,8 +89,8 @@ int run_live_command(int argc, char** argv) {
     std::cerr << "limafs-bench live: skipped: /dev/fuse is absent\n";
     return kSkipped;
   }
-  return run_daemon_benchmark("live", a.bench, a.limafs, a.json, a.strict,
-                              [](const auto& bench) { return run_live_benchmark(bench); });
+  return run_daemon_benchmark("live", bench, a.limafs, a.json, a.strict,
+                              [](const auto& options) { return run_live_benchmark(options); });
 }
 
 }  // namespace lima::bench
