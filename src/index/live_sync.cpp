@@ -366,7 +366,6 @@ void LiveSync::run_locked(std::unique_lock<std::mutex>& lock, std::vector<std::s
   held.reserve(writing_.size());
   for (const auto& [path, w] : writing_) held.push_back(path);
   ++batches_;
-  running_run_ = true;
   if (!folded) {
     // A full sync covers everything pending, and restarts the schedule.
     pending_.clear();
@@ -403,7 +402,6 @@ void LiveSync::run_locked(std::unique_lock<std::mutex>& lock, std::vector<std::s
                 std::to_string(k.errors) + " errors" + (run->message.empty() ? "" : " (" + run->message + ")"));
   }
   lock.lock();
-  running_run_ = false;
   if (went_offline) probe_now_ = true;
 }
 

@@ -145,7 +145,7 @@ class LiveSync {
   Clock::time_point first_touch_, last_touch_;
   std::chrono::milliseconds stream_wait_{1000};
   std::map<std::string, Writing> writing_;  // file → its last write
-  bool full_needed_ = false, probe_now_ = false, running_run_ = false;
+  bool full_needed_ = false, probe_now_ = false;
   Clock::time_point next_reconcile_, next_poll_;
   std::size_t limit_at_failure_ = 0;  // the system limit when watching ran out of watches
 
