@@ -273,6 +273,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
     return syncs.run_now(r.mode, r.scope, r.trigger, nullptr, r.cancel, r.held);
   });
   syncs.set_held_files([&live] { return live.files_being_written(); });
+  syncs.set_written_hook([&live](const std::string& path) { live.written_by_daemon(path); });
   // Whichever way this function ends, the syncs stop before `live` and
   // `syncs` go: each calls the other.
   struct StopSyncs {

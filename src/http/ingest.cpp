@@ -233,9 +233,11 @@ void upload(Call& c) {
   // Complete: create the missing folders, then put the file in place.
   Fd temp_dir(::dup(dir.fd));
   for (std::size_t i = existing; i + 1 < parts.size(); ++i) {
-    if (::mkdirat(dir.fd, parts[i].c_str(), 0777) != 0)
+    if (::mkdirat(dir.fd, parts[i].c_str(), 0777) == 0) {
+      scratch.created.emplace_back(Fd(::dup(dir.fd)), parts[i]);
+    } else if (errno != EEXIST) {  // made meanwhile (another upload into it): used as it is
       throw ApiError(500, code::internal, "cannot create folder '" + index::printable(parts[i]) + "': " + std::strerror(errno));
-    scratch.created.emplace_back(Fd(::dup(dir.fd)), parts[i]);
+    }
     Fd next(open_subdir(dir.fd, parts[i]));
     if (next.fd < 0) refuse_component(parts[i], errno);
     dir = std::move(next);
@@ -267,14 +269,18 @@ void upload(Call& c) {
 
   std::string scope = project.name;
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) scope += "/" + parts[i];
-  auto run = c.ctx.sync->run_now(index::Mode::incremental, scope, index::Trigger::api);
+  // The file is complete: the live sync must not hold it back as one still
+  // being written (its watcher saw it appear, not its writer close it).
+  auto run = c.ctx.sync->index_written(scope, {project.name + "/" + rel});
   if (!run) throw to_api_error(run.error());
   settle(c);
   ReadTxn t(cat(c).env());
   auto id = cat(c).asset_id_by_path(t, project.id, rel);
   auto asset = id ? cat(c).asset(t, *id) : std::nullopt;
   if (!asset || asset->state != index::ItemState::live)
-    throw ApiError(500, code::internal, "the file was written but not indexed: " + run->message);
+    throw ApiError(500, code::internal,
+                   "the file was written but not indexed (sync run " + std::to_string(run->id) + " " +
+                       std::string(index::to_string(run->status)) + (run->message.empty() ? "" : ": " + run->message) + ")");
   c.res.set_header("Location", "/api/v1/assets/" + std::to_string(asset->id));
   reply(c.res, 201, asset_json(t, cat(c), *asset, true));
 }

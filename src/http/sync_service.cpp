@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <array>
 #include <sstream>
 
@@ -36,7 +37,8 @@ SyncService::~SyncService() {
 index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& scope, index::Trigger trigger,
                                            index::SyncProgress* progress,
                                            const std::function<void(const index::Run&)>& on_begin,
-                                           const std::atomic<bool>* cancel, std::vector<std::string> held) {
+                                           const std::atomic<bool>* cancel, std::vector<std::string> held,
+                                           const std::vector<std::string>& complete) {
   std::lock_guard run_lock(run_mu_);
   index::SyncOptions o;
   o.library = settings_.library;
@@ -50,6 +52,7 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
     auto more = held_files_();
     o.held.insert(o.held.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
+  std::erase_if(o.held, [&](const std::string& f) { return std::find(complete.begin(), complete.end(), f) != complete.end(); });
   o.progress = progress;
   o.cancel = cancel ? cancel : &cancel_;
   o.on_begin = [&](const index::Run& begun) {
@@ -116,6 +119,12 @@ index::Result<index::Run> SyncService::run_now(index::Mode mode, const std::stri
                                                index::SyncProgress* progress, const std::atomic<bool>* cancel,
                                                std::vector<std::string> held) {
   return run(mode, scope, trigger, progress, {}, cancel, std::move(held));
+}
+
+index::Result<index::Run> SyncService::index_written(const std::string& scope, const std::vector<std::string>& files) {
+  if (written_hook_)
+    for (const auto& f : files) written_hook_(f);
+  return run(index::Mode::incremental, scope, index::Trigger::api, nullptr, {}, nullptr, {}, files);
 }
 
 std::optional<index::RunId> SyncService::running() const {

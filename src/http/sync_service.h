@@ -50,6 +50,12 @@ class SyncService {
                                     index::SyncProgress* progress = nullptr,
                                     const std::atomic<bool>* cancel = nullptr, std::vector<std::string> held = {});
 
+  /// Indexes files the daemon itself has just written into the library,
+  /// complete (an upload): they are never held back as "being written",
+  /// and the live sync is told they are done. Syncs `scope` in this thread
+  /// like run_now.
+  index::Result<index::Run> index_written(const std::string& scope, const std::vector<std::string>& files);
+
   /// The running run's id, if any.
   std::optional<index::RunId> running() const;
   /// Live progress of run `id` while it runs: phase, files and bytes done
@@ -63,6 +69,9 @@ class SyncService {
   /// Files still being written (the live sync's list), asked for at the
   /// start of every run: no sync, whoever asked for it, reads them half done.
   void set_held_files(std::function<std::vector<std::string>()> held_files) { held_files_ = std::move(held_files); }
+  /// Told of each file index_written() indexes (the live sync, so that it
+  /// does not take the daemon's own write for a writer still at work).
+  void set_written_hook(std::function<void(const std::string&)> hook) { written_hook_ = std::move(hook); }
   /// Cancels the background run, if any, and every one started from now on
   /// (the daemon is stopping): a run waiting for it then ends soon.
   void cancel() { cancel_ = true; }
@@ -74,7 +83,8 @@ class SyncService {
  private:
   index::Result<index::Run> run(index::Mode mode, const std::string& scope, index::Trigger trigger,
                                 index::SyncProgress* progress, const std::function<void(const index::Run&)>& on_begin,
-                                const std::atomic<bool>* cancel = nullptr, std::vector<std::string> held = {});
+                                const std::atomic<bool>* cancel = nullptr, std::vector<std::string> held = {},
+                                const std::vector<std::string>& complete = {});
 
   index::Catalog& catalog_;
   SyncSettings settings_;
@@ -87,6 +97,7 @@ class SyncService {
   std::thread worker_;
   std::atomic<bool> cancel_{false};
   std::function<std::vector<std::string>()> held_files_;
+  std::function<void(const std::string&)> written_hook_;
   std::atomic<std::uint64_t> generation_{0};
   // metrics
   std::map<std::string, std::uint64_t> finished_by_status_;

@@ -255,7 +255,12 @@ void LiveSync::absorb(const WatchEvents& ev, Clock::time_point now) {
   for (const auto& c : ev.changes) {
     switch (c.what) {
       case WatchChange::changed: touch(c.scope); break;
-      case WatchChange::writing: writing_[c.path] = Writing{now, c.scope}; break;
+      case WatchChange::writing:
+        // The creation of a file the daemon wrote whole (an upload linked
+        // into place): its own sync indexes it.
+        if (daemon_written_.erase(c.path)) break;
+        writing_[c.path] = Writing{now, c.scope};
+        break;
       case WatchChange::closed:
         writing_.erase(c.path);
         touch(c.scope);
@@ -535,6 +540,15 @@ void LiveSync::restart_watching() {
 }
 
 // -- reporting --
+
+void LiveSync::written_by_daemon(const std::string& path) {
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  std::erase_if(daemon_written_, [&](const auto& e) { return now - e.second > opts_.writer_grace; });
+  writing_.erase(path);
+  // Remembered until its creation event comes through (if it has not yet).
+  daemon_written_[path] = now;
+}
 
 std::vector<std::string> LiveSync::files_being_written() const {
   std::lock_guard lock(mu_);

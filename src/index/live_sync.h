@@ -103,6 +103,10 @@ class LiveSync {
   bool online() const { return online_.load(); }
   /// Library-relative files written to and not closed yet.
   std::vector<std::string> files_being_written() const;
+  /// The daemon itself has just put the complete file `path` (library-
+  /// relative) into the library, e.g. an upload: it is not being written,
+  /// whatever the watcher saw or is about to see of its creation.
+  void written_by_daemon(const std::string& path);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -145,6 +149,7 @@ class LiveSync {
   Clock::time_point first_touch_, last_touch_;
   std::chrono::milliseconds stream_wait_{1000};
   std::map<std::string, Writing> writing_;  // file → its last write
+  std::map<std::string, Clock::time_point> daemon_written_;  // file → when the daemon wrote it
   bool full_needed_ = false, probe_now_ = false;
   Clock::time_point next_reconcile_, next_poll_;
   std::size_t limit_at_failure_ = 0;  // the system limit when watching ran out of watches

@@ -16,6 +16,17 @@ namespace lima::index {
 
 namespace {
 
+/// An unnamed file being written (open with O_TMPFILE, as uploads do) is
+/// reported by the kernel under the name "#<inode>", though no such entry
+/// exists. It is not a file of the library until it is linked in, which
+/// the watcher sees as the creation of its real name.
+bool unnamed_temporary(std::string_view name, const std::filesystem::path& abs) {
+  if (name.size() < 2 || name.front() != '#') return false;
+  if (name.substr(1).find_first_not_of("0123456789") != std::string_view::npos) return false;
+  struct stat st {};
+  return ::lstat(abs.c_str(), &st) != 0 && errno == ENOENT;
+}
+
 constexpr std::uint32_t kDirMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY |
                                    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |
                                    IN_EXCL_UNLINK;
@@ -201,6 +212,7 @@ WatchEvents Watcher::read() {
       const std::string_view name(ev->name);  // NUL-padded
       const std::string path = join(dir, name);
       if (ignore_.ignored(name, path)) continue;
+      if (unnamed_temporary(name, library_ / path)) continue;
       const bool is_dir = ev->mask & IN_ISDIR;
       // A folder directly in the root is a project; a file there is loose.
       const std::string scope = dir.empty() ? (is_dir ? std::string(name) : std::string()) : dir;

@@ -654,3 +654,60 @@ TEST_CASE("live sync: the status counts agree with the assets the API lists afte
     }
   }
 }
+
+TEST_CASE("live sync: uploads answer 201 with the asset every time while the library is watched, also many at once",
+          "[live][upload]") {
+  RETURN_WITHOUT_FUSE();
+  Setup s;
+  auto d = serve(s);  // the defaults: watching
+  Api api(d->api_url());
+  REQUIRE_SOON(*d, kSoon, api.watcher()["state"] == "watching");
+  const auto vase = api.project_id("Vase");
+  REQUIRE(vase);
+
+  auto upload = [&](const std::string& path, const std::string& bytes) {
+    httplib::Client c(d->api_url());
+    c.set_read_timeout(30);
+    return c.Post("/api/v1/projects/" + std::to_string(vase) + "/assets?path=" + url_encode(path), bytes,
+                  "application/octet-stream");
+  };
+
+  // One after the other, into the project folder and into new folders.
+  for (int i = 0; i < 5; ++i) {
+    const auto path = (i % 2 ? "parts/clean" : "clean") + std::to_string(i) + ".stl";
+    const auto bytes = "solid x" + std::to_string(i);
+    auto r = upload(path, bytes);
+    REQUIRE(r);
+    INFO(path << ": " << r->body << "\ndaemon log:\n" << d->log());
+    REQUIRE(r->status == 201);
+    const auto a = json::parse(r->body);
+    CHECK(a["path"] == path);
+    CHECK(a["size"] == bytes.size());
+    // Indexed and visible when the call returns: no wait.
+    CHECK(present(s.mnt / "projects/Vase" / path));
+    CHECK(brief(api.asset("Vase", path)) == on_disk(s.lib / "Vase" / path));
+  }
+
+  // Many at once, while files are also being written by hand beside them.
+  constexpr int kUploads = 16;
+  std::vector<int> statuses(kUploads, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kUploads; ++i)
+    clients.emplace_back([&, i] {
+      auto r = upload("burst/up" + std::to_string(i) + ".stl", lima::test::random_bytes(20000, 100 + i));
+      statuses[i] = r ? r->status : -1;
+    });
+  for (int i = 0; i < 20; ++i) write_file(s.lib / "Vase/burst" / ("hand" + std::to_string(i) + ".stl"), "solid h");
+  for (auto& t : clients) t.join();
+  INFO("daemon log:\n" << d->log());
+  CHECK(statuses == std::vector<int>(kUploads, 201));
+  for (int i = 0; i < kUploads; ++i)
+    CHECK(present(s.mnt / "projects/Vase/burst" / ("up" + std::to_string(i) + ".stl")));
+
+  // Nothing the daemon wrote is left among the files being written, and a
+  // retry of the same path is a conflict, not a second file.
+  CHECK_SOON(*d, kSoon, member(api.watcher(), "files_being_written") == 0);
+  auto again = upload("clean0.stl", "solid y");
+  REQUIRE(again);
+  CHECK(again->status == 409);
+}
