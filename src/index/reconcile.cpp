@@ -46,9 +46,11 @@ class Reconciler {
     index_snapshot();
     match_projects_by_inode_and_name();
     match_files_by_inode_and_path();
+    match_tombstoned_projects_by_inode();
     match_projects_by_content();
     new_projects();
     match_files_by_path();  // files of projects recognized by content
+    match_tombstoned_files_by_inode();
     match_files_by_content();
     write_projects();
     write_files();
@@ -66,6 +68,7 @@ class Reconciler {
     for (std::size_t i = 0; i < snap_.projects.size(); ++i) {
       const auto& p = snap_.projects[i];
       proj_index_[p.id] = i;
+      if (p.state == ItemState::tombstone) tomb_proj_by_ino_[{p.dev, p.ino}].push_back(i);
       if (p.state != ItemState::live) continue;
       proj_by_ino_[{p.dev, p.ino}] = i;
       proj_by_name_[p.name] = i;
@@ -210,6 +213,69 @@ class Reconciler {
         }
       }
       match_file_by_path(k);
+    }
+  }
+
+  // Items that left the library and came back keep their inodes: a folder
+  // moved out and back in, a file restored by moving it. Identity by inode
+  // holds for them as for live items, empty files and folders of only
+  // empty files included, which content cannot recognise.
+
+  // Tombstoned assets by (dev, ino), built on first need.
+  const std::unordered_map<DevIno, std::vector<std::size_t>, DevInoHash>& tombstones_by_inode() {
+    if (!tombs_built_) {
+      tombs_built_ = true;
+      for (std::size_t j = 0; j < snap_.assets.size(); ++j)
+        if (snap_.assets[j].state == ItemState::tombstone) tomb_by_ino_[{snap_.assets[j].dev, snap_.assets[j].ino}].push_back(j);
+    }
+    return tomb_by_ino_;
+  }
+
+  // The tombstoned asset that is file `k` come back: same inode, size and
+  // mtime (an inode alone may have been reused), of project `project` when
+  // given. npos when there is none.
+  std::size_t tombstone_of(std::size_t k, std::optional<ProjectId> project) {
+    const auto& f = files_[k];
+    const auto& by_ino = tombstones_by_inode();
+    auto it = by_ino.find({f.dev, f.ino});
+    if (it == by_ino.end()) return npos;
+    for (std::size_t j : it->second) {
+      const auto& a = snap_.assets[j];
+      if (asset_claim_[j] == npos && a.size == f.size && a.mtime_ns == f.mtime_ns && (!project || a.project == *project))
+        return j;
+    }
+    return npos;
+  }
+
+  // A folder with a tombstoned project's inode is that project come back
+  // when it has its name, or holds one of its files (same inode, size and
+  // mtime): folder inodes are reused at once, so a new empty folder under
+  // another name does not inherit a deleted project's metadata.
+  void match_tombstoned_projects_by_inode() {
+    if (tomb_proj_by_ino_.empty()) return;
+    for (std::size_t i = 0; i < seen_.size(); ++i) {
+      if (seen_snap_[i] != npos) continue;
+      auto it = tomb_proj_by_ino_.find({seen_[i].dev, seen_[i].ino});
+      if (it == tomb_proj_by_ino_.end()) continue;
+      for (std::size_t j : it->second) {
+        if (proj_claim_[j] != npos) continue;
+        const auto& p = snap_.projects[j];
+        bool proven = seen_[i].name == p.name;
+        for (std::size_t k = 0; !proven && k < files_of_[i].size(); ++k)
+          proven = tombstone_of(files_of_[i][k], p.id) != npos;
+        if (proven) {
+          claim_project(i, j);
+          break;
+        }
+      }
+    }
+  }
+
+  void match_tombstoned_files_by_inode() {
+    for (std::size_t k = 0; k < files_.size(); ++k) {
+      const auto& f = files_[k];
+      if (f.gone || !f.ok || file_asset_[k] != npos || asset_by_ino_.find(f.dev, f.ino) != InodeIndex::kNone) continue;
+      if (const std::size_t j = tombstone_of(k, std::nullopt); j != npos) claim_asset(k, j);
     }
   }
 
@@ -461,6 +527,9 @@ class Reconciler {
   std::unordered_map<ProjectId, std::size_t> proj_index_;
   std::unordered_map<ProjectId, std::uint64_t> removed_projects_;  // tombstoned in this run → files gone with it
   std::unordered_map<DevIno, std::size_t, DevInoHash> proj_by_ino_;
+  std::unordered_map<DevIno, std::vector<std::size_t>, DevInoHash> tomb_proj_by_ino_;  // tombstoned projects
+  std::unordered_map<DevIno, std::vector<std::size_t>, DevInoHash> tomb_by_ino_;       // tombstoned assets
+  bool tombs_built_ = false;
   bool paths_built_ = false;
   std::unordered_map<std::string_view, std::size_t> proj_by_name_;
   std::unordered_map<std::string, std::size_t> asset_by_path_;

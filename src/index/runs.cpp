@@ -53,6 +53,13 @@ void RunLog::replace_problems(WriteTxn& t, std::string_view scope, const std::ve
   for (const auto& p : problems) t.put(db_.problems, bounded(p.path), encode(p));
 }
 
+void RunLog::forget_removed(WriteTxn& t, std::string_view path) {
+  const auto key = bounded(path);
+  auto v = t.get(db_.problems, key);
+  if (!v) return;
+  if (auto p = decode_problem(*v); p && p->kind == ProblemKind::removed) t.del(db_.problems, key);
+}
+
 std::vector<Problem> RunLog::problems(const Txn& t) const {
   std::vector<Problem> out;
   t.scan_prefix(db_.problems, {}, [&](std::string_view, std::string_view v) {

@@ -27,6 +27,8 @@ class RunLog {
   /// Replaces the problems under `scope` ("" = all) with `problems`.
   void replace_problems(WriteTxn& t, std::string_view scope, const std::vector<Problem>& problems);
   std::vector<Problem> problems(const Txn& t) const;
+  /// Forgets that `path` was removed (it came back), if a sync said so.
+  void forget_removed(WriteTxn& t, std::string_view path);
 
  private:
   Catalog& c_;

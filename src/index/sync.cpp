@@ -42,6 +42,40 @@ std::int64_t mtime_of(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+// What earlier syncs reported under paths this run's changes made stale,
+// also outside its scope: the `removed` line of an item that came back
+// (maybe under another name or in another folder), and everything under a
+// project folder's old name once it was renamed.
+void forget_stale_problems(WriteTxn& t, RunLog& log, const Snapshot& snap, const Plan& plan) {
+  std::unordered_set<std::string_view> live_names;
+  bool renamed = false;
+  for (const auto& [before, after] : plan.projects) {
+    if (!before) continue;
+    if (before->state == ItemState::tombstone && after.state == ItemState::live) log.forget_removed(t, before->name);
+    renamed |= before->state == ItemState::live && after.state == ItemState::live && before->name != after.name;
+  }
+  if (renamed) {
+    for (const auto& p : snap.projects)
+      if (p.state == ItemState::live) live_names.insert(p.name);
+    for (const auto& [before, after] : plan.projects) {
+      if (before) live_names.erase(before->name);
+      if (after.state == ItemState::live) live_names.insert(after.name);
+    }
+    for (const auto& [before, after] : plan.projects)
+      if (before && before->state == ItemState::live && after.state == ItemState::live && before->name != after.name &&
+          !live_names.count(before->name))
+        log.replace_problems(t, before->name, {});
+  }
+  if (plan.counts.revived == 0) return;
+  std::unordered_map<ProjectId, std::string_view> names;
+  for (const auto& p : snap.projects) names.emplace(p.id, p.name);
+  for (const auto& [before, after] : plan.assets)
+    if (before && before->state == ItemState::tombstone && after.state == ItemState::live) {
+      auto it = names.find(before->project);
+      log.forget_removed(t, library_path(it == names.end() ? std::string() : std::string(it->second), before->path));
+    }
+}
+
 Snapshot load_snapshot(Catalog& cat) {
   Snapshot s;
   ReadTxn t(cat.env());
@@ -699,6 +733,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
       for (const auto& [before, after] : plan.projects)
         if (after.state != ItemState::live) cat.put_project(t, after, before);
       log.replace_problems(t, *scope, problems);
+      forget_stale_problems(t, log, snap, plan);
       cat.set_library_dev(t, root_st.st_dev);
       log.update(t, run);
     });

@@ -416,3 +416,49 @@ TEST_CASE("reconcile: removals are noticed only inside a scoped run's scope, loo
     CHECK(gone[0]->detail.find("its 1 file ") != std::string::npos);
   }
 }
+
+TEST_CASE("reconcile: empty files and folders of empty files that come back keep their ids (by inode)") {
+  // Indexed before: "Empty" (ino 300) whose only file is empty, and an empty
+  // file beside Benchy's files; both went away (tombstones) and came back.
+  World w;
+  w.snap.projects.push_back(Project{.id = 3, .name = "Empty", .dev = 1, .ino = 300, .state = ItemState::tombstone});
+  w.snap.assets.push_back(Asset{.id = 30, .project = 3, .path = "empty.stl", .dev = 1, .ino = 301, .size = 0,
+                                .mtime_ns = 7, .hash = H(0), .kind = Kind::model, .state = ItemState::tombstone});
+  w.snap.assets.push_back(Asset{.id = 12, .project = 1, .path = "empty.stl", .dev = 1, .ino = 103, .size = 0,
+                                .mtime_ns = 7, .hash = H(0), .kind = Kind::model, .state = ItemState::tombstone});
+  w.snap.next_project_id = 4;
+  w.snap.next_asset_id = 31;
+  w.unchanged_world();
+  SECTION("moved back under their names") {
+    auto e = w.project("Empty", 300);
+    w.file(e, "empty.stl", 301, 0, H(0));
+  }
+  SECTION("moved back under another folder name: its file proves it") {
+    auto e = w.project("Empty (restored)", 300);
+    w.file(e, "empty.stl", 301, 0, H(0));
+  }
+  w.file(0, "empty.stl", 103, 0, H(0));  // Benchy's
+  auto p = w.plan();
+  REQUIRE(find_project(p, 3));
+  CHECK(find_project(p, 3)->state == ItemState::live);
+  REQUIRE(find_asset(p, 30));
+  CHECK(find_asset(p, 30)->state == ItemState::live);
+  REQUIRE(find_asset(p, 12));
+  CHECK(find_asset(p, 12)->state == ItemState::live);
+  CHECK(p.counts.projects_added == 1);  // the revival
+  CHECK(p.counts.revived == 2);
+  CHECK(p.next_project_id == 4);  // nothing new
+  CHECK(p.next_asset_id == 31);
+}
+
+TEST_CASE("reconcile: a new empty folder on a deleted project's inode, under another name, is a new project") {
+  World w;
+  w.snap.projects.push_back(Project{.id = 3, .name = "Empty", .dev = 1, .ino = 300, .state = ItemState::tombstone});
+  w.snap.next_project_id = 4;
+  w.unchanged_world();
+  w.project("Something else", 300);
+  auto p = w.plan();
+  CHECK_FALSE(find_project(p, 3));
+  REQUIRE(find_project(p, 4));
+  CHECK(find_project(p, 4)->name == "Something else");
+}

@@ -436,3 +436,67 @@ TEST_CASE("sync: removing one of two hard links keeps the other's id") {
   CHECK(r.counts.moved == 0);
   CHECK(lib.asset_at("Dragon", "dragon.stl")->id == original);
 }
+
+TEST_CASE("sync: empty files and a project of only empty files moved out and back keep their metadata") {
+  Lib lib;
+  write_file(lib.root / "Dragon/empty.stl", "");
+  write_file(lib.root / "Blank/empty.stl", "");
+  lib.sync();
+  Metadata md(*lib.cat);
+  const ProjectId blank = lib.project_id("Blank"), dragon = lib.project_id("Dragon");
+  const AssetId empty = lib.asset_at("Dragon", "empty.stl")->id, blank_file = lib.asset_at("Blank", "empty.stl")->id;
+  lib.cat->env().write([&](WriteTxn& t) {
+    REQUIRE(md.tag_project(t, blank, "placeholder"));
+    REQUIRE(md.tag_asset(t, empty, "todo"));
+    REQUIRE(md.tag_asset(t, blank_file, "todo"));
+    REQUIRE(md.set_note(t, {NoteTarget::Type::asset, blank_file}, "fill me"));
+  });
+  // Both folders leave the library (same filesystem, so the inodes stay)…
+  stdfs::rename(lib.root / "Dragon", lib.tmp / "Dragon");
+  stdfs::rename(lib.root / "Blank", lib.tmp / "Blank");
+  Run gone = lib.sync();
+  CHECK(gone.counts.projects_removed == 2);
+  // …and come back, one of them under a new name.
+  stdfs::rename(lib.tmp / "Dragon", lib.root / "Dragon");
+  stdfs::rename(lib.tmp / "Blank", lib.root / "Blank (kept)");
+  Run back = lib.sync();
+  CHECK(back.counts.projects_added == 2);
+  CHECK(back.counts.revived == 4);
+  CHECK(lib.project_id("Dragon") == dragon);
+  CHECK(lib.project_id("Blank (kept)") == blank);
+  CHECK(lib.asset_at("Dragon", "empty.stl")->id == empty);
+  CHECK(lib.asset_at("Blank (kept)", "empty.stl")->id == blank_file);
+  ReadTxn t(lib.cat->env());
+  CHECK(md.project_tags(t, blank) == std::vector<std::string>{"placeholder"});
+  CHECK(md.asset_tags(t, empty) == std::vector<std::string>{"todo"});
+  CHECK(md.asset_tags(t, blank_file) == std::vector<std::string>{"todo"});
+  CHECK(md.note(t, {NoteTarget::Type::asset, blank_file}) == "fill me");
+}
+
+TEST_CASE("sync: what comes back loses its 'removed' line, also when a scoped run finds it under another name") {
+  Lib lib;
+  write_file(lib.root / "Dragon/sub/wing.stl", lima::test::random_bytes(4000, 9));
+  lib.sync();
+  auto removed_paths = [&] {
+    ReadTxn t(lib.cat->env());
+    std::vector<std::string> out;
+    for (const auto& p : RunLog(*lib.cat).problems(t))
+      if (p.kind == ProblemKind::removed) out.push_back(p.path);
+    return out;
+  };
+  // A project folder moved out, a file moved out of another project.
+  stdfs::rename(lib.root / "Dragon", lib.tmp / "Dragon");
+  stdfs::rename(lib.root / "Benchy/images/cover.png", lib.tmp / "cover.png");
+  lib.sync(Mode::incremental, "Dragon");
+  lib.sync(Mode::incremental, "Benchy/images");
+  CHECK(removed_paths() == std::vector<std::string>{"Benchy/images/cover.png", "Dragon"});
+  // Both back under another name, in one folder: the scoped run covers
+  // only where they are now.
+  stdfs::rename(lib.tmp / "Dragon", lib.root / "Dragon (returned)");
+  stdfs::rename(lib.tmp / "cover.png", lib.root / "Dragon (returned)/cover.png");
+  const Run back = lib.sync(Mode::incremental, "Dragon (returned)");
+  CHECK(back.counts.projects_added == 1);
+  CHECK(back.counts.revived == 4);
+  CHECK(lib.asset_at("Dragon (returned)", "cover.png"));
+  CHECK(removed_paths().empty());
+}
