@@ -100,8 +100,8 @@ inline std::string shell(const std::string& cmd) {
 /// destroyed, even when a test fails. ok() says whether the mount worked.
 class TmpfsMount {
  public:
-  explicit TmpfsMount(const stdfs::path& where) : where_(where) {
-    ok_ = ::mount("tmpfs", where.c_str(), "tmpfs", 0, "size=16m") == 0;
+  explicit TmpfsMount(const stdfs::path& where, const std::string& size = "16m") : where_(where) {
+    ok_ = ::mount("tmpfs", where.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
   }
   ~TmpfsMount() {
     if (ok_) ::umount2(where_.c_str(), MNT_DETACH);
@@ -114,6 +114,22 @@ class TmpfsMount {
   stdfs::path where_;
   bool ok_ = false;
 };
+
+/// Fills the filesystem of `file`'s folder: writes `file` until no space is
+/// left. Returns the bytes written.
+inline std::uint64_t fill_filesystem(const stdfs::path& file) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + file.string());
+  const std::string chunk(64 * 1024, 'f');
+  std::uint64_t n = 0;
+  for (std::size_t len = chunk.size(); len > 0;) {
+    const auto w = ::write(fd, chunk.data(), len);
+    if (w > 0) n += static_cast<std::uint64_t>(w);
+    else len /= 2;  // the last few blocks
+  }
+  ::close(fd);
+  return n;
+}
 
 /// Appends to a file, one byte per write and as fast as it can, until
 /// destroyed: a writer that keeps a file changing while something reads it.

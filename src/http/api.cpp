@@ -12,6 +12,7 @@
 
 #include "http/api_error.h"
 #include "http/routes.h"
+#include "index/log.h"
 #include "index/names.h"
 #include "index/records_json.h"
 
@@ -248,10 +249,16 @@ struct ApiServer::Impl {
       }
       c.route->handler(call);
     } catch (const ApiError& e) {
+      if (e.status >= 500)
+        log::error(req.method + " " + index::printable(req.path) + ": " + std::to_string(e.status) + " " + e.code + ": " +
+                   e.what());
       send_error(res, e.status, e.code, e.what());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "limafs: error: %s %s: %s\n", req.method.c_str(), index::printable(req.path).c_str(), e.what());
-      send_error(res, 500, code::internal, std::string("internal error: ") + e.what());
+      log::error(req.method + " " + index::printable(req.path) + ": " + e.what());
+      if (index::errc_of(e) == index::Errc::no_space)  // nothing was changed
+        send_error(res, 507, code::insufficient_storage, e.what());
+      else
+        send_error(res, 500, code::internal, std::string("internal error: ") + e.what());
     }
   }
 };

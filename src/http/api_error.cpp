@@ -14,6 +14,7 @@ ApiError to_api_error(const index::Error& e) {
     case Errc::conflict: return {409, code::conflict, e.message};
     case Errc::busy: return {503, code::busy, e.message};
     case Errc::library_offline: return {503, code::library_offline, e.message};
+    case Errc::no_space: return {507, code::insufficient_storage, e.message};
     case Errc::newer_schema:
     case Errc::io: break;
   }
@@ -40,6 +41,7 @@ std::string_view code_for_status(int status) {
     case 415: return code::unsupported_media_type;
     case 416: return code::range_not_satisfiable;
     case 503: return code::busy;
+    case 507: return code::insufficient_storage;
     default: return status < 500 ? code::invalid_argument : code::internal;
   }
 }

@@ -23,6 +23,7 @@ inline constexpr std::string_view range_not_satisfiable = "range_not_satisfiable
 inline constexpr std::string_view method_not_allowed = "method_not_allowed";
 inline constexpr std::string_view unauthorized = "unauthorized";
 inline constexpr std::string_view busy = "busy";
+inline constexpr std::string_view insufficient_storage = "insufficient_storage";
 inline constexpr std::string_view internal = "internal";
 }  // namespace code
 

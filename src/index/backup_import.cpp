@@ -438,7 +438,7 @@ Result<ImportReport> import_metadata(Catalog& c, const json& doc) {
   } catch (const Abort& a) {
     return tl::unexpected(a.error);
   } catch (const LmdbError& e) {
-    return fail(Errc::io, std::string("cannot write the index: ") + e.what());
+    return fail(errc_of(e), std::string("cannot write the index: ") + e.what());
   }
   return report;
 }

@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "index/backup_internal.h"
+#include "index/log.h"
 #include "index/records_json.h"
 
 namespace lima::index {
@@ -58,6 +59,9 @@ Result<void> write_atomically(const std::filesystem::path& to, const std::string
   auto io_error = [&](const char* what) {
     int e = errno;
     ::unlink(tmp.c_str());
+    if (e == ENOSPC || e == EDQUOT)
+      return fail(Errc::no_space, "no space left on the state directory's filesystem (" + to.parent_path().string() +
+                                      "): cannot write " + tmp.string());
     return fail(Errc::io, std::string(what) + " " + tmp.string() + ": " + std::strerror(e));
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -140,7 +144,14 @@ void BackupWriter::run() {
     }
     armed_ = false;
     lock.unlock();
-    (void)flush();  // a failure is kept in last_error_
+    // A failure is kept in last_error_ and said once in the log (again
+    // only when it changes): the next metadata change tries again.
+    const auto before = last_error();
+    if (auto written = flush(); !written && written.error().message != before.value_or(""))
+      log::warning("the metadata backup could not be written: " + written.error().message +
+                   " (the index keeps every change; the next change tries again)");
+    else if (written && before && !last_error())
+      log::notice("the metadata backup is written again");
     lock.lock();
   }
 }

@@ -29,6 +29,7 @@ std::string_view to_string(Errc c) {
     case Errc::library_offline: return "library_offline";
     case Errc::newer_schema: return "newer_schema";
     case Errc::io: return "io";
+    case Errc::no_space: return "no_space";
   }
   return "io";
 }
@@ -126,7 +127,7 @@ Result<void> Catalog::init(OpenMode mode) {
   }
 
   try {
-    env_ = std::make_unique<Env>(dir, EnvOptions{.read_only = !rw});
+    env_ = std::make_unique<Env>(dir, EnvOptions{.read_only = !rw, .named_dir = state_dir_});
   } catch (const LmdbError& e) {
     return fail(Errc::io, "cannot open the index in " + dir.string() + ": " + e.what());
   }

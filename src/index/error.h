@@ -18,6 +18,7 @@ enum class Errc {
   library_offline,   ///< the library root is missing, unreadable or moved
   newer_schema,      ///< the index was written by a newer version
   io,                ///< the state dir or the index could not be read or written
+  no_space,          ///< the state directory's filesystem is full
 };
 
 std::string_view to_string(Errc c);

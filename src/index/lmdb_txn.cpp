@@ -1,5 +1,8 @@
 #include "index/lmdb_txn.h"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -7,6 +10,30 @@ namespace lima::index {
 
 LmdbError::LmdbError(const std::string& what, int rc)
     : std::runtime_error(what + ": " + mdb_strerror(rc)), rc_(rc) {}
+
+LmdbError LmdbError::no_space(const std::filesystem::path& dir) {
+  return LmdbError(Worded{}, "no space left on the state directory's filesystem (" + dir.string() + ")", ENOSPC);
+}
+
+namespace {
+
+// Whether a failed write to the index in `dir` is the disk being full. LMDB
+// reports a short write as EIO, which is what a full disk gives it.
+bool out_of_space(const std::filesystem::path& dir, int rc) {
+  if (rc == ENOSPC || rc == EDQUOT) return true;
+  if (rc != EIO) return false;
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return false;
+  const auto blocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+  return static_cast<std::uint64_t>(blocks) * fs.f_frsize < (std::uint64_t{16} << 20);
+}
+
+}  // namespace
+
+Errc errc_of(const std::exception& e) {
+  const auto* l = dynamic_cast<const LmdbError*>(&e);
+  return l && l->no_space() ? Errc::no_space : Errc::io;
+}
 
 void check(int rc, const char* what) {
   if (rc != MDB_SUCCESS) throw LmdbError(what, rc);
@@ -168,7 +195,8 @@ void Cursor::del() { check(mdb_cursor_del(cur_, 0), "mdb_cursor_del"); }
 
 // ---- Env ------------------------------------------------------------------
 
-Env::Env(const std::filesystem::path& dir, const EnvOptions& opts) : read_only_(opts.read_only) {
+Env::Env(const std::filesystem::path& dir, const EnvOptions& opts)
+    : dir_(opts.named_dir.empty() ? dir : opts.named_dir), read_only_(opts.read_only) {
   check(mdb_env_create(&env_), "mdb_env_create");
   try {
     check(mdb_env_set_maxdbs(env_, opts.max_dbs), "mdb_env_set_maxdbs");
@@ -220,7 +248,10 @@ void Env::write(const std::function<void(WriteTxn&)>& fn) {
       txn.commit();
       return;
     } catch (const LmdbError& e) {
-      if (e.code() != MDB_MAP_FULL) throw;
+      if (e.code() != MDB_MAP_FULL) {
+        if (out_of_space(dir_, e.code())) throw LmdbError::no_space(dir_);
+        throw;
+      }
     }
     grow(size);
   }

@@ -13,6 +13,8 @@
 
 #include <lmdb.h>
 
+#include <cerrno>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -25,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "index/error.h"
+
 namespace lima::index {
 
 /// An LMDB failure that no caller can recover from locally (I/O error,
@@ -32,11 +36,21 @@ namespace lima::index {
 class LmdbError : public std::runtime_error {
  public:
   LmdbError(const std::string& what, int rc);
+  /// A write that failed because `dir`'s filesystem is full: code() is
+  /// ENOSPC, and what() says so in words and names `dir`.
+  static LmdbError no_space(const std::filesystem::path& dir);
   int code() const noexcept { return rc_; }
+  bool no_space() const noexcept { return rc_ == ENOSPC; }
 
  private:
+  struct Worded {};
+  LmdbError(Worded, const std::string& message, int rc) : std::runtime_error(message), rc_(rc) {}
   int rc_;
 };
+
+/// The domain error for a failure to read or write the index: no_space
+/// when its filesystem is full, else io.
+Errc errc_of(const std::exception& e);
 
 /// Throws LmdbError when rc is not MDB_SUCCESS.
 void check(int rc, const char* what);
@@ -154,6 +168,9 @@ struct EnvOptions {
   std::size_t initial_map_size = std::size_t{64} << 20;
   unsigned max_dbs = 32;
   bool read_only = false;
+  /// The directory named when its filesystem is full (default: the
+  /// environment's own directory).
+  std::filesystem::path named_dir;
 };
 
 /// An LMDB environment in a directory.
@@ -182,6 +199,7 @@ class Env {
   friend class Txn;
   void grow(std::size_t seen_size);
 
+  std::filesystem::path dir_;
   MDB_env* env_ = nullptr;
   bool read_only_ = false;
   mutable std::shared_mutex resize_mutex_;

@@ -572,7 +572,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
       cat.set_library_root(t, library);
     });
   } catch (const std::exception& e) {
-    return fail(Errc::io, std::string("cannot record the sync in the index: ") + e.what());
+    return fail(errc_of(e), std::string("cannot record the sync in the index: ") + e.what());
   }
   if (opts.on_begin) opts.on_begin(run);
 
@@ -586,6 +586,9 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     try {
       cat.write([&](WriteTxn& t) { log.update(t, run); });
     } catch (const std::exception& e) {
+      if (errc_of(e) == Errc::no_space)
+        return fail(Errc::no_space, std::string(e.what()) + ": the sync stopped (" + std::string(to_string(status)) +
+                                        "), keeping what it had written, and could not record how it ended");
       return fail(Errc::io, "the sync ended (" + std::string(to_string(status)) + ": " + run.message +
                                 ") but its record could not be written: " + e.what());
     }
@@ -750,7 +753,7 @@ Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
   try {
     return run_sync_unguarded(catalog, opts);
   } catch (const std::exception& e) {
-    return fail(Errc::io, std::string("the sync failed: ") + e.what());
+    return fail(errc_of(e), std::string("the sync failed: ") + e.what());
   }
 }
 

@@ -89,3 +89,33 @@ TEST_CASE("prefix scans and prefix deletes stay inside the prefix") {
   CHECK(t.get(db, "ac"));
   CHECK_FALSE(t.get(db, "ab/2"));
 }
+
+TEST_CASE("a write to a full disk says so in words, names the state directory, and keeps what was committed") {
+  if (::geteuid() != 0) {
+    WARN("needs root to mount a small tmpfs; not checked here");
+    return;
+  }
+  TempDir dir;
+  lima::test::TmpfsMount disk(dir.path(), "2m");
+  REQUIRE(disk.ok());
+  Env env(dir.path(), EnvOptions{.initial_map_size = 64u << 20});
+  Dbi db = make_db(env, "data");
+  env.write([&](WriteTxn& t) { t.put(db, "kept", "before the disk filled up"); });
+  lima::test::fill_filesystem(dir / "filler");
+
+  std::optional<LmdbError> failure;
+  try {
+    env.write([&](WriteTxn& t) {
+      for (int i = 0; i < 200; ++i) t.put(db, "k" + std::to_string(i), std::string(4000, 'v'));
+    });
+  } catch (const LmdbError& e) {
+    failure = e;
+  }
+  REQUIRE(failure);
+  CHECK(failure->no_space());
+  CHECK(std::string(failure->what()) == "no space left on the state directory's filesystem (" + dir.path().string() + ")");
+  CHECK(errc_of(*failure) == Errc::no_space);
+  ReadTxn t(env);
+  CHECK(t.get(db, "kept") == "before the disk filled up");
+  CHECK_FALSE(t.get(db, "k0"));
+}
