@@ -53,7 +53,10 @@ extern "C" void on_interrupt(int) { g_interrupted = 1; }
 
 /// The starting process's side: waits for the daemon's word (or its end)
 /// and turns it into an exit status.
-int await_daemon(int fd, pid_t daemon) {
+// Called with the stop signals blocked since before the fork (`old_mask` is
+// the mask to go back to), so a Ctrl-C the moment after the fork is not
+// lost to the default action: it waits for the handler.
+int await_daemon(int fd, pid_t daemon, const sigset_t& old_mask) {
   struct sigaction sa {}, old_int {}, old_term {}, old_hup {};
   sa.sa_handler = on_interrupt;  // no SA_RESTART: a signal wakes the wait
   sigemptyset(&sa.sa_mask);
@@ -61,6 +64,7 @@ int await_daemon(int fd, pid_t daemon) {
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   sigaction(SIGHUP, &sa, &old_hup);
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   bool forwarded = false;
   const auto forward = [&] {
     if (g_interrupted && !forwarded) {
@@ -163,7 +167,14 @@ index::Result<Detach> detach() {
   if (::pipe2(fds, O_CLOEXEC) != 0)
     return index::fail(index::Errc::io, std::string("cannot go to the background: pipe: ") + std::strerror(errno));
   std::fflush(nullptr);  // nothing buffered may be written twice
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
+  sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
   const pid_t pid = ::fork();
+  if (pid <= 0) sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
     const int e = errno;
     ::close(fds[0]);
@@ -173,7 +184,7 @@ index::Result<Detach> detach() {
   if (pid > 0) {
     ::close(fds[1]);
     Detach parent;
-    parent.exit_status = await_daemon(fds[0], pid);
+    parent.exit_status = await_daemon(fds[0], pid, old_mask);
     return parent;
   }
 
