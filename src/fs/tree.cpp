@@ -177,8 +177,7 @@ struct Tree::LinkNames {
     const std::string file(file_name_of(a.path));
     const auto shared = fn->second.find(file);
     const bool clash = shared != fn->second.end() && shared->second > 1;
-    return link_entry(flattened_name(pn->second, file, clash ? std::optional<std::uint64_t>(a.id) : std::nullopt), a,
-                      tree.root_, pn->second);
+    return link_entry(flattened_name(pn->second, file, a.id, clash), a, tree.root_, pn->second);
   }
 };
 
@@ -214,7 +213,14 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       const auto tag = narrowing_tag(name);
       if (!tag) return std::nullopt;
       auto id = meta_.tag_id(t, *tag);
-      if (!id || std::find(dir.tags.begin(), dir.tags.end(), *id) != dir.tags.end()) return std::nullopt;
+      if (!id) {
+        // The shortened name of a tag too long for "+<tag>": "+<start> ~<id>".
+        const auto short_id = shortened_id(name);
+        const auto long_name = short_id ? meta_.tag_name(t, *short_id) : std::nullopt;
+        if (!long_name || narrowing_name(*long_name, *short_id) != name) return std::nullopt;
+        id = short_id;
+      }
+      if (std::find(dir.tags.begin(), dir.tags.end(), *id) != dir.tags.end()) return std::nullopt;
       Place p = dir;
       p.tags.push_back(*id);
       return dir_entry(std::string(name), std::move(p), view_time_ns_);
@@ -337,7 +343,7 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
     if (!name) continue;
     Place p = dir;
     p.tags.push_back(tag);
-    narrowing.push_back(dir_entry("+" + *name, std::move(p), view_time_ns_));
+    narrowing.push_back(dir_entry(narrowing_name(*name, tag), std::move(p), view_time_ns_));
   }
   std::sort(narrowing.begin(), narrowing.end(), by_name);
   std::sort(out.begin(), out.end(), by_name);
