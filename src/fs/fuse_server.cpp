@@ -77,7 +77,7 @@ struct stat to_stat(const FsContext& c, const Entry& e, std::uint64_t ino, std::
 Entry fresh_entry(const FsContext& c, Entry e) {
   if (is_volatile(e)) {
     ReadTxn t(c.tree.catalog().env());
-    e.size = c.tree.read(t, e.place).size();
+    e.size = c.tree.size_of(t, e.place);
   }
   return e;
 }

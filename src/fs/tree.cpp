@@ -135,7 +135,7 @@ Entry Tree::file_entry(const ReadTxn& t, std::string name, Place place) const {
   e.name = std::move(name);
   e.type = EntryType::file;
   e.mtime_ns = view_time_ns_;
-  e.size = read(t, place).size();
+  e.size = size_of(t, place);
   e.place = std::move(place);
   return e;
 }
@@ -505,14 +505,36 @@ std::string Tree::problems_text(const ReadTxn& t) const {
   return s;
 }
 
+std::shared_ptr<const std::string> Tree::problems_report(const ReadTxn& t) const {
+  const std::uint64_t txn_id = ::mdb_txn_id(t.handle());
+  std::lock_guard lock(report_.mu);  // one rendering at a time: the others wait for it
+  // A report of this snapshot or a later one will do (a reader may still
+  // hold an older snapshot than the last one rendered).
+  if (report_.text && report_.txn_id >= txn_id) return report_.text;
+  report_.text = std::make_shared<const std::string>(problems_text(t));
+  report_.txn_id = txn_id;
+  ++report_.rendered;
+  return report_.text;
+}
+
+std::uint64_t Tree::reports_rendered() const {
+  std::lock_guard lock(report_.mu);
+  return report_.rendered;
+}
+
 std::string Tree::read(const ReadTxn& t, const Place& file) const {
   switch (file.kind) {
     case Kind::readme: return std::string(readme_text());
     case Kind::status: return status_text(t);
     case Kind::stats: return stats_text_ ? stats_text_() : std::string();
-    case Kind::problems: return problems_text(t);
+    case Kind::problems: return *problems_report(t);
     default: return {};
   }
+}
+
+std::uint64_t Tree::size_of(const ReadTxn& t, const Place& file) const {
+  if (file.kind == Kind::problems) return problems_report(t)->size();
+  return read(t, file).size();
 }
 
 }  // namespace lima::fs

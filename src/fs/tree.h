@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +93,12 @@ class Tree {
   /// The contents of a file place (README.txt, .limafs/status, .limafs/stats,
   /// .limafs/problems.txt).
   std::string read(const index::ReadTxn& t, const Place& file) const;
+  /// The size of read(t, file), without copying it: what stat() shows.
+  /// For .limafs/problems.txt as cheap as a look at a cache.
+  std::uint64_t size_of(const index::ReadTxn& t, const Place& file) const;
+  /// How many times the problem report was rendered so far: once per index
+  /// change at most, however often it is looked at.
+  std::uint64_t reports_rendered() const;
 
  private:
   struct LinkNames;
@@ -104,6 +111,7 @@ class Tree {
   std::vector<Entry> search_list(const index::ReadTxn& t, const Place& dir) const;
   std::string status_text(const index::ReadTxn& t) const;
   std::string problems_text(const index::ReadTxn& t) const;
+  std::shared_ptr<const std::string> problems_report(const index::ReadTxn& t) const;
 
   index::Catalog& c_;
   index::Metadata meta_;
@@ -112,6 +120,16 @@ class Tree {
   std::string api_url_;
   std::function<std::string()> live_status_;
   std::int64_t view_time_ns_ = 0;
+  // The problem report reads the whole index: rendered once per index
+  // snapshot (the LMDB transaction id it was read in) and shared by every
+  // stat, lookup and open until the index changes.
+  struct ReportCache {
+    std::mutex mu;
+    std::uint64_t txn_id = 0;
+    std::shared_ptr<const std::string> text;
+    std::uint64_t rendered = 0;
+  };
+  mutable ReportCache report_;
 };
 
 /// What MOUNT/README.txt says.

@@ -282,3 +282,21 @@ TEST_CASE("a tag of 255 bytes narrows under a shortened +name that can be looked
   CHECK(lstat_errno(m / "tags/boat" / ("+" + std::string(250, 't') + " ~1")) == ENOENT);  // another tag's id
   CHECK(sorted_names(m / "tags" / tag) == Names{"Cube"});  // the tag itself is 255 bytes: shown whole
 }
+
+TEST_CASE("stat of .limafs/problems.txt renders the report once per index change, and its size follows it", "[mount][tree]") {
+  MountedLibrary m;  // loose.stl is a problem
+  const auto& tree = m.mount().tree();
+  const auto size = [&] { return static_cast<std::size_t>(stdfs::file_size(m / ".limafs/problems.txt")); };
+  const auto first = tree.reports_rendered();
+  for (int i = 0; i < 20; ++i) CHECK(size() == read_file(m / ".limafs/problems.txt").size());
+  CHECK(shell("ls -l " + (m / ".limafs").string() + " >/dev/null 2>&1; echo $?") == "0\n");
+  CHECK(tree.reports_rendered() - first <= 1);  // stat, ls -l and reads share one rendering
+
+  write_file(m.lib() / "another loose.stl", "solid loose\n");
+  m.sync();
+  const auto before = tree.reports_rendered();
+  const auto text = read_file(m / ".limafs/problems.txt");
+  CHECK(text.find("loose_file\tanother loose.stl\t") != std::string::npos);
+  for (int i = 0; i < 20; ++i) CHECK(size() == text.size());
+  CHECK(tree.reports_rendered() == before + 1);  // rendered again once, for the new index
+}
