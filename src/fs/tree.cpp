@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <unordered_set>
 
 #include "fs/vpath.h"
@@ -38,9 +39,28 @@ Listing::Listing(std::vector<Entry> entries) : entries_(std::move(entries)) {
   for (std::size_t i = 0; i < entries_.size(); ++i) by_name_.emplace(entries_[i].name, i);
 }
 
+std::string place_key(const Place& p) {
+  // kind, then the fixed-width fields, then the tags and the text last.
+  std::string k(1, static_cast<char>(p.kind));
+  const auto put = [&](std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>((v >> shift) & 0xFF));
+  };
+  put(p.id);
+  put(p.owner);
+  put(p.tags.size());
+  for (auto tag : p.tags) put(tag);
+  k.append(p.text);
+  return k;
+}
+
 const Entry* Listing::find(std::string_view name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : &entries_[it->second];
+}
+
+bool Listing::same_names(const Listing& o) const {
+  return std::equal(entries_.begin(), entries_.end(), o.entries_.begin(), o.entries_.end(),
+                    [](const Entry& a, const Entry& b) { return a.name == b.name && a.type == b.type && a.place == b.place; });
 }
 
 std::string_view readme_text() {
@@ -399,6 +419,36 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
     if (now && now->name != k.name) now.reset();
     out.push_back(std::move(now));
   }
+  return out;
+}
+
+bool Tree::lists_every_project(const Place& dir) { return dir.kind == Kind::projects || dir.kind == Kind::untagged; }
+
+std::optional<std::vector<Entry>> Tree::updated_projects(const ReadTxn& t, const Place& dir, const Listing& old,
+                                                         const std::vector<ProjectId>& ids) const {
+  const std::unordered_set<ProjectId> wanted(ids.begin(), ids.end());
+  const auto named = [&](const Entry& e) { return e.place.kind == Kind::mirror && wanted.contains(e.place.id); };
+  std::unordered_map<ProjectId, const Entry*> before;  // the named projects' entries in `old`
+  for (const auto& e : old.entries())
+    if (named(e)) before.emplace(e.place.id, &e);
+  std::vector<Entry> now;  // theirs as they are now
+  bool changed = false;
+  for (ProjectId id : wanted) {
+    auto e = project_entry(t, id);
+    if (e && dir.kind == Kind::untagged && !meta_.project_tag_ids(t, id).empty()) e.reset();
+    const auto was = before.find(id);
+    const bool had = was != before.end();
+    if (had != e.has_value()) changed = true;
+    else if (e && (was->second->name != e->name || !was->second->same_as(*e))) changed = true;
+    if (e) now.push_back(std::move(*e));
+  }
+  if (!changed) return std::nullopt;
+  std::vector<Entry> out;
+  out.reserve(old.entries().size() + now.size());
+  for (const auto& e : old.entries())
+    if (!named(e)) out.push_back(e);
+  std::move(now.begin(), now.end(), std::back_inserter(out));
+  std::sort(out.begin(), out.end(), by_name);
   return out;
 }
 

@@ -36,6 +36,9 @@ struct Place {
   bool operator==(const Place&) const = default;
 };
 
+/// A key naming a place: equal for equal places, different otherwise.
+std::string place_key(const Place& p);
+
 enum class EntryType : std::uint8_t { dir, link, file };
 
 /// One name of a directory of the view, with everything stat() shows.
@@ -60,6 +63,9 @@ class Listing {
   explicit Listing(std::vector<Entry> entries);
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* find(std::string_view name) const;
+  /// True when both hold the same names, in the same order, for the same
+  /// places and types: what a listing shows (attributes aside).
+  bool same_names(const Listing& o) const;
 
  private:
   std::vector<Entry> entries_;
@@ -90,6 +96,16 @@ class Tree {
   /// list() when few entries are asked about.
   std::vector<std::optional<Entry>> revalidate(const index::ReadTxn& t, const Place& dir,
                                                const std::vector<Entry>& known) const;
+  /// True for projects/ and untagged/, whose listings hold up to every
+  /// project: they are brought up to date with updated_projects(), never
+  /// listed again because of one change.
+  static bool lists_every_project(const Place& dir);
+  /// The listing of a lists_every_project() directory that was `old`, with
+  /// the projects `ids` as they are now (added, dropped, renamed, their
+  /// attributes) and every other entry as it was; nullopt when nothing of
+  /// theirs changed. Reads only those projects.
+  std::optional<std::vector<Entry>> updated_projects(const index::ReadTxn& t, const Place& dir, const Listing& old,
+                                                     const std::vector<index::ProjectId>& ids) const;
   /// The contents of a file place (README.txt, .limafs/status, .limafs/stats,
   /// .limafs/problems.txt).
   std::string read(const index::ReadTxn& t, const Place& file) const;
