@@ -164,9 +164,12 @@ void Invalidator::apply(const index::Changes& c) {
   // Which listings changed, decided once per place (a project's folder may
   // be known under several parents). Where the daemon kept the listing it
   // served, the new one is made and compared (and kept: the kernel asks for
-  // it next); a directory nobody listed since it was last changed, or whose
-  // listing was dropped to save memory, counts as changed. Only changed
-  // listings move their directory's mtime.
+  // it next); projects/ and untagged/ are brought up to date for the
+  // projects the change names only. A directory nobody listed since it last
+  // changed, whose listing was dropped to save memory, or too large to list
+  // again at every change (a tag on most of the library), counts as changed.
+  // Only changed listings move their directory's mtime.
+  constexpr std::size_t kMaxRelisted = 20'000;
   struct Group {
     Place place;
     std::vector<NodeId> ids;
@@ -187,13 +190,12 @@ void Invalidator::apply(const index::Changes& c) {
   try {
     ReadTxn t(tree_.catalog().env());
     for (auto& [key, g] : groups) {
-      if (g.before) {
-        if (Tree::lists_every_project(g.place)) {
-          auto now = tree_.updated_projects(t, g.place, *g.before, projects);
-          g.now = now ? std::make_shared<const Listing>(std::move(*now)) : g.before;
-        } else {
-          g.now = std::make_shared<const Listing>(tree_.list(t, g.place));
-        }
+      if (g.before && Tree::lists_every_project(g.place)) {
+        auto now = tree_.updated_projects(t, g.place, *g.before, projects);
+        g.now = now ? std::make_shared<const Listing>(std::move(*now)) : g.before;
+        g.changed = !g.now->same_names(*g.before);
+      } else if (g.before && g.before->entries().size() <= kMaxRelisted) {
+        g.now = std::make_shared<const Listing>(tree_.list(t, g.place));
         g.changed = !g.now->same_names(*g.before);
       }
       for (NodeId id : g.ids) {
