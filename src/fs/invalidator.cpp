@@ -184,7 +184,7 @@ void Invalidator::apply(const index::Changes& c) {
     if (!g.before) g.before = dir.before;
   }
   std::unordered_map<NodeId, const Group*> group_of;
-  std::vector<std::pair<NodeId, std::string>> gone, replaced;
+  std::vector<std::pair<NodeId, std::string>> replaced;  // names that now stand for something else
   std::vector<std::pair<NodeId, NodeInfo>> deleted;  // (directory, child)
   std::vector<NodeId> changed;
   try {
@@ -215,8 +215,10 @@ void Invalidator::apply(const index::Changes& c) {
       const Group& g = *group_of.at(dir_id);
       std::vector<std::optional<Entry>> now;
       if (g.now) {
-        for (const auto& k : known)
-          now.push_back(g.now->find(k.name) ? std::optional<Entry>(*g.now->find(k.name)) : std::nullopt);
+        for (const auto& k : known) {
+          const Entry* e = g.now->find(k.name);
+          now.push_back(e ? std::optional<Entry>(*e) : std::nullopt);
+        }
       } else {
         std::vector<Entry> entries;
         entries.reserve(known.size());
@@ -252,9 +254,9 @@ void Invalidator::apply(const index::Changes& c) {
     if (g.changed) nodes_.moved(g.ids, when);
   // Attributes (the mtime just moved) and cached listings of the directories.
   for (const auto& [id, dir] : dirs) notifier_.inval_inode(id);
-  // Removed names are announced as deletions (inotify watchers, such as
-  // file managers' folder monitors, hear of them); the node is taken out so
-  // that the name, when it comes back, is a new one.
+  // Removed names are deleted from the kernel's caches (an inotify watcher
+  // on a removed folder itself, a window showing it, hears IN_DELETE_SELF);
+  // the node is taken out so that the name, when it comes back, is a new one.
   for (const auto& [dir_id, child] : deleted) {
     nodes_.detach(child.id);
     // The kernel deletes a folder only when none of its names is in use (a

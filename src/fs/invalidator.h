@@ -3,7 +3,8 @@
 // exactly those out of the kernel's caches (and the daemon's listings), so
 // caches can live long and still never show stale data. Directories whose
 // listing changed get a new mtime, and names that left a directory are
-// announced as deleted, so open windows (inotify watchers) notice.
+// deleted from the kernel's caches (a window showing a removed folder hears
+// IN_DELETE_SELF).
 //
 // Runs on its own thread, fed by the index writer (never from a FUSE request
 // handler). Changes that pile up while it works are merged into one round.
@@ -32,7 +33,9 @@ class Notifier {
   /// Drops the kernel's cached name `name` in directory `parent`.
   virtual void inval_entry(NodeId parent, std::string_view name) = 0;
   /// Tells the kernel that `name` in `parent`, which was node `child`, is
-  /// gone: the name is dropped and inotify watchers get IN_DELETE.
+  /// gone: the name is dropped, the node marked deleted, and inotify
+  /// watchers of the child itself get IN_DELETE_SELF (Linux tells watchers
+  /// of `parent` nothing).
   virtual void delete_entry(NodeId parent, NodeId child, std::string_view name) = 0;
 };
 
