@@ -17,7 +17,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libf
           nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base)
 # The tests also drive the mount with real programs; the API benchmark uses wrk;
 # systemd-analyze checks the unit files.
-TEST_PACKAGES=(python3 tree wrk systemd)
+TEST_PACKAGES=(python3 tree wrk systemd inotify-tools)
 JOBS=${JOBS:-2}
 
 say() {

@@ -77,7 +77,7 @@ struct stat to_stat(const FsContext& c, const Entry& e, std::uint64_t ino, std::
 Entry fresh_entry(const FsContext& c, Entry e) {
   if (is_volatile(e)) {
     ReadTxn t(c.tree.catalog().env());
-    e.size = c.tree.read(t, e.place).size();
+    e.size = c.tree.size_of(t, e.place);
   }
   return e;
 }
@@ -465,6 +465,14 @@ void FuseServer::inval_inode(NodeId id) {
 
 void FuseServer::inval_entry(NodeId parent, std::string_view name) {
   fuse_lowlevel_notify_inval_entry(se_, parent, name.data(), name.size());
+}
+
+void FuseServer::delete_entry(NodeId parent, NodeId child, std::string_view name) {
+  // Fails (ENOENT, ENOTEMPTY) when the kernel no longer holds the name as
+  // that node, or a directory still has names in use below it: the name is
+  // then dropped the plain way.
+  if (fuse_lowlevel_notify_delete(se_, parent, child, name.data(), name.size()) != 0)
+    fuse_lowlevel_notify_inval_entry(se_, parent, name.data(), name.size());
 }
 
 index::Result<bool> clear_stale_mount(const std::filesystem::path& mountpoint) {

@@ -86,6 +86,7 @@ class FuseServer : public Notifier {
 
   void inval_inode(NodeId id) override;
   void inval_entry(NodeId parent, std::string_view name) override;
+  void delete_entry(NodeId parent, NodeId child, std::string_view name) override;
 
  private:
   FuseServer() = default;

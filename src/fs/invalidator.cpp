@@ -1,6 +1,8 @@
 #include "fs/invalidator.h"
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <unordered_set>
 
 #include "index/metadata.h"
@@ -116,7 +118,15 @@ void Invalidator::apply(const index::Changes& c) {
   std::vector<std::uint64_t> assets = c.assets;
   assets.insert(assets.end(), c.tagged_assets.begin(), c.tagged_assets.end());
 
-  std::unordered_map<NodeId, NodeInfo> dirs;
+  // The directories whose listing can differ now, among those the kernel
+  // knows: the view's own (few) and the mirror folders of the projects whose
+  // files or record changed; each with the listing it last served, if kept.
+  struct Dir {
+    NodeInfo node;
+    std::shared_ptr<const Listing> before;
+    std::uint64_t generation = 0;
+  };
+  std::unordered_map<NodeId, Dir> dirs;
   std::unordered_map<NodeId, std::vector<NodeInfo>> suspects;
   {
     // One step as far as replies go: a reply sent before it came with its
@@ -125,12 +135,13 @@ void Invalidator::apply(const index::Changes& c) {
     // table is touched here: nothing that waits on the kernel.
     auto step = gate_.advance();
 
-    // The directories whose listing can differ now: the view's own (few)
-    // and the mirror folders of the projects whose files or record changed.
-    for (auto& d : nodes_.view_directories(touched)) dirs.emplace(d.id, std::move(d));
+    for (auto& d : nodes_.view_directories(touched)) dirs.emplace(d.id, Dir{std::move(d), nullptr, 0});
     for (auto& n : nodes_.referring(Ref::project, written))
-      if (n.entry.type == EntryType::dir) dirs.emplace(n.id, std::move(n));
-    for (auto& [id, dir] : dirs) nodes_.invalidate(id);
+      if (n.entry.type == EntryType::dir) dirs.emplace(n.id, Dir{std::move(n), nullptr, 0});
+    for (auto& [id, dir] : dirs) {
+      dir.before = nodes_.listing(id);
+      dir.generation = nodes_.invalidate(id);
+    }
 
     // The names in them that can now be gone or mean something else: those
     // standing for an item the change names. Whole directories where
@@ -145,32 +156,81 @@ void Invalidator::apply(const index::Changes& c) {
     for (auto& n : nodes_.referring(Ref::tag, c.tags)) suspect(std::move(n));
     for (auto& n : nodes_.referring(Ref::collection, c.collections)) suspect(std::move(n));
     for (const auto& [id, dir] : dirs)
-      if ((dir.entry.place.kind == Kind::collection && contains(c.collections, dir.entry.place.id)) ||
-          (dir.entry.place.kind == Kind::search && c.tag_names))
+      if ((dir.node.entry.place.kind == Kind::collection && contains(c.collections, dir.node.entry.place.id)) ||
+          (dir.node.entry.place.kind == Kind::search && c.tag_names))
         suspects[id] = nodes_.children(id);
   }
-  for (const auto& [id, dir] : dirs) notifier_.inval_inode(id);
 
-  // Decide with one index read, then tell the kernel (which may wait on
-  // requests in flight: no read transaction is held meanwhile).
-  std::vector<std::pair<NodeId, std::string>> gone;
+  // Which listings changed, decided once per place (a project's folder may
+  // be known under several parents). Where the daemon kept the listing it
+  // served, the new one is made and compared (and kept: the kernel asks for
+  // it next); projects/ and untagged/ are brought up to date for the
+  // projects the change names only. A directory nobody listed since it last
+  // changed, whose listing was dropped to save memory, or too large to list
+  // again at every change (a tag on most of the library), counts as changed.
+  // Only changed listings move their directory's mtime.
+  constexpr std::size_t kMaxRelisted = 20'000;
+  struct Group {
+    Place place;
+    std::vector<NodeId> ids;
+    std::shared_ptr<const Listing> before, now;
+    bool changed = true;
+  };
+  std::unordered_map<std::string, Group> groups;
+  for (const auto& [id, dir] : dirs) {
+    auto& g = groups[place_key(dir.node.entry.place)];
+    g.place = dir.node.entry.place;
+    g.ids.push_back(id);
+    if (!g.before) g.before = dir.before;
+  }
+  std::unordered_map<NodeId, const Group*> group_of;
+  std::vector<std::pair<NodeId, std::string>> replaced;  // names that now stand for something else
+  std::vector<std::pair<NodeId, NodeInfo>> deleted;  // (directory, child)
   std::vector<NodeId> changed;
   try {
     ReadTxn t(tree_.catalog().env());
+    for (auto& [key, g] : groups) {
+      if (g.before && Tree::lists_every_project(g.place)) {
+        auto now = tree_.updated_projects(t, g.place, *g.before, projects);
+        g.now = now ? std::make_shared<const Listing>(std::move(*now)) : g.before;
+        g.changed = !g.now->same_names(*g.before);
+      } else if (g.before && g.before->entries().size() <= kMaxRelisted) {
+        g.now = std::make_shared<const Listing>(tree_.list(t, g.place));
+        g.changed = !g.now->same_names(*g.before);
+      }
+      for (NodeId id : g.ids) {
+        group_of.emplace(id, &g);
+        if (g.now) nodes_.keep_listing(id, g.now, dirs.at(id).generation);
+      }
+    }
+
+    // Decide with one index read, then tell the kernel (which may wait on
+    // requests in flight: no read transaction is held meanwhile).
     for (auto& [dir_id, known] : suspects) {
       // One node may be named twice (an asset and its project both changed).
       std::sort(known.begin(), known.end(), [](const NodeInfo& a, const NodeInfo& b) { return a.id < b.id; });
       known.erase(std::unique(known.begin(), known.end(),
                               [](const NodeInfo& a, const NodeInfo& b) { return a.id == b.id; }),
                   known.end());
-      std::vector<Entry> entries;
-      entries.reserve(known.size());
-      for (const auto& k : known) entries.push_back(k.entry);
-      const auto now = tree_.revalidate(t, dirs.at(dir_id).entry.place, entries);
+      const Group& g = *group_of.at(dir_id);
+      std::vector<std::optional<Entry>> now;
+      if (g.now) {
+        for (const auto& k : known) {
+          const Entry* e = g.now->find(k.name);
+          now.push_back(e ? std::optional<Entry>(*e) : std::nullopt);
+        }
+      } else {
+        std::vector<Entry> entries;
+        entries.reserve(known.size());
+        for (const auto& k : known) entries.push_back(k.entry);
+        now = tree_.revalidate(t, g.place, entries);
+      }
       for (std::size_t i = 0; i < known.size(); ++i) {
         const auto& child = known[i];
-        if (!now[i] || !(now[i]->place == child.entry.place) || now[i]->type != child.entry.type) {
-          gone.emplace_back(dir_id, child.name);
+        if (!now[i]) {
+          deleted.emplace_back(dir_id, child);
+        } else if (!(now[i]->place == child.entry.place) || now[i]->type != child.entry.type) {
+          replaced.emplace_back(dir_id, child.name);
         } else if (!now[i]->same_as(child.entry)) {
           nodes_.update_entry(child.id, *now[i]);
           changed.push_back(child.id);
@@ -178,13 +238,34 @@ void Invalidator::apply(const index::Changes& c) {
       }
     }
   } catch (const std::exception&) {
-    // The index could not be read: every suspect goes, to be looked up anew.
-    gone.clear();
+    // The index could not be read: every listing counts as changed, every
+    // suspect goes, to be looked up anew.
+    for (auto& [key, g] : groups) g.changed = true;
+    deleted.clear();
+    replaced.clear();
     changed.clear();
     for (const auto& [dir_id, known] : suspects)
-      for (const auto& k : known) gone.emplace_back(dir_id, k.name);
+      for (const auto& k : known) replaced.emplace_back(dir_id, k.name);
   }
-  for (const auto& [dir_id, name] : gone) notifier_.inval_entry(dir_id, name);
+  const auto when = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  for (const auto& [key, g] : groups)
+    if (g.changed) nodes_.moved(g.ids, when);
+  // Attributes (the mtime just moved) and cached listings of the directories.
+  for (const auto& [id, dir] : dirs) notifier_.inval_inode(id);
+  // Removed names are deleted from the kernel's caches (an inotify watcher
+  // on a removed folder itself, a window showing it, hears IN_DELETE_SELF);
+  // the node is taken out so that the name, when it comes back, is a new one.
+  for (const auto& [dir_id, child] : deleted) {
+    nodes_.detach(child.id);
+    // The kernel deletes a folder only when none of its names is in use (a
+    // shell inside it): drop those first, they are gone with it.
+    if (child.entry.type == EntryType::dir)
+      for (const auto& grandchild : nodes_.children(child.id)) notifier_.inval_entry(child.id, grandchild.name);
+    notifier_.delete_entry(dir_id, child.id, child.name);
+  }
+  for (const auto& [dir_id, name] : replaced) notifier_.inval_entry(dir_id, name);
   for (NodeId id : changed) notifier_.inval_inode(id);
 }
 

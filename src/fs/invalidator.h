@@ -1,7 +1,10 @@
 // The invalidator: after each index commit, works out which places of the
 // view the change can have touched, among those the kernel knows, and pushes
 // exactly those out of the kernel's caches (and the daemon's listings), so
-// caches can live long and still never show stale data.
+// caches can live long and still never show stale data. Directories whose
+// listing changed get a new mtime, and names that left a directory are
+// deleted from the kernel's caches (a window showing a removed folder hears
+// IN_DELETE_SELF).
 //
 // Runs on its own thread, fed by the index writer (never from a FUSE request
 // handler). Changes that pile up while it works are merged into one round.
@@ -29,6 +32,11 @@ class Notifier {
   virtual void inval_inode(NodeId id) = 0;
   /// Drops the kernel's cached name `name` in directory `parent`.
   virtual void inval_entry(NodeId parent, std::string_view name) = 0;
+  /// Tells the kernel that `name` in `parent`, which was node `child`, is
+  /// gone: the name is dropped, the node marked deleted, and inotify
+  /// watchers of the child itself get IN_DELETE_SELF (Linux tells watchers
+  /// of `parent` nothing).
+  virtual void delete_entry(NodeId parent, NodeId child, std::string_view name) = 0;
 };
 
 /// Orders replies against invalidations: a reply computed from an index

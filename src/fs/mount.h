@@ -42,6 +42,7 @@ class Mount {
   /// process must then end without destroying this Mount (std::_Exit).
   bool abandoned() const { return abandoned_; }
   const RequestStats& stats() const { return stats_; }
+  const Tree& tree() const { return tree_; }
   /// Waits until every index change so far has reached the kernel.
   void flush() { invalidator_->flush(); }
 

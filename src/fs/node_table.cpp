@@ -90,12 +90,19 @@ std::optional<NodeRef> NodeTable::remember(NodeId parent, const Entry& e, bool f
   n.entry = e;
   n.ino = ino_locked(pit->second, e.name);
   n.nlookup = 1;
+  n.changed_ns = place_time_locked(e);
   const NodeId id = next_id_++;
-  const std::uint64_t ino = n.ino;
+  const NodeRef ref{id, n.ino, std::max(e.mtime_ns, n.changed_ns)};
   index_locked(id, e, true);
   nodes_.emplace(id, std::move(n));
   children_.emplace(ChildKey{parent, e.name}, id);
-  return NodeRef{id, ino, e.mtime_ns};
+  return ref;
+}
+
+std::int64_t NodeTable::place_time_locked(const Entry& e) const {
+  if (e.type != EntryType::dir || place_times_.empty()) return 0;
+  auto it = place_times_.find(place_key(e.place));
+  return it == place_times_.end() ? 0 : it->second;
 }
 
 NodeInfo NodeTable::info_locked(NodeId id, const Node& n) const {
@@ -172,8 +179,40 @@ std::uint64_t NodeTable::invalidate(NodeId id) {
   if (it == nodes_.end()) return 0;
   Node& n = it->second;
   drop_listing_locked(n);
-  n.changed_ns = std::max(n.entry.mtime_ns, n.changed_ns) + 1;
   return ++n.generation;
+}
+
+std::int64_t NodeTable::moved(const std::vector<NodeId>& ids, std::int64_t when_ns) {
+  std::lock_guard lock(mu_);
+  std::vector<Node*> found;
+  std::int64_t to = when_ns;
+  for (NodeId id : ids) {
+    auto it = nodes_.find(id);
+    if (it == nodes_.end()) continue;
+    Node& n = it->second;
+    found.push_back(&n);
+    to = std::max(to, std::max({n.entry.mtime_ns, n.changed_ns, place_time_locked(n.entry)}) + 1);
+  }
+  if (found.empty()) return 0;
+  for (Node* n : found) n->changed_ns = to;
+  // Bounded: past the limit, forget the places no node stands for.
+  constexpr std::size_t kMaxPlaceTimes = 100'000;
+  if (place_times_.size() >= kMaxPlaceTimes) {
+    std::unordered_set<std::string> known;
+    for (const auto& [id, n] : nodes_)
+      if (n.entry.type == EntryType::dir) known.insert(place_key(n.entry.place));
+    std::erase_if(place_times_, [&](const auto& kv) { return !known.contains(kv.first); });
+  }
+  place_times_[place_key(found.front()->entry.place)] = to;
+  return to;
+}
+
+void NodeTable::detach(NodeId id) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return;
+  auto cit = children_.find(ChildKey{it->second.parent, it->second.name});
+  if (cit != children_.end() && cit->second == id) children_.erase(cit);
 }
 
 std::vector<NodeInfo> NodeTable::view_directories(const std::function<bool(const Place&)>& pred) const {

@@ -37,10 +37,10 @@ struct NodeInfo {
   Entry entry;
   std::uint64_t ino = 0;
   std::uint64_t generation = 0;  ///< bumped each time the node's listing is invalidated
-  std::int64_t changed_ns = 0;   ///< moved on by each invalidation (see invalidate())
-  /// The mtime to show: the entry's, or the moved one when later. A
-  /// directory's mtime moves with every change of its listing, which is
-  /// what makes the kernel drop a listing it cached (see invalidate()).
+  std::int64_t changed_ns = 0;   ///< when its listing last changed (see moved())
+  /// The mtime to show: the entry's, or the time its listing last changed
+  /// when later. A directory's mtime moves when its listing changes, which
+  /// tells file managers and the kernel's own listing cache to read it again.
   std::int64_t mtime_ns() const { return std::max(entry.mtime_ns, changed_ns); }
 };
 
@@ -78,10 +78,18 @@ class NodeTable {
   /// Keeps a listing built from an index read started while the node's
   /// generation was `generation`; ignored when it has moved on since.
   void keep_listing(NodeId id, std::shared_ptr<const Listing> listing, std::uint64_t generation);
-  /// Drops a node's listing, bumps its generation (returned) and moves its
-  /// shown mtime on by a nanosecond: the kernel then resets any listing it
-  /// cached, even one a concurrent reader kept from being dropped.
+  /// Drops a node's listing and bumps its generation (returned): a listing
+  /// read from the index before this is not kept.
   std::uint64_t invalidate(NodeId id);
+  /// Records that the listing of a directory changed at `when_ns`: the
+  /// shown mtime of the nodes `ids`, all of one place (a project's folder is
+  /// known under several parents), moves to that time, or a nanosecond past
+  /// the latest they showed when that is later; and the place keeps it when
+  /// looked up again while this table lives. Returns the new mtime.
+  std::int64_t moved(const std::vector<NodeId>& ids, std::int64_t when_ns);
+  /// Takes a removed name out of the table: the kernel was told the node is
+  /// deleted, so a later lookup of the name gets a new node, never this one.
+  void detach(NodeId id);
 
   /// Every directory node other than project mirrors whose place
   /// satisfies pred (there are few of them: tags, collections, searches…).
@@ -121,12 +129,16 @@ class NodeTable {
   void drop_listing_locked(Node& n);
   NodeInfo info_locked(NodeId id, const Node& n) const;
   void index_locked(NodeId id, const Entry& e, bool add);
+  std::int64_t place_time_locked(const Entry& e) const;
 
   mutable std::mutex mu_;
   std::unordered_map<NodeId, Node> nodes_;
   std::map<ChildKey, NodeId, std::less<>> children_;
   std::unordered_multimap<RefKey, NodeId, RefHash> refs_;
   std::unordered_set<NodeId> view_dirs_;  // non-mirror directories
+  // When each directory place last changed its listing (place_key), kept
+  // after its nodes are forgotten so that a place's mtime never goes back.
+  std::unordered_map<std::string, std::int64_t> place_times_;
   std::list<NodeId> lru_;  // most recently used first
   std::size_t listing_entries_ = 0;
   std::size_t budget_;

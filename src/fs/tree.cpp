@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <unordered_set>
 
 #include "fs/vpath.h"
@@ -38,15 +39,39 @@ Listing::Listing(std::vector<Entry> entries) : entries_(std::move(entries)) {
   for (std::size_t i = 0; i < entries_.size(); ++i) by_name_.emplace(entries_[i].name, i);
 }
 
+std::string place_key(const Place& p) {
+  // kind, then the fixed-width fields, then the tags and the text last.
+  std::string k(1, static_cast<char>(p.kind));
+  const auto put = [&](std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>((v >> shift) & 0xFF));
+  };
+  put(p.id);
+  put(p.owner);
+  put(p.tags.size());
+  for (auto tag : p.tags) put(tag);
+  k.append(p.text);
+  return k;
+}
+
 const Entry* Listing::find(std::string_view name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : &entries_[it->second];
 }
 
+bool Listing::same_names(const Listing& o) const {
+  return std::equal(entries_.begin(), entries_.end(), o.entries_.begin(), o.entries_.end(),
+                    [](const Entry& a, const Entry& b) { return a.name == b.name && a.type == b.type && a.place == b.place; });
+}
+
 std::string_view readme_text() {
   return "This folder is a read-only view of a 3D-printing library, kept by limafs.\n"
          "Nothing here is a copy: every file is a symbolic link to the real file in\n"
-         "the library, and nothing you do here can change or delete anything there.\n"
+         "the library. The view itself cannot be changed: creating, renaming or\n"
+         "deleting anything here fails (\"Read-only file system\"), and rm -rf\n"
+         "removes nothing anywhere. But a program that opens a file here and writes\n"
+         "to it writes the real file in the library, exactly as if it had opened it\n"
+         "there: echo >>, truncate, chmod, touch, cp onto a file here, an editor that\n"
+         "saves in place, or admesh -b run in place all change the library.\n"
          "\n"
          "projects/      every project (a folder at the top of the library), mirrored:\n"
          "               its sub-folders are folders, its files are links\n"
@@ -69,8 +94,29 @@ std::string_view readme_text() {
          "               files, empty projects, duplicates, projects without images\n"
          "               or models, unreadable or vanished files (nothing is fixed)\n"
          "\n"
-         "Tools that walk folders see links, not files: use find -xtype f or find -L,\n"
-         "du -L, cp -L, tar -h to follow them to the real files.\n";
+         "No name here is longer than 255 bytes: a longer \"<project> - <file name>\"\n"
+         "is cut before its extension and ends in \" ~<number>\" (the file's id).\n"
+         "\n"
+         "Folders follow the index as it changes. A folder's modification time\n"
+         "moves when what it lists changes, never merely because you look, so\n"
+         "programs that compare it can tell. A window showing a folder that leaves\n"
+         "the view (a project you untag, say) is told it is gone. A window showing\n"
+         "a folder whose contents change is not told (Linux passes no such news\n"
+         "on from a FUSE filesystem): it shows them when it reads the folder again\n"
+         "(reload, F5).\n"
+         "\n"
+         "Tips:\n"
+         "- Tools that walk folders see links, not files: use find -L or\n"
+         "  find -xtype f, du -L, cp -rL, tar -h, and grep -R (grep -r skips links).\n"
+         "- +<tag> folders hold again part of what their folder holds, so cp -rL\n"
+         "  and tar -h copy it more than once: leave them out, e.g. with\n"
+         "  tar -h --exclude='+*' or\n"
+         "  find -L DIR -path '*/+*' -prune -o -type f -print.\n"
+         "- Programs that open the files a file names beside it (OpenSCAD include,\n"
+         "  use and import) need the project's folder under projects/, or the real\n"
+         "  path (realpath FILE), not a tag's flat list.\n"
+         "- A slicer cannot write its output next to a file here: give it a folder\n"
+         "  of your own (prusa-slicer --export-gcode -o DIR FILE).\n";
 }
 
 namespace {
@@ -135,7 +181,7 @@ Entry Tree::file_entry(const ReadTxn& t, std::string name, Place place) const {
   e.name = std::move(name);
   e.type = EntryType::file;
   e.mtime_ns = view_time_ns_;
-  e.size = read(t, place).size();
+  e.size = size_of(t, place);
   e.place = std::move(place);
   return e;
 }
@@ -177,8 +223,7 @@ struct Tree::LinkNames {
     const std::string file(file_name_of(a.path));
     const auto shared = fn->second.find(file);
     const bool clash = shared != fn->second.end() && shared->second > 1;
-    return link_entry(flattened_name(pn->second, file, clash ? std::optional<std::uint64_t>(a.id) : std::nullopt), a,
-                      tree.root_, pn->second);
+    return link_entry(flattened_name(pn->second, file, a.id, clash), a, tree.root_, pn->second);
   }
 };
 
@@ -214,7 +259,14 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       const auto tag = narrowing_tag(name);
       if (!tag) return std::nullopt;
       auto id = meta_.tag_id(t, *tag);
-      if (!id || std::find(dir.tags.begin(), dir.tags.end(), *id) != dir.tags.end()) return std::nullopt;
+      if (!id) {
+        // The shortened name of a tag too long for "+<tag>": "+<start> ~<id>".
+        const auto short_id = shortened_id(name);
+        const auto long_name = short_id ? meta_.tag_name(t, *short_id) : std::nullopt;
+        if (!long_name || narrowing_name(*long_name, *short_id) != name) return std::nullopt;
+        id = short_id;
+      }
+      if (std::find(dir.tags.begin(), dir.tags.end(), *id) != dir.tags.end()) return std::nullopt;
       Place p = dir;
       p.tags.push_back(*id);
       return dir_entry(std::string(name), std::move(p), view_time_ns_);
@@ -337,7 +389,7 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
     if (!name) continue;
     Place p = dir;
     p.tags.push_back(tag);
-    narrowing.push_back(dir_entry("+" + *name, std::move(p), view_time_ns_));
+    narrowing.push_back(dir_entry(narrowing_name(*name, tag), std::move(p), view_time_ns_));
   }
   std::sort(narrowing.begin(), narrowing.end(), by_name);
   std::sort(out.begin(), out.end(), by_name);
@@ -393,6 +445,36 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
     if (now && now->name != k.name) now.reset();
     out.push_back(std::move(now));
   }
+  return out;
+}
+
+bool Tree::lists_every_project(const Place& dir) { return dir.kind == Kind::projects || dir.kind == Kind::untagged; }
+
+std::optional<std::vector<Entry>> Tree::updated_projects(const ReadTxn& t, const Place& dir, const Listing& old,
+                                                         const std::vector<ProjectId>& ids) const {
+  const std::unordered_set<ProjectId> wanted(ids.begin(), ids.end());
+  const auto named = [&](const Entry& e) { return e.place.kind == Kind::mirror && wanted.contains(e.place.id); };
+  std::unordered_map<ProjectId, const Entry*> before;  // the named projects' entries in `old`
+  for (const auto& e : old.entries())
+    if (named(e)) before.emplace(e.place.id, &e);
+  std::vector<Entry> now;  // theirs as they are now
+  bool changed = false;
+  for (ProjectId id : wanted) {
+    auto e = project_entry(t, id);
+    if (e && dir.kind == Kind::untagged && !meta_.project_tag_ids(t, id).empty()) e.reset();
+    const auto was = before.find(id);
+    const bool had = was != before.end();
+    if (had != e.has_value()) changed = true;
+    else if (e && (was->second->name != e->name || !was->second->same_as(*e))) changed = true;
+    if (e) now.push_back(std::move(*e));
+  }
+  if (!changed) return std::nullopt;
+  std::vector<Entry> out;
+  out.reserve(old.entries().size() + now.size());
+  for (const auto& e : old.entries())
+    if (!named(e)) out.push_back(e);
+  std::move(now.begin(), now.end(), std::back_inserter(out));
+  std::sort(out.begin(), out.end(), by_name);
   return out;
 }
 
@@ -499,14 +581,36 @@ std::string Tree::problems_text(const ReadTxn& t) const {
   return s;
 }
 
+std::shared_ptr<const std::string> Tree::problems_report(const ReadTxn& t) const {
+  const std::uint64_t txn_id = ::mdb_txn_id(t.handle());
+  std::lock_guard lock(report_.mu);  // one rendering at a time: the others wait for it
+  // A report of this snapshot or a later one will do (a reader may still
+  // hold an older snapshot than the last one rendered).
+  if (report_.text && report_.txn_id >= txn_id) return report_.text;
+  report_.text = std::make_shared<const std::string>(problems_text(t));
+  report_.txn_id = txn_id;
+  ++report_.rendered;
+  return report_.text;
+}
+
+std::uint64_t Tree::reports_rendered() const {
+  std::lock_guard lock(report_.mu);
+  return report_.rendered;
+}
+
 std::string Tree::read(const ReadTxn& t, const Place& file) const {
   switch (file.kind) {
     case Kind::readme: return std::string(readme_text());
     case Kind::status: return status_text(t);
     case Kind::stats: return stats_text_ ? stats_text_() : std::string();
-    case Kind::problems: return problems_text(t);
+    case Kind::problems: return *problems_report(t);
     default: return {};
   }
+}
+
+std::uint64_t Tree::size_of(const ReadTxn& t, const Place& file) const {
+  if (file.kind == Kind::problems) return problems_report(t)->size();
+  return read(t, file).size();
 }
 
 }  // namespace lima::fs

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct Place {
   bool operator==(const Place&) const = default;
 };
 
+/// A key naming a place: equal for equal places, different otherwise.
+std::string place_key(const Place& p);
+
 enum class EntryType : std::uint8_t { dir, link, file };
 
 /// One name of a directory of the view, with everything stat() shows.
@@ -59,6 +63,9 @@ class Listing {
   explicit Listing(std::vector<Entry> entries);
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* find(std::string_view name) const;
+  /// True when both hold the same names, in the same order, for the same
+  /// places and types: what a listing shows (attributes aside).
+  bool same_names(const Listing& o) const;
 
  private:
   std::vector<Entry> entries_;
@@ -89,9 +96,25 @@ class Tree {
   /// list() when few entries are asked about.
   std::vector<std::optional<Entry>> revalidate(const index::ReadTxn& t, const Place& dir,
                                                const std::vector<Entry>& known) const;
+  /// True for projects/ and untagged/, whose listings hold up to every
+  /// project: they are brought up to date with updated_projects(), never
+  /// listed again because of one change.
+  static bool lists_every_project(const Place& dir);
+  /// The listing of a lists_every_project() directory that was `old`, with
+  /// the projects `ids` as they are now (added, dropped, renamed, their
+  /// attributes) and every other entry as it was; nullopt when nothing of
+  /// theirs changed. Reads only those projects.
+  std::optional<std::vector<Entry>> updated_projects(const index::ReadTxn& t, const Place& dir, const Listing& old,
+                                                     const std::vector<index::ProjectId>& ids) const;
   /// The contents of a file place (README.txt, .limafs/status, .limafs/stats,
   /// .limafs/problems.txt).
   std::string read(const index::ReadTxn& t, const Place& file) const;
+  /// The size of read(t, file), without copying it: what stat() shows.
+  /// For .limafs/problems.txt as cheap as a look at a cache.
+  std::uint64_t size_of(const index::ReadTxn& t, const Place& file) const;
+  /// How many times the problem report was rendered so far: once per index
+  /// change at most, however often it is looked at.
+  std::uint64_t reports_rendered() const;
 
  private:
   struct LinkNames;
@@ -104,6 +127,7 @@ class Tree {
   std::vector<Entry> search_list(const index::ReadTxn& t, const Place& dir) const;
   std::string status_text(const index::ReadTxn& t) const;
   std::string problems_text(const index::ReadTxn& t) const;
+  std::shared_ptr<const std::string> problems_report(const index::ReadTxn& t) const;
 
   index::Catalog& c_;
   index::Metadata meta_;
@@ -112,6 +136,16 @@ class Tree {
   std::string api_url_;
   std::function<std::string()> live_status_;
   std::int64_t view_time_ns_ = 0;
+  // The problem report reads the whole index: rendered once per index
+  // snapshot (the LMDB transaction id it was read in) and shared by every
+  // stat, lookup and open until the index changes.
+  struct ReportCache {
+    std::mutex mu;
+    std::uint64_t txn_id = 0;
+    std::shared_ptr<const std::string> text;
+    std::uint64_t rendered = 0;
+  };
+  mutable ReportCache report_;
 };
 
 /// What MOUNT/README.txt says.

@@ -97,3 +97,55 @@ TEST_CASE("tar -h of a collection archives the real files", "[mount][clients]") 
   CHECK(read_file(out / "Queue/Dragon/parts/tail.stl") == read_file(m.lib() / "Dragon/parts/tail.stl"));
   CHECK(read_file(out / "Queue/Cube/notes.txt") == "print at 0.2 mm\n");
 }
+
+TEST_CASE("cp -rL and tar -h of a tag whose flattened names would pass 255 bytes", "[mount][clients][names]") {
+  const std::string file = std::string(251, 'f') + ".stl";  // 255 bytes
+  const std::string project(255, 'P');
+  MountedLibrary m([&](const stdfs::path& root) {
+    write_file(root / "Benchy" / file, "solid long file\n");
+    write_file(root / project / "3DBenchy.stl", "solid long project\n");
+    write_file(root / project / "sub/3DBenchy.stl", "solid long project, sub\n");
+  });
+  m.tag_asset("Benchy", file, "long");
+  m.tag_asset(project, "3DBenchy.stl", "long");
+  m.tag_asset(project, "sub/3DBenchy.stl", "long");
+  m.tag_project(project, "long");
+  TempDir out;
+  const auto dest = out / "long";
+  CHECK(shell("cp -rL " + q(m / "tags/long") + " " + q(dest) + " 2>&1; echo $?") == "0\n");
+  std::vector<std::string> copied;
+  for (const auto& e : stdfs::recursive_directory_iterator(dest))
+    if (e.is_regular_file()) copied.push_back(read_file(e.path()));
+  std::sort(copied.begin(), copied.end());
+  // Three tagged files, and the project's two files through its folder.
+  CHECK(copied == std::vector<std::string>{"solid long file\n", "solid long project\n", "solid long project\n",
+                                           "solid long project, sub\n", "solid long project, sub\n"});
+  CHECK(shell("tar -chf " + q(out / "long.tar") + " -C " + q(m / "tags") + " long 2>&1; echo $?") == "0\n");
+}
+
+TEST_CASE("as README.txt says: the view refuses changes, but a write through a link changes the real file",
+          "[mount][clients]") {
+  MountedLibrary m;
+  m.tag_asset("Cube", "notes.txt", "doc");
+  const auto readme = read_file(m / "README.txt");
+  CHECK(readme.find("writes the real file") != std::string::npos);
+  CHECK(readme.find("grep -R") != std::string::npos);
+  const auto link = m / "tags/doc/Cube - notes.txt";
+  const auto real = m.lib() / "Cube/notes.txt";
+  // Changing names in the view fails and leaves the library alone.
+  CHECK(shell("rm " + q(link) + " 2>&1; echo $?").ends_with("1\n"));
+  CHECK(shell("mv " + q(link) + " " + q(m / "tags/doc/x.txt") + " 2>&1; echo $?").ends_with("1\n"));
+  CHECK(shell("sed -i s/0.2/0.3/ " + q(link) + " 2>&1; echo $?").find("Read-only file system") != std::string::npos);
+  CHECK(shell("touch " + q(m / "tags/doc/new.txt") + " 2>&1; echo $?").ends_with("1\n"));
+  CHECK(read_file(real) == "print at 0.2 mm\n");
+  // Writing through the link is writing the library's file.
+  CHECK(shell("echo 'and slowly' >> " + q(link) + "; echo $?") == "0\n");
+  CHECK(read_file(real) == "print at 0.2 mm\nand slowly\n");
+  TempDir out;
+  write_file(out / "other.txt", "replaced\n");
+  CHECK(shell("cp " + q(out / "other.txt") + " " + q(link) + "; echo $?") == "0\n");
+  CHECK(read_file(real) == "replaced\n");
+  // grep -r does not follow the links; grep -R does.
+  CHECK(shell("grep -r -l replaced " + q(m / "tags/doc")).empty());
+  CHECK(shell("grep -R -l replaced " + q(m / "tags/doc")) == link.string() + "\n");
+}

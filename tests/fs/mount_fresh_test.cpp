@@ -1,7 +1,10 @@
 // Freshness: index changes show through the mount at once although the
 // kernel keeps names and listings for a day; and a mount hammered by
 // parallel walkers while tags change and syncs run stays correct.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -145,6 +148,162 @@ TEST_CASE("collections, syncs and renames show at once", "[mount][fresh]") {
            readdir_names(m / "collections/Queue") == Names{"Dragon", "Cube v2"};
   }));
   check_fast(times);
+}
+
+namespace {
+
+std::int64_t mtime_ns(const stdfs::path& p) {
+  struct stat st {};
+  REQUIRE(::lstat(p.c_str(), &st) == 0);
+  CHECK(st.st_ctim.tv_sec == st.st_mtim.tv_sec);
+  CHECK(st.st_ctim.tv_nsec == st.st_mtim.tv_nsec);
+  return std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+// `inotifywait -m` on a directory, as a file manager's folder monitor: its
+// events ("DELETE,ISDIR Dragon") as they come. Stopped when destroyed.
+class InotifyWait {
+ public:
+  explicit InotifyWait(const stdfs::path& dir) {
+    REQUIRE_FALSE(shell("command -v inotifywait").empty());  // inotify-tools (setup.sh installs it)
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const int out = ::open((tmp_ / "events").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = ::open((tmp_ / "log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0) ::_exit(126);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      ::execlp("inotifywait", "inotifywait", "-m", "--format", "%e %f", dir.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    REQUIRE(wait_until([&] { return read_file(tmp_ / "log").find("Watches established") != std::string::npos; },
+                       10s));
+  }
+  ~InotifyWait() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  InotifyWait(const InotifyWait&) = delete;
+  InotifyWait& operator=(const InotifyWait&) = delete;
+  std::string events() const { return read_file(tmp_ / "events"); }
+  // True once an event line reads `line` (inotifywait ends the line of an
+  // event on the watched directory itself, which names no file, with a space).
+  bool heard(const std::string& line) const {
+    return wait_until([&] {
+             const auto e = events();
+             return e.find(line + "\n") != std::string::npos || e.find(line + " \n") != std::string::npos;
+           }, 5s).has_value();
+  }
+
+ private:
+  TempDir tmp_;
+  pid_t pid_ = -1;
+};
+
+// What a file manager does to show a folder: list it, look at each entry.
+void show(const stdfs::path& dir) {
+  for (const auto& name : sorted_names(dir)) lstat_errno(dir / name);
+}
+
+}  // namespace
+
+TEST_CASE("a directory's mtime moves when its listing changes, and only then", "[mount][fresh][windows]") {
+  MountedLibrary m;
+  m.tag_project("Cube", "boat");
+  m.tag_project("Dragon", "boat");
+  m.tag_asset("Dragon", "parts/head.stl", "boat");
+  m.tag_project("Schloß Drache", "castle");
+  for (const char* d : {"tags/boat", "tags/castle", "untagged", "projects", "tags", "collections"}) show(m / d);
+  const auto boat = m / "tags/boat";
+  const auto boat0 = mtime_ns(boat), castle0 = mtime_ns(m / "tags/castle"), untagged0 = mtime_ns(m / "untagged"),
+             projects0 = mtime_ns(m / "projects"), tags0 = mtime_ns(m / "tags");
+
+  // A removal: the name goes, and the directory's mtime moves.
+  m.untag_project("Dragon", "boat");
+  m.untag_asset("Dragon", "parts/head.stl", "boat");
+  m.mount().flush();
+  CHECK(sorted_names(boat) == Names{"Cube"});
+  CHECK(lstat_errno(boat / "Dragon") == ENOENT);
+  CHECK(lstat_errno(boat / "Dragon - head.stl") == ENOENT);
+  const auto boat1 = mtime_ns(boat);
+  CHECK(boat1 > boat0);
+  CHECK(mtime_ns(m / "untagged") > untagged0);  // Dragon came back there
+  show(m / "untagged");
+
+  // An addition: the mtime moves, so a window that compares it reads the
+  // folder again and sees it.
+  const auto untagged1 = mtime_ns(m / "untagged");
+  m.tag_project("Benchy", "boat");
+  m.mount().flush();
+  const auto boat2 = mtime_ns(boat);
+  CHECK(boat2 > boat1);
+  CHECK(mtime_ns(m / "untagged") > untagged1);
+  CHECK(sorted_names(boat) == Names{"Benchy", "Cube"});
+
+  // Listings that did not change keep their mtime: the other tag, the
+  // projects, the tag names so far.
+  CHECK(mtime_ns(m / "tags/castle") == castle0);
+  CHECK(mtime_ns(m / "projects") == projects0);
+  CHECK(mtime_ns(m / "tags") == tags0);
+
+  // Edits that change nothing these windows show move nothing: a tag a
+  // project has already, a second tag on a project tagged elsewhere.
+  const auto untagged2 = mtime_ns(m / "untagged");
+  m.tag_project("Benchy", "boat");
+  m.tag_project("Schloß Drache", "pla");
+  m.mount().flush();
+  CHECK(mtime_ns(boat) == boat2);
+  CHECK(mtime_ns(m / "untagged") == untagged2);
+  CHECK(mtime_ns(m / "tags/castle") == castle0);
+  CHECK(mtime_ns(m / "tags") > tags0);  // "pla" is a new name there
+  CHECK(mtime_ns(boat) == boat2);       // and looking again moves nothing: never the clock
+
+  // A narrowing entry that appears is a change of the listing too.
+  m.tag_project("Cube", "pla");
+  m.mount().flush();
+  CHECK(sorted_names(boat) == Names{"+pla", "Benchy", "Cube"});
+  CHECK(mtime_ns(boat) > boat2);
+}
+
+TEST_CASE("a window showing a folder that leaves the view hears it is gone", "[mount][fresh][windows]") {
+  MountedLibrary m;
+  m.tag_project("Dragon", "boat");
+  show(m / "tags/boat");
+  show(m / "projects");
+  show(m / "untagged");
+  InotifyWait in_tag(m / "tags/boat/Dragon");  // a window showing the project under its tag
+  InotifyWait in_projects(m / "projects/Cube");
+  // A program with the folder open keeps the kernel's node of it alive.
+  DIR* open_window = ::opendir((m / "untagged/Cube").c_str());
+  REQUIRE(open_window);
+  const auto projects0 = mtime_ns(m / "projects");
+
+  m.untag_project("Dragon", "boat");
+  CHECK(in_tag.heard("DELETE_SELF"));
+  const auto cube = m.project("Cube");
+  TempDir away;
+  stdfs::rename(m.lib() / "Cube", away / "Cube");
+  m.sync();
+  CHECK(in_projects.heard("DELETE_SELF"));
+  m.mount().flush();
+  CHECK(mtime_ns(m / "projects") > projects0);
+  CHECK(sorted_names(m / "projects") == Names{"Benchy", "Dragon", "Schloß Drache"});
+  CHECK(sorted_names(m / "untagged") == Names{"Benchy", "Dragon", "Schloß Drache"});
+
+  // Back again (the same project): the same names are working folders, not
+  // the dead ones.
+  stdfs::rename(away / "Cube", m.lib() / "Cube");
+  m.sync();
+  CHECK(m.project("Cube") == cube);
+  m.tag_project("Dragon", "boat");
+  m.mount().flush();
+  CHECK(sorted_names(m / "projects") == Names{"Benchy", "Cube", "Dragon", "Schloß Drache"});
+  CHECK(sorted_names(m / "projects/Cube") == Names{"cube.stl", "notes.txt"});
+  CHECK(sorted_names(m / "untagged/Cube") == Names{"cube.stl", "notes.txt"});  // not the dead folder still open
+  CHECK(sorted_names(m / "tags/boat/Dragon") == Names{"dragon.3mf", "parts"});
+  ::closedir(open_window);
 }
 
 namespace {

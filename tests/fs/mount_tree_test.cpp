@@ -1,5 +1,7 @@
 // The tree of DESIGN §3, as `ls` sees it through a real mount.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "mount_fixture.h"
 
@@ -181,4 +183,120 @@ TEST_CASE(".limafs/problems.txt says so when nothing looks wrong", "[mount][tree
     write_file(root / "Benchy/cover.png", "not really a png");
   });
   CHECK(read_file(m / ".limafs/problems.txt") == "# no problems\n");
+}
+
+namespace {
+
+// A library whose tagged names would pass 255 bytes when flattened:
+//   Benchy/<251 × f>.stl                          264 bytes flattened
+//   <255 bytes: "Schloß " repeated>/castle.stl    a 255-byte project of 2-byte characters
+//   <255 × P>/a/<250 × s>.stl, <255 × P>/b/<250 × s>.stl   long and sharing a file name
+//   Cube/cube.stl                                 short, for company
+const std::string kLongFile = std::string(251, 'f') + ".stl";
+const std::string kLongProject(255, 'P');
+
+std::string castle_project() {
+  std::string name;
+  while (name.size() + std::string("Schloß ").size() <= 255) name += "Schloß ";
+  while (name.size() < 255) name += "x";
+  return name;
+}
+
+void write_long_names(const stdfs::path& root) {
+  write_file(root / "Benchy" / kLongFile, "solid long\n");
+  write_file(root / castle_project() / "castle.stl", "solid castle\n");
+  write_file(root / kLongProject / "a" / (std::string(250, 's') + ".stl"), "solid a\n");
+  write_file(root / kLongProject / "b" / (std::string(250, 's') + ".stl"), "solid b\n");
+  write_file(root / "Cube/cube.stl", "solid cube\n");
+}
+
+}  // namespace
+
+TEST_CASE("names longer than 255 bytes are shortened, and lookups of them find the right file", "[mount][tree][names]") {
+  MountedLibrary m(write_long_names);
+  const auto shared = std::string(250, 's') + ".stl";
+  m.tag_asset("Benchy", kLongFile, "long");
+  m.tag_asset(castle_project(), "castle.stl", "long");
+  m.tag_asset(kLongProject, "a/" + shared, "long");
+  m.tag_asset(kLongProject, "b/" + shared, "long");
+  m.tag_asset("Cube", "cube.stl", "long");
+  m.tag_project(kLongProject, "long");  // a 255-byte project name is shown whole
+  const std::map<std::string, std::string> real{
+      {std::to_string(m.asset("Benchy", kLongFile)), "Benchy/" + kLongFile},
+      {std::to_string(m.asset(castle_project(), "castle.stl")), castle_project() + "/castle.stl"},
+      {std::to_string(m.asset(kLongProject, "a/" + shared)), kLongProject + "/a/" + shared},
+      {std::to_string(m.asset(kLongProject, "b/" + shared)), kLongProject + "/b/" + shared},
+  };
+
+  for (const char* dir : {"tags/long", "search/stl"}) {
+    INFO(dir);
+    const auto names = sorted_names(m / dir);
+    CHECK(names.size() == (std::string(dir) == "tags/long" ? 6U : 5U));
+    std::size_t shortened = 0;
+    for (const auto& name : names) {
+      INFO(name);
+      CHECK(name.size() <= 255);
+      CHECK(lstat_errno(m / dir / name) == 0);  // readdir and lookup agree
+      if (name == kLongProject) continue;       // the project's folder
+      CHECK(name.ends_with(".stl"));            // the extension stays last
+      const auto target = link_target(m / dir / name);
+      CHECK(read_file(m / dir / name) == read_file(target));  // opens through the link
+      const auto tilde = name.rfind(" ~");
+      if (name == "Cube - cube.stl") {
+        CHECK(target == (m.lib() / "Cube/cube.stl").string());
+        continue;
+      }
+      // Every shortened name carries its asset id, which names the right file.
+      REQUIRE(tilde != std::string::npos);
+      const auto id = name.substr(tilde + 2, name.size() - tilde - 2 - 4);
+      REQUIRE(real.contains(id));
+      CHECK(target == (m.lib() / real.at(id)).string());
+      ++shortened;
+    }
+    CHECK(shortened == 4);
+  }
+  // The castle's name was cut between whole characters.
+  const auto names = sorted_names(m / "tags/long");
+  const auto castle = std::find_if(names.begin(), names.end(), [](const std::string& n) { return n.starts_with("Schloß"); });
+  REQUIRE(castle != names.end());
+  CHECK(castle->ends_with(" - castle ~" + std::to_string(m.asset(castle_project(), "castle.stl")) + ".stl"));
+  const auto cut = castle->substr(0, castle->find(" - castle"));
+  CHECK(castle_project().starts_with(cut));
+  CHECK(cut.size() > 230);
+  CHECK_FALSE(cut.ends_with("\xC3"));  // never half an ß (C3 9F)
+}
+
+TEST_CASE("a tag of 255 bytes narrows under a shortened +name that can be looked up", "[mount][tree][names]") {
+  MountedLibrary m;
+  const std::string tag(255, 't');
+  m.tag_project("Benchy", "boat");
+  m.tag_project("Cube", "boat");
+  m.tag_project("Cube", tag);
+  const auto names = sorted_names(m / "tags/boat");
+  REQUIRE(names.size() == 3);
+  const auto& plus = names.front();
+  CHECK(plus.starts_with("+ttt"));
+  CHECK(plus.size() <= 255);
+  CHECK(sorted_names(m / "tags/boat" / plus) == Names{"Cube"});
+  CHECK(lstat_errno(m / "tags/boat" / plus.substr(0, plus.size() - 1)) == ENOENT);  // another id
+  CHECK(lstat_errno(m / "tags/boat" / ("+" + std::string(250, 't') + " ~1")) == ENOENT);  // another tag's id
+  CHECK(sorted_names(m / "tags" / tag) == Names{"Cube"});  // the tag itself is 255 bytes: shown whole
+}
+
+TEST_CASE("stat of .limafs/problems.txt renders the report once per index change, and its size follows it", "[mount][tree]") {
+  MountedLibrary m;  // loose.stl is a problem
+  const auto& tree = m.mount().tree();
+  const auto size = [&] { return static_cast<std::size_t>(stdfs::file_size(m / ".limafs/problems.txt")); };
+  const auto first = tree.reports_rendered();
+  for (int i = 0; i < 20; ++i) CHECK(size() == read_file(m / ".limafs/problems.txt").size());
+  CHECK(shell("ls -l " + (m / ".limafs").string() + " >/dev/null 2>&1; echo $?") == "0\n");
+  CHECK(tree.reports_rendered() - first <= 1);  // stat, ls -l and reads share one rendering
+
+  write_file(m.lib() / "another loose.stl", "solid loose\n");
+  m.sync();
+  const auto before = tree.reports_rendered();
+  const auto text = read_file(m / ".limafs/problems.txt");
+  CHECK(text.find("loose_file\tanother loose.stl\t") != std::string::npos);
+  for (int i = 0; i < 20; ++i) CHECK(size() == text.size());
+  CHECK(tree.reports_rendered() == before + 1);  // rendered again once, for the new index
 }

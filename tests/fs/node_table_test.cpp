@@ -105,21 +105,53 @@ TEST_CASE("listings keep the first of entries sharing a name", "[node_table]") {
   CHECK(l.find("z") == nullptr);
 }
 
-TEST_CASE("a directory's shown mtime moves with every invalidation", "[node_table]") {
+TEST_CASE("a directory's shown mtime moves when its listing changed, and only then", "[node_table]") {
   NodeTable t(root());
   Entry e = dir("tags", 0);
   e.mtime_ns = 1000;
   auto a = t.remember(kRootNode, e);
   CHECK(a->mtime_ns == 1000);
-  t.invalidate(a->id);
-  CHECK(t.get(a->id)->mtime_ns() == 1001);
-  t.invalidate(a->id);
-  CHECK(t.get(a->id)->mtime_ns() == 1002);
-  CHECK(t.remember(kRootNode, e)->mtime_ns == 1002);
-  e.mtime_ns = 5000;  // the index's own time moved past it
-  CHECK(t.remember(kRootNode, e)->mtime_ns == 5000);
-  t.invalidate(a->id);
-  CHECK(t.get(a->id)->mtime_ns() == 5001);
+  t.invalidate(a->id);  // dropping a listing moves nothing
+  CHECK(t.get(a->id)->mtime_ns() == 1000);
+  CHECK(t.moved({a->id}, 50'000) == 50'000);  // the time of the change
+  CHECK(t.get(a->id)->mtime_ns() == 50'000);
+  CHECK(t.moved({a->id}, 40'000) == 50'001);  // never back, even when the clock is
+  CHECK(t.remember(kRootNode, e)->mtime_ns == 50'001);
+  e.mtime_ns = 90'000;  // the index's own time moved past it
+  CHECK(t.remember(kRootNode, e)->mtime_ns == 90'000);
+  CHECK(t.moved({a->id}, 60'000) == 90'001);
+}
+
+TEST_CASE("every node of a place shows the same moved mtime, also after the kernel forgot it", "[node_table]") {
+  NodeTable t(root());
+  auto projects = t.remember(kRootNode, dir("projects", 0));
+  auto untagged = t.remember(kRootNode, dir("untagged", 0));
+  Entry cube = dir("Cube", 7);
+  cube.mtime_ns = 100;
+  auto a = t.remember(projects->id, cube);
+  auto b = t.remember(untagged->id, cube);
+  CHECK(a->id != b->id);
+  CHECK(t.moved({a->id, b->id}, 5000) == 5000);
+  CHECK(t.get(a->id)->mtime_ns() == 5000);
+  CHECK(t.get(b->id)->mtime_ns() == 5000);
+  t.forget(b->id, 1);
+  CHECK_FALSE(t.get(b->id));
+  CHECK(t.remember(untagged->id, cube)->mtime_ns == 5000);  // a new node, the place's time
+  // Other places keep theirs.
+  CHECK(t.remember(kRootNode, dir("Dragon", 8))->mtime_ns == 0);
+}
+
+TEST_CASE("a detached name gets a new node when it comes back", "[node_table]") {
+  NodeTable t(root());
+  auto tags = t.remember(kRootNode, dir("tags", 0));
+  auto a = t.remember(tags->id, dir("Cube", 7));
+  t.detach(a->id);
+  CHECK(t.get(a->id));  // the kernel still holds it
+  auto b = t.remember(tags->id, dir("Cube", 7));
+  CHECK(b->id != a->id);
+  t.forget(a->id, 1);
+  CHECK(t.get(b->id));
+  CHECK(t.remember(tags->id, dir("Cube", 7))->id == b->id);
 }
 
 TEST_CASE("a reply that may predate a change does not overwrite a node", "[node_table]") {
