@@ -25,7 +25,9 @@ std::string route_pattern(const std::string& path) {
     if (path[i] == '{') {
       const auto close = path.find('}', i);
       const auto name = path.substr(i + 1, close - i - 1);
-      re += name == "tag" ? "(.+)" : "([^/]+)";
+      // Any byte, newlines too ('.' would stop at one): a tag named under
+      // an older rule must stay reachable.
+      re += name == "tag" ? "([\\s\\S]+)" : "([^/]+)";
       i = close + 1;
       continue;
     }

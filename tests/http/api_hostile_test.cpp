@@ -71,6 +71,16 @@ TEST_CASE("malformed and hostile requests are refused with the right status and 
   const std::string up = "/api/v1/projects/" + B + "/assets?path=";
   const std::string stl = "solid x\nendsolid x\n";
   const std::string long_tag(256, 't');
+  std::string import_with_bad_tag;
+  {
+    auto exported = fx.get("/api/v1/metadata/export");
+    REQUIRE(exported.status == 200);
+    REQUIRE(exported.json["projects"].is_array());
+    REQUIRE_FALSE(exported.json["projects"].empty());
+    auto doc = exported.json;
+    doc["projects"][0]["tags"].push_back("line1\nline2");
+    import_with_bad_tag = doc.dump();
+  }
 
   const std::vector<Row> rows = {
       // -- bodies that are not what the route reads --
@@ -162,8 +172,37 @@ TEST_CASE("malformed and hostile requests are refused with the right status and 
       {"import of bad JSON", "POST", "/api/v1/metadata/import", "{\"format\":", J, {}, 400, "invalid_argument"},
       {"a body where none is taken", "PUT", "/api/v1/projects/" + B + "/tags/newtag", "{}", J, {}, 400,
        "invalid_argument"},
+      {"import with a tag named with a newline", "POST", "/api/v1/metadata/import", import_with_bad_tag, J, {}, 400,
+       "invalid_argument"},
+
+      // -- new names with control characters or only white space --
+      {"tag rename to two lines", "PATCH", "/api/v1/tags/pla", json_body({{"name", "line1\nline2"}}), J, {}, 400,
+       "invalid_argument"},
+      {"tag rename to spaces", "PATCH", "/api/v1/tags/pla", json_body({{"name", "   "}}), J, {}, 400,
+       "invalid_argument"},
+      {"merge into a name with a tab", "POST", "/api/v1/tags/pla/merge", json_body({{"into", "a\tb"}}), J, {}, 400,
+       "invalid_argument"},
+      {"collection named with a newline", "POST", "/api/v1/collections", json_body({{"name", "a\nb"}}), J, {}, 400,
+       "invalid_argument"},
+      {"collection named with ESC", "POST", "/api/v1/collections", json_body({{"name", "red\x1b[31m"}}), J, {}, 400,
+       "invalid_argument"},
+      {"collection renamed to a no-break space", "PATCH", "/api/v1/collections/" + fav,
+       json_body({{"name", "\xc2\xa0"}}), J, {}, 400, "invalid_argument"},
+      {"project folder \"\\n\"", "POST", "/api/v1/projects", json_body({{"name", "\n"}}), J, {}, 400,
+       "invalid_argument"},
+      {"project folder \" \"", "POST", "/api/v1/projects", json_body({{"name", " "}}), J, {}, 400,
+       "invalid_argument"},
+      {"project folder with a leading space", "POST", "/api/v1/projects", json_body({{"name", " Boat"}}), J, {}, 400,
+       "invalid_argument"},
+      {"project folder with a trailing space", "POST", "/api/v1/projects", json_body({{"name", "Boat "}}), J, {}, 400,
+       "invalid_argument"},
 
       // -- tag names in paths --
+      {"tag with a newline (%0A)", "PUT", "/api/v1/projects/" + B + "/tags/line1%0Aline2", "", "", {}, 400,
+       "invalid_argument"},
+      {"asset tag with a C1 control", "PUT", "/api/v1/assets/" + model + "/tags/x%C2%85", "", "", {}, 400,
+       "invalid_argument"},
+      {"tag of spaces", "PUT", "/api/v1/projects/" + B + "/tags/%20%20", "", "", {}, 400, "invalid_argument"},
       {"tag with '/' (%2F)", "PUT", "/api/v1/projects/" + B + "/tags/a%2Fb", "", "", {}, 400, "invalid_argument"},
       {"tag with '/' on an asset", "PUT", "/api/v1/assets/" + model + "/tags/a%2Fb", "", "", {}, 400,
        "invalid_argument"},
