@@ -81,6 +81,15 @@ void send_error(httplib::Response& res, int status, std::string_view code, std::
   res.set_content(error_body(code, message), "application/json");
 }
 
+// "Authorization: Bearer <token>", the scheme in any case (RFC 9110
+// §11.1): what follows "Bearer ", or nullopt.
+std::optional<std::string_view> bearer_token(std::string_view auth) {
+  constexpr std::string_view scheme = "bearer ";
+  if (auth.size() < scheme.size() || lowercase(std::string(auth.substr(0, scheme.size()))) != scheme)
+    return std::nullopt;
+  return auth.substr(scheme.size());
+}
+
 bool is_chunked(const httplib::Request& req) { return req.has_header("Transfer-Encoding"); }
 
 // The declared body length, once framing_refusal() has passed the request.
@@ -224,7 +233,8 @@ struct ApiServer::Impl {
     }
     if (opts.token) {
       const auto auth = req.get_header_value("Authorization");
-      if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), *opts.token)) {
+      const auto token = bearer_token(auth);
+      if (!token || !same_secret(*token, *opts.token)) {
         res.set_header("WWW-Authenticate", "Bearer");
         send_error(res, 401, code::unauthorized, "this API needs 'Authorization: Bearer <token>' (see --token-file)");
         return false;
