@@ -295,6 +295,9 @@ struct ApiServer::Impl {
   // Why a body could not be read to its end.
   static std::string incomplete_body(const httplib::Request& req, std::uint64_t got) {
     if (const auto* conn = Connection::current(); conn && conn->fault()) return *conn->fault();
+    if (req.has_header("Content-Encoding"))
+      return "the request body (Content-Encoding: " + index::printable(req.get_header_value("Content-Encoding")) +
+             ") is corrupt or ends early";
     if (is_chunked(req)) return "the chunked body is malformed or ends early";
     return "the request body ends before its Content-Length of " + req.get_header_value("Content-Length") +
            " bytes (" + std::to_string(got) + " arrived)";

@@ -493,6 +493,10 @@ TEST_CASE("malformed HTTP is answered at once with the right status, and the con
        400, "invalid_argument", "a chunk's data is longer than its size"},
       {"a chunk size line without its end", head("POST /api/v1/collections HTTP/1.1", chunked) + "11\rxx",
        400, "invalid_argument", "does not end in CRLF"},
+      {"a gzip body that is not gzip",
+       head("POST /api/v1/collections HTTP/1.1", J + "Content-Encoding: gzip\r\nContent-Length: 17\r\n") +
+           new_collection,
+       400, "invalid_argument", "(Content-Encoding: gzip) is corrupt"},
       {"a body shorter than its Content-Length, then no more",
        head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: 100\r\n") + new_collection, 400,
        "invalid_argument", "ends before its Content-Length of 100 bytes (17 arrived)", /*stop_sending=*/true},
