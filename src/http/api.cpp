@@ -8,9 +8,11 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "http/api_error.h"
+#include "http/connection.h"
 #include "http/routes.h"
 #include "index/log.h"
 #include "index/names.h"
@@ -26,7 +28,9 @@ std::string route_pattern(const std::string& path) {
     if (path[i] == '{') {
       const auto close = path.find('}', i);
       const auto name = path.substr(i + 1, close - i - 1);
-      re += name == "tag" ? "(.+)" : "([^/]+)";
+      // Any byte, newlines too ('.' would stop at one): a tag named under
+      // an older rule must stay reachable.
+      re += name == "tag" ? "([\\s\\S]+)" : "([^/]+)";
       i = close + 1;
       continue;
     }
@@ -78,12 +82,81 @@ void send_error(httplib::Response& res, int status, std::string_view code, std::
   res.set_content(error_body(code, message), "application/json");
 }
 
+// "Authorization: Bearer <token>", the scheme in any case (RFC 9110
+// §11.1): what follows "Bearer ", or nullopt.
+std::optional<std::string_view> bearer_token(std::string_view auth) {
+  constexpr std::string_view scheme = "bearer ";
+  if (auth.size() < scheme.size() || lowercase(std::string(auth.substr(0, scheme.size()))) != scheme)
+    return std::nullopt;
+  return auth.substr(scheme.size());
+}
+
+bool is_chunked(const httplib::Request& req) { return req.has_header("Transfer-Encoding"); }
+
+// The declared body length, once framing_refusal() has passed the request.
+std::uint64_t content_length(const httplib::Request& req) {
+  const auto v = req.get_header_value("Content-Length");
+  if (v.size() > 19) return UINT64_MAX;  // more than any limit, and than 64 bits hold
+  return std::strtoull(v.c_str(), nullptr, 10);
+}
+
+// Whether a body follows the head.
+bool has_body(const httplib::Request& req) { return is_chunked(req) || content_length(req) > 0; }
+
+// How the body is framed: one Content-Length of digits only, or
+// "Transfer-Encoding: chunked" (not both), or neither (no body). Anything
+// else could be read two ways, so it is refused before any body is read.
+std::optional<std::string> framing_refusal(const httplib::Request& req) {
+  const auto te_count = req.get_header_value_count("Transfer-Encoding");
+  const auto cl_count = req.get_header_value_count("Content-Length");
+  if (te_count > 0) {
+    const auto te = req.get_header_value("Transfer-Encoding");
+    if (te_count > 1 || lowercase(te) != "chunked")
+      return "only 'Transfer-Encoding: chunked' is understood, not '" + index::printable(te) + "'";
+    if (cl_count > 0) return "a request may have a Content-Length or 'Transfer-Encoding: chunked', not both";
+  }
+  for (std::size_t i = 0; i < cl_count; ++i) {
+    const auto v = req.get_header_value("Content-Length", i);
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+      return "Content-Length must be a number of bytes (digits only), not '" + index::printable(v) + "'";
+    if (v != req.get_header_value("Content-Length")) return "the request has several Content-Length headers that differ";
+  }
+  return std::nullopt;
+}
+
+// What is wrong with a request httplib refused before routing it with 400.
+std::string malformed_request_message(const Connection& conn) {
+  if (conn.fault()) return *conn.fault();
+  std::string line = conn.request_line();
+  if (!line.ends_with("\r\n")) return "the request line is incomplete (it must end in CRLF)";
+  line.resize(line.size() - 2);
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; start <= line.size();) {
+    auto end = line.find(' ', start);
+    if (end == std::string::npos) end = line.size();
+    if (end > start) parts.push_back(line.substr(start, end - start));
+    start = end + 1;
+  }
+  auto shown = [](const std::string& s) {
+    const auto p = index::printable(s);
+    return "'" + (p.size() > 200 ? p.substr(0, 200) + "..." : p) + "'";
+  };
+  if (parts.size() != 3) return "the request line must be 'METHOD TARGET HTTP/1.1', not " + shown(line);
+  static const std::set<std::string> methods = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                                "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+  if (!methods.count(parts[0])) return "unknown method " + shown(parts[0]);
+  if (parts[2] != "HTTP/1.1" && parts[2] != "HTTP/1.0")
+    return "only HTTP/1.0 and HTTP/1.1 are served, not " + shown(parts[2]);
+  return "the request's headers are malformed (a header line is over 8 KiB, or the headers end before their "
+         "blank line)";
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
   ApiContext ctx;
   ApiOptions opts;
-  httplib::Server server;
+  ConnectionServer server;
   std::thread listener;
   ServerState state;
   int listen_fd = -1;  // the bound socket, seen through the socket options hook
@@ -98,9 +171,22 @@ struct ApiServer::Impl {
   std::map<std::pair<std::string, int>, std::uint64_t> requests;  // (route, status) → count
 
   const Compiled* match(const std::string& method, const std::string& path) const {
+    const std::string m = method == "HEAD" ? "GET" : method;  // httplib serves HEAD as GET
     for (const auto& c : routes)
-      if (method == c.route->method && std::regex_match(path, c.re)) return &c;
+      if (m == c.route->method && std::regex_match(path, c.re)) return &c;
     return nullptr;
+  }
+  // Answers a request no route takes: 405 with Allow when the path exists
+  // with other methods, else 404.
+  void refuse_unmatched(const httplib::Request& req, httplib::Response& res) {
+    const auto allowed = allowed_methods(req.path);
+    if (!allowed.empty()) {
+      res.set_header("Allow", allowed);
+      send_error(res, 405, code::method_not_allowed, req.method + " is not served here; use " + allowed);
+    } else {
+      send_error(res, 404, code::not_found, "no such route: " + req.method + " " + index::printable(req.path));
+    }
+    count("unmatched", res.status);
   }
   std::string allowed_methods(const std::string& path) const {
     std::string out;
@@ -132,32 +218,42 @@ struct ApiServer::Impl {
     return static_cast<std::size_t>(opts.upload_limit);
   }
 
-  // Checks made before any body is read. False when `res` holds the refusal.
-  // A body announced over its limit is refused here only when the client
-  // waits for "100 Continue" or it is too big to drain (see kDrainLimit);
-  // otherwise the route reads it, drops it and refuses it.
+  // Checks made before any body is read, in this order: the framing of the
+  // body, the path, the token, the route, the declared length. False when
+  // `res` holds the refusal. A wrong media type is refused here only when
+  // the client waits for "100 Continue" (`before_body`); otherwise the route
+  // reads the body, drops it and refuses it, keeping the connection.
   bool admit(const httplib::Request& req, httplib::Response& res, bool before_body) {
+    if (auto refusal = framing_refusal(req)) {
+      send_error(res, 400, code::invalid_argument, *refusal);
+      return false;
+    }
+    if (req.path.find('\0') != std::string::npos) {
+      send_error(res, 400, code::invalid_argument, "the path holds a NUL byte (%00): " + index::printable(req.path));
+      return false;
+    }
     if (opts.token) {
       const auto auth = req.get_header_value("Authorization");
-      if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), *opts.token)) {
+      const auto token = bearer_token(auth);
+      if (!token || !same_secret(*token, *opts.token)) {
         res.set_header("WWW-Authenticate", "Bearer");
         send_error(res, 401, code::unauthorized, "this API needs 'Authorization: Bearer <token>' (see --token-file)");
         return false;
       }
     }
     const Compiled* c = match(req.method, req.path);
-    const Body body = c ? c->route->body : Body::none;
-    if (req.has_header("Content-Length")) {
-      const auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-      if (length > limit_of(body) + (before_body ? 0 : kDrainLimit)) {
-        send_error(res, 413, code::payload_too_large,
-                   "the request body is " + std::to_string(length) + " bytes; the limit here is " +
-                       std::to_string(limit_of(body)));
-        return false;
-      }
+    if (!c) {
+      refuse_unmatched(req, res);
+      return false;
     }
-    // Otherwise the route refuses a wrong type once it has read the body.
-    if (before_body && c)
+    const Body body = c->route->body;
+    if (req.has_header("Content-Length") && content_length(req) > limit_of(body)) {
+      send_error(res, 413, code::payload_too_large,
+                 "the request body is " + req.get_header_value("Content-Length") + " bytes; the limit here is " +
+                     std::to_string(limit_of(body)));
+      return false;
+    }
+    if (before_body)
       if (auto refusal = media_refusal(req, body)) {
         send_error(res, refusal->status, refusal->code, refusal->what());
         return false;
@@ -177,47 +273,72 @@ struct ApiServer::Impl {
     return std::nullopt;
   }
 
-  // Reads a body of up to `limit` bytes; a larger one is read on (so the
-  // connection stays usable) but dropped, and refused.
-  std::string read_body(const httplib::ContentReader& reader, const httplib::Request& req, std::size_t limit) {
+  // Reads a body of up to `limit` bytes. One over the limit is refused as
+  // soon as it passes it (413), one that is cut short or malformed (400):
+  // either way the rest is not read, and the connection closes after the
+  // answer (see Connection).
+  static std::string read_body(const httplib::ContentReader& reader, const httplib::Request& req, std::size_t limit) {
     std::string body;
     bool too_large = false;
-    std::size_t seen = 0;
     auto keep = [&](const char* data, std::size_t n) {
-      seen += n;
-      if (body.size() + n > limit) too_large = true;
-      if (!too_large) body.append(data, n);
-      return seen <= limit + kDrainLimit;
+      if (body.size() + n > limit) return !(too_large = true);
+      body.append(data, n);
+      return true;
     };
-    if (req.is_multipart_form_data())
-      reader([](const httplib::MultipartFormData&) { return true; }, keep);
-    else
-      reader(keep);
+    const bool complete =
+        req.is_multipart_form_data() ? reader([](const httplib::MultipartFormData&) { return true; }, keep) : reader(keep);
     if (too_large)
       throw ApiError(413, code::payload_too_large, "the request body is over the limit of " + std::to_string(limit) + " bytes");
+    if (!complete) throw ApiError(400, code::invalid_argument, incomplete_body(req, body.size()));
     return body;
   }
 
-  // Reads and drops what is left of a refused upload's body.
-  static void drain(const httplib::ContentReader& reader, const httplib::Request& req, std::uint64_t cap) {
+  // Why a body could not be read to its end.
+  static std::string incomplete_body(const httplib::Request& req, std::uint64_t got) {
+    if (const auto* conn = Connection::current(); conn && conn->fault()) return *conn->fault();
+    if (req.has_header("Content-Encoding"))
+      return "the request body (Content-Encoding: " + index::printable(req.get_header_value("Content-Encoding")) +
+             ") is corrupt or ends early";
+    if (is_chunked(req)) return "the chunked body is malformed or ends early";
+    return "the request body ends before its Content-Length of " + req.get_header_value("Content-Length") +
+           " bytes (" + std::to_string(got) + " arrived)";
+  }
+
+  // Reads and drops a refused request's body, up to `cap` bytes. True when
+  // it was read to its end.
+  static bool drain(const httplib::ContentReader& reader, const httplib::Request& req, std::uint64_t cap) {
     std::uint64_t seen = 0;
     auto drop = [&](const char*, std::size_t n) {
       seen += n;
       return seen <= cap;
     };
-    if (req.is_multipart_form_data())
-      reader([](const httplib::MultipartFormData&) { return true; }, drop);
-    else
-      reader(drop);
+    if (req.is_multipart_form_data()) return reader([](const httplib::MultipartFormData&) { return true; }, drop);
+    return reader(drop);
   }
 
   void serve(const Compiled& c, const httplib::Request& req, httplib::Response& res,
              const httplib::ContentReader* reader) {
+    // The reader handed on tells whether the body was read to its end.
+    bool body_read = false;
+    std::optional<httplib::ContentReader> tracked;
+    if (reader)
+      tracked.emplace(
+          [&body_read, reader](httplib::ContentReceiver receiver) {
+            return body_read = (*reader)(std::move(receiver));
+          },
+          [&body_read, reader](httplib::MultipartContentHeader header, httplib::ContentReceiver receiver) {
+            return body_read = (*reader)(std::move(header), std::move(receiver));
+          });
     Call call{state, ctx, opts, req, res, {}, {}, nullptr};
-    serve_call(c, call, reader);
+    serve_call(c, call, tracked ? &*tracked : nullptr);
     if (req.method != "GET") state.writes.fetch_add(1);
-    if (c.route->body == Body::upload && reader && !call.body_read && res.status >= 400)
-      drain(*reader, req, opts.upload_limit + kDrainLimit);
+    if (c.route->body == Body::upload && tracked && !call.body_read && res.status >= 400)
+      drain(*tracked, req, opts.upload_limit + kDrainLimit);
+    // A body left unread, whole or in part, would be taken for the next
+    // request: the connection ends after this answer instead. So it does
+    // after any body over its limit, read or not.
+    if ((has_body(req) && !body_read) || res.status == 413)
+      if (auto* conn = Connection::current()) conn->close_after_answer();
     count(c.name, res.status == -1 ? 200 : res.status);
   }
 
@@ -228,21 +349,17 @@ struct ApiServer::Impl {
       for (std::size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
       if (reader) {
         if (auto refusal = media_refusal(req, c.route->body)) {
-          drain(*reader, req, limit_of(c.route->body) + kDrainLimit);
+          // Dropped, so the connection goes on (up to the limit: a longer
+          // body ends it).
+          drain(*reader, req, limit_of(c.route->body));
           call.body_read = true;
           throw *refusal;
         }
         if (c.route->body == Body::upload) {
           call.reader = reader;
         } else {
-          const auto limit = limit_of(c.route->body);
-          if (req.has_header("Content-Length") &&
-              std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > limit) {
-            drain(*reader, req, limit + kDrainLimit);
-            throw ApiError(413, code::payload_too_large,
-                           "the request body is over the limit of " + std::to_string(limit) + " bytes");
-          }
-          call.body = read_body(*reader, req, limit);
+          // (A Content-Length over the limit was refused before routing.)
+          call.body = read_body(*reader, req, limit_of(c.route->body));
           if (c.route->body == Body::none && !call.body.empty())
             throw_invalid("this request takes no body");
         }
@@ -322,44 +439,62 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   // stopping the server waits for them: kept short.
   svr.set_keep_alive_timeout(2);
   svr.set_payload_max_length(std::max<std::size_t>(static_cast<std::size_t>(s.opts.upload_limit), s.opts.import_limit));
+  // Runs once the request line and headers are read, before any body.
   svr.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    auto* conn = Connection::current();
+    if (conn) conn->mark_routed();
     // Ranges are served by the content route itself (httplib would apply
     // them to every response).
     auto& mutable_req = const_cast<httplib::Request&>(req);
     mutable_req.ranges.clear();
-    // A request without Content-Length or chunks has no body (RFC 9112);
-    // cpp-httplib would read one until the connection's read timeout.
-    if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding").find("chunked") == std::string::npos)
-      mutable_req.headers.emplace("Content-Length", "0");
     if (!s.admit(req, res, false)) {
-      s.count("refused", res.status);
+      // A body left unread would be taken for the next request.
+      if (conn && (has_body(req) || framing_refusal(req))) conn->close_after_answer();
+      if (res.status != 404 && res.status != 405) s.count("refused", res.status);
       return httplib::Server::HandlerResponse::Handled;
     }
+    // A request without Content-Length or chunks has no body (RFC 9112);
+    // cpp-httplib would read one until the connection's read timeout.
+    if (!req.has_header("Content-Length") && !is_chunked(req)) mutable_req.headers.emplace("Content-Length", "0");
+    if (conn && is_chunked(req)) conn->check_chunked_body();
     return httplib::Server::HandlerResponse::Unhandled;
   });
   svr.set_expect_100_continue_handler([&s](const httplib::Request& req, httplib::Response& res) {
     if (s.admit(req, res, true)) return 100;
-    s.count("refused", res.status);
+    if (res.status != 404 && res.status != 405) s.count("refused", res.status);
     return res.status;
   });
   svr.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req, httplib::Response& res) {
+    // A request httplib refused before routing it (a malformed request
+    // line or header, a request line over 8 KiB, a bad Range) or refused
+    // while it waits for "100 Continue": its body is not read, so the
+    // connection ends after the answer.
+    auto* conn = Connection::current();
+    const bool unrouted = conn && !conn->routed();
+    if (unrouted) conn->close_after_answer();
     // Handled even when the body is ours already: the response then gets
     // its Content-Length (refusals of an Expect: 100-continue need it).
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
+    if (unrouted && res.status == 400) {
+      send_error(res, 400, code::invalid_argument, malformed_request_message(*conn));
+      s.count("malformed", 400);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if ((res.status == 404 || res.status == 400) && !s.match(req.method, req.path)) {
-      const auto allowed = s.allowed_methods(req.path);
-      if (!allowed.empty()) {
-        res.set_header("Allow", allowed);
-        send_error(res, 405, code::method_not_allowed, req.method + " is not served here; use " + allowed);
-      } else {
-        send_error(res, 404, code::not_found, "no such route: " + req.method + " " + index::printable(req.path));
-      }
-      s.count("unmatched", res.status);
+      s.refuse_unmatched(req, res);
       return httplib::Server::HandlerResponse::Handled;
     }
     send_error(res, res.status, code_for_status(res.status), message_for_status(res.status));
     return httplib::Server::HandlerResponse::Handled;
   }));
+  // A connection that ends after this answer says so.
+  svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (auto* conn = Connection::current(); conn && conn->closing()) {
+      res.headers.erase("Keep-Alive");
+      res.headers.erase("Connection");
+      res.set_header("Connection", "close");
+    }
+  });
   svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown error";
     try {

@@ -91,9 +91,7 @@ int open_subdir(int dir, const std::string& name) {
 void create_project(Call& c) {
   const auto body = json_object(c.body, {"name"});
   const auto name = need_string(body, "name");
-  if (auto ok = index::validate_name(name, "project"); !ok) throw to_api_error(ok.error());
-  if (index::IgnoreRules::ignored_by_default(name))
-    throw_invalid("'" + index::printable(name) + "' is a name the index ignores; choose another");
+  if (auto ok = index::validate_folder_name(name); !ok) throw to_api_error(ok.error());
   Fd root = open_library(c);
   if (::mkdirat(root.fd, name.c_str(), 0777) != 0) {
     if (errno == EEXIST)

@@ -24,9 +24,11 @@ enum class Body {
   upload,  ///< raw bytes streamed by the handler itself, up to upload_limit
 };
 
-/// A body over its limit is still read, up to this much more, and dropped,
-/// so that the refusal reaches a client still sending it (the connection
-/// then stays usable). Beyond that the connection is dropped.
+/// A refused upload's body, and one sent in chunks past the upload limit,
+/// is still read, up to this much more, and dropped, so that the
+/// connection stays usable. Beyond that the connection ends after the
+/// answer (closing lingering, see Connection). Other bodies over their
+/// limit are not read at all: their connection ends after the answer.
 inline constexpr std::size_t kDrainLimit = 64u << 20;
 
 /// What the server keeps between requests for its handlers.

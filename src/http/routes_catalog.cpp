@@ -38,8 +38,17 @@ index::Collection need_collection(const index::Txn& t, Call& c, std::string_view
   return *col;
 }
 
-// A tag name from a path or a field: validated like every tag name.
+// A tag name from a path or a field that may name an existing tag: only
+// what no index can hold is refused here, so a tag named under an older
+// rule stays reachable. A tag made by the request is checked against the
+// naming rule by the index (Metadata::ensure_tag).
 std::string tag_name(std::string_view raw) {
+  if (auto ok = index::validate_lookup_name(raw, "tag"); !ok) throw to_api_error(ok.error());
+  return std::string(raw);
+}
+
+// A tag name a tag is renamed to: the whole naming rule.
+std::string new_tag_name(std::string_view raw) {
   if (auto ok = index::validate_name(raw, "tag"); !ok) throw to_api_error(ok.error());
   return std::string(raw);
 }
@@ -285,7 +294,7 @@ void list_tags(Call& c) {
 void rename_tag(Call& c) {
   const auto from = tag_name(c.params[0]);
   const auto body = json_object(c.body, {"name"});
-  const auto to = tag_name(need_string(body, "name"));
+  const auto to = new_tag_name(need_string(body, "name"));
   commit(c, [&](index::WriteTxn& t, index::Metadata& meta) { return meta.rename_tag(t, from, to); });
   reply(c.res, 200, tag_by_name(c, to));
 }
@@ -306,6 +315,7 @@ void delete_tag(Call& c) {
 
 // -- collections --
 
+// A collection name being created or renamed to: the whole naming rule.
 std::string collection_name(std::string_view raw) {
   if (auto ok = index::validate_name(raw, "collection"); !ok) throw to_api_error(ok.error());
   return std::string(raw);

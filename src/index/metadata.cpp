@@ -56,8 +56,11 @@ Result<TagId> Metadata::existing_tag(const Txn& t, std::string_view name) const 
 }
 
 Result<TagId> Metadata::ensure_tag(WriteTxn& t, std::string_view name) {
-  if (auto v = validate_name(name, "tag"); !v) return tl::unexpected(v.error());
+  // An existing tag is used as it is, even one whose name an older rule let
+  // in; only a tag made now must follow today's rule.
+  if (auto v = validate_lookup_name(name, "tag"); !v) return tl::unexpected(v.error());
   if (auto id = tag_id(t, name)) return *id;
+  if (auto v = validate_name(name, "tag"); !v) return tl::unexpected(v.error());
   TagId id = c_.next_id(t, schema::kTags);
   t.put(db_.tags, key_u64(id), name);
   t.put(db_.tag_names, name, key_u64(id));

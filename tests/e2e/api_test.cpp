@@ -116,6 +116,15 @@ TEST_CASE("client commands find the daemon, and what they change shows in the mo
   CHECK(is_one_line(bad.err));
   CHECK(bad.err.find("invalid_argument") != std::string::npos);
   CHECK_FALSE(present(s.mnt / "tags/a"));
+  // A name the API refuses says why, on one line (the newline shown as \n).
+  auto two_lines = run_limafs({"tag", "Benchy", "line1\nline2"});
+  CHECK(two_lines.exit_code == 1);
+  CHECK(is_one_line(two_lines.err));
+  CHECK(two_lines.err.find("tag name 'line1\\nline2' contains a control character") != std::string::npos);
+  auto blank = run_limafs({"collection", "create", "   "});
+  CHECK(blank.exit_code == 1);
+  CHECK(blank.err.find("collection name '   ' is only white space") != std::string::npos);
+  CHECK(listing(s.mnt / "collections") == std::set<std::string>{"Ships"});
   auto usage = run_limafs({"tag", "Benchy"});
   CHECK(usage.exit_code == 2);
 

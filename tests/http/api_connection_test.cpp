@@ -1,14 +1,9 @@
 // The connection as a client lives it: bodies refused before they are
-// read, clients that hang up halfway, Expect: 100-continue. Whatever
-// happens, the client gets its answer, a kept-alive connection stays in
-// step, and nothing is left in the library.
+// read, clients that hang up halfway or send their body anyway, Expect:
+// 100-continue, pipelined requests. Whatever happens, the client gets its
+// answer, a kept-alive connection stays in step or ends saying so
+// ("Connection: close"), and nothing is left in the library.
 #include <catch2/catch.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -17,92 +12,10 @@
 
 using lima::test::ApiFixture;
 using lima::test::FixtureOptions;
+using lima::test::RawConnection;
+using lima::test::status_of;
 using nlohmann::json;
 namespace stdfs = std::filesystem;
-
-namespace {
-
-// A bare TCP connection to the server, for what httplib::Client cannot be
-// made to do (send headers and body apart, hang up halfway).
-class RawConnection {
- public:
-  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~RawConnection() { close(); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  /// False when the peer has gone.
-  bool send(const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      const auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
-  /// One response (status line, headers, Content-Length body), or "" when
-  /// none comes within `ms`.
-  std::string read_response(int ms = 3000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    for (;;) {
-      const auto end = buffered_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        std::size_t length = 0;
-        const auto head = buffered_.substr(0, end);
-        if (auto cl = head.find("Content-Length: "); cl != std::string::npos)
-          length = std::stoul(head.substr(cl + 16, head.find("\r\n", cl) - cl - 16));
-        if (buffered_.size() >= end + 4 + length) {
-          auto response = buffered_.substr(0, end + 4 + length);
-          buffered_.erase(0, end + 4 + length);
-          return response;
-        }
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return {};
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
-      char buf[8192];
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return {};
-      buffered_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
-  /// Whatever arrives within `ms` (and was read already), then "<EOF>" if
-  /// the server hung up.
-  std::string drain(int ms) {
-    std::string out = std::exchange(buffered_, {});
-    char buf[8192];
-    for (pollfd p{fd_, POLLIN, 0}; ::poll(&p, 1, ms) > 0;) {
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return out + "<EOF>";
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-  std::string buffered_;
-};
-
-int status_of(const std::string& response) {
-  return response.size() > 12 && response.starts_with("HTTP/1.1 ") ? std::stoi(response.substr(9, 3)) : 0;
-}
-
-}  // namespace
 
 TEST_CASE("a client that hangs up in the middle of an upload leaves nothing behind") {
   ApiFixture fx;
@@ -193,6 +106,91 @@ TEST_CASE("a body over the limit gets its 413 answer, not a reset connection", "
     const auto after = fx.snapshot();
     CHECK(lima::test::without_dir_mtimes(after.library) == lima::test::without_dir_mtimes(before.library));
   }
+}
+
+TEST_CASE("a declared length over the limit is answered at once, and a client still sending reads the answer") {
+  FixtureOptions o;
+  o.api.import_limit = 1u << 20;
+  ApiFixture fx(o);
+  const auto before = fx.snapshot();
+  const std::size_t size = 40u << 20;
+  const std::string head = "POST /api/v1/metadata/import HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Content-Type: application/json\r\nContent-Length: " +
+                           std::to_string(size) + "\r\n\r\n";
+
+  SECTION("a client that sends the headers, then waits") {
+    RawConnection c(fx.port());
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(c.send(head));
+    const auto response = c.read_response(10'000);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    INFO(response);
+    CHECK(status_of(response) == 413);
+    CHECK(lima::test::body_of(response)["error"]["code"] == "payload_too_large");
+    CHECK(lima::test::header_of(response, "Connection") == "close");
+    CHECK(ms < 2000);  // not after httplib's 5 s read timeout
+    // Sent anyway, the body is read and dropped, not answered with a reset.
+    CHECK(c.send(std::string(size, ' ')));
+    CHECK(c.drain(5000).ends_with("<EOF>"));
+  }
+  SECTION("a client that sends everything before it reads") {
+    RawConnection c(fx.port());
+    REQUIRE(c.send(head));
+    CHECK(c.send(std::string(size, ' ')));
+    const auto response = c.read_response(10'000);
+    INFO(response.substr(0, 300));
+    CHECK(status_of(response) == 413);
+  }
+  SECTION("httplib's client") {
+    auto r = fx.request("POST", "/api/v1/metadata/import", std::string(size, ' '), "application/json");
+    INFO("transport: " << httplib::to_string(r.error));
+    CHECK(r.status == 413);
+    CHECK(r.error_code() == "payload_too_large");
+  }
+  CHECK(fx.snapshot() == before);
+  CHECK(fx.get("/api/v1/healthz").status == 200);
+}
+
+TEST_CASE("a chunked JSON body is refused once it passes its limit, and the client reads the answer") {
+  ApiFixture fx;
+  const auto before = fx.snapshot();
+  auto c = fx.new_client();
+  const std::string chunk(64u << 10, ' ');
+  int sent = 0;
+  auto res = c->Post(
+      "/api/v1/collections", httplib::Headers{},
+      [&](std::size_t, httplib::DataSink& sink) {
+        if (sent++ < 64) return sink.write(chunk.data(), chunk.size());  // 4 MiB of white space
+        sink.done();
+        return true;
+      },
+      "application/json");
+  INFO("transport: " << httplib::to_string(res.error()));
+  REQUIRE(res);
+  CHECK(res->status == 413);
+  CHECK(json::parse(res->body, nullptr, false)["error"]["code"] == "payload_too_large");
+  CHECK(res->get_header_value("Connection") == "close");
+  CHECK(fx.snapshot() == before);
+}
+
+TEST_CASE("a request after a well-framed one on the same connection is served (keep-alive, pipelining)") {
+  ApiFixture fx;
+  RawConnection c(fx.port());
+  const std::string body = "{\"name\":\"Piped\"}";
+  // Two requests in one write: a chunked body, then a plain GET.
+  REQUIRE(c.send("POST /api/v1/collections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\n" +
+                 body.substr(0, 5) + "\r\n" + "b\r\n" + body.substr(5) + "\r\n0\r\n\r\n" +
+                 "GET /api/v1/collections HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const auto created = c.read_response();
+  INFO(created);
+  CHECK(status_of(created) == 201);
+  CHECK(lima::test::header_of(created, "Connection") != "close");
+  const auto listed = c.read_response();
+  INFO(listed);
+  CHECK(status_of(listed) == 200);
+  CHECK(lima::test::body_of(listed)["items"].size() == 2);
 }
 
 TEST_CASE("the body of a refused upload is never read as a request of its own", "[http]") {

@@ -1,6 +1,12 @@
 #include "http/api_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -90,6 +96,97 @@ const std::map<std::string, std::string>& standard_files() {
       {"Vase/notes.txt", "spiral mode\n"},
   };
   return files;
+}
+
+RawConnection::RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  REQUIRE(fd_ >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+}
+
+void RawConnection::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void RawConnection::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+bool RawConnection::send(const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::string RawConnection::read_response(int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    const auto end = buffered_.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      const auto head = buffered_.substr(0, end + 2);
+      const auto cl = header_of(head, "Content-Length");
+      const std::size_t length = cl.empty() ? 0 : std::stoul(cl);
+      if (buffered_.size() >= end + 4 + length) {
+        auto response = buffered_.substr(0, end + 4 + length);
+        buffered_.erase(0, end + 4 + length);
+        return response;
+      }
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return {};
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
+    char buf[8192];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    buffered_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::string RawConnection::drain(int ms) {
+  std::string out = std::exchange(buffered_, {});
+  char buf[8192];
+  for (pollfd p{fd_, POLLIN, 0}; ::poll(&p, 1, ms) > 0;) {
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return out + "<EOF>";
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+int status_of(const std::string& response) {
+  return response.size() > 12 && response.starts_with("HTTP/1.1 ") ? std::stoi(response.substr(9, 3)) : 0;
+}
+
+std::string header_of(const std::string& response, const std::string& name) {
+  const auto head_end = response.find("\r\n\r\n");
+  const auto head = response.substr(0, head_end == std::string::npos ? response.size() : head_end + 2);
+  for (std::size_t line = head.find("\r\n"); line != std::string::npos && line + 2 < head.size();) {
+    const auto start = line + 2;
+    const auto end = head.find("\r\n", start);
+    if (end == std::string::npos) break;
+    const auto colon = head.find(':', start);
+    if (colon != std::string::npos && colon < end && colon - start == name.size() &&
+        ::strncasecmp(head.c_str() + start, name.c_str(), name.size()) == 0) {
+      auto value = head.substr(colon + 1, end - colon - 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      return value;
+    }
+    line = end;
+  }
+  return {};
+}
+
+json body_of(const std::string& response) {
+  const auto head_end = response.find("\r\n\r\n");
+  if (head_end == std::string::npos) return json::value_t::discarded;
+  return json::parse(response.substr(head_end + 4), nullptr, false);
 }
 
 std::string url_encode(const std::string& s) {

@@ -134,6 +134,40 @@ class ApiFixture {
   std::unique_ptr<httplib::Client> client_;
 };
 
+/// A bare TCP connection to a server on 127.0.0.1, for what httplib::Client
+/// cannot be made to do: send malformed requests, send headers and body
+/// apart, hang up or stop sending halfway.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  ~RawConnection() { close(); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void close();
+  /// Shuts the sending side: the server reads the end of the stream.
+  void shutdown_write();
+  /// False when the peer has gone.
+  bool send(const std::string& data);
+  /// One response (status line, headers, Content-Length body), or "" when
+  /// none comes within `ms`.
+  std::string read_response(int ms = 3000);
+  /// Whatever arrives within `ms` (and was read already), then "<EOF>" if
+  /// the server hung up.
+  std::string drain(int ms);
+
+ private:
+  int fd_;
+  std::string buffered_;
+};
+
+/// The status of a raw response ("HTTP/1.1 413 ..."), or 0.
+int status_of(const std::string& response);
+/// A header of a raw response ("" when absent); the name ignores case.
+std::string header_of(const std::string& response, const std::string& name);
+/// The body of a raw response, parsed as JSON (discarded when it is not).
+nlohmann::json body_of(const std::string& response);
+
 /// The standard library the fixture makes, file by file (library-relative
 /// path → bytes), loose of the symlink Benchy/escape → outside().
 const std::map<std::string, std::string>& standard_files();

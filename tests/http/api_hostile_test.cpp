@@ -4,11 +4,18 @@
 // beside it and the index exactly as they were.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include "http/api_fixture.h"
+#include "index/names.h"
 
 using lima::test::ApiFixture;
+using lima::test::body_of;
 using lima::test::FixtureOptions;
+using lima::test::header_of;
+using lima::test::RawConnection;
 using lima::test::Reply;
+using lima::test::status_of;
 using lima::test::url_encode;
 using nlohmann::json;
 namespace stdfs = std::filesystem;
@@ -71,6 +78,16 @@ TEST_CASE("malformed and hostile requests are refused with the right status and 
   const std::string up = "/api/v1/projects/" + B + "/assets?path=";
   const std::string stl = "solid x\nendsolid x\n";
   const std::string long_tag(256, 't');
+  std::string import_with_bad_tag;
+  {
+    auto exported = fx.get("/api/v1/metadata/export");
+    REQUIRE(exported.status == 200);
+    REQUIRE(exported.json["projects"].is_array());
+    REQUIRE_FALSE(exported.json["projects"].empty());
+    auto doc = exported.json;
+    doc["projects"][0]["tags"].push_back("line1\nline2");
+    import_with_bad_tag = doc.dump();
+  }
 
   const std::vector<Row> rows = {
       // -- bodies that are not what the route reads --
@@ -162,8 +179,37 @@ TEST_CASE("malformed and hostile requests are refused with the right status and 
       {"import of bad JSON", "POST", "/api/v1/metadata/import", "{\"format\":", J, {}, 400, "invalid_argument"},
       {"a body where none is taken", "PUT", "/api/v1/projects/" + B + "/tags/newtag", "{}", J, {}, 400,
        "invalid_argument"},
+      {"import with a tag named with a newline", "POST", "/api/v1/metadata/import", import_with_bad_tag, J, {}, 400,
+       "invalid_argument"},
+
+      // -- new names with control characters or only white space --
+      {"tag rename to two lines", "PATCH", "/api/v1/tags/pla", json_body({{"name", "line1\nline2"}}), J, {}, 400,
+       "invalid_argument"},
+      {"tag rename to spaces", "PATCH", "/api/v1/tags/pla", json_body({{"name", "   "}}), J, {}, 400,
+       "invalid_argument"},
+      {"merge into a name with a tab", "POST", "/api/v1/tags/pla/merge", json_body({{"into", "a\tb"}}), J, {}, 400,
+       "invalid_argument"},
+      {"collection named with a newline", "POST", "/api/v1/collections", json_body({{"name", "a\nb"}}), J, {}, 400,
+       "invalid_argument"},
+      {"collection named with ESC", "POST", "/api/v1/collections", json_body({{"name", "red\x1b[31m"}}), J, {}, 400,
+       "invalid_argument"},
+      {"collection renamed to a no-break space", "PATCH", "/api/v1/collections/" + fav,
+       json_body({{"name", "\xc2\xa0"}}), J, {}, 400, "invalid_argument"},
+      {"project folder \"\\n\"", "POST", "/api/v1/projects", json_body({{"name", "\n"}}), J, {}, 400,
+       "invalid_argument"},
+      {"project folder \" \"", "POST", "/api/v1/projects", json_body({{"name", " "}}), J, {}, 400,
+       "invalid_argument"},
+      {"project folder with a leading space", "POST", "/api/v1/projects", json_body({{"name", " Boat"}}), J, {}, 400,
+       "invalid_argument"},
+      {"project folder with a trailing space", "POST", "/api/v1/projects", json_body({{"name", "Boat "}}), J, {}, 400,
+       "invalid_argument"},
 
       // -- tag names in paths --
+      {"tag with a newline (%0A)", "PUT", "/api/v1/projects/" + B + "/tags/line1%0Aline2", "", "", {}, 400,
+       "invalid_argument"},
+      {"asset tag with a C1 control", "PUT", "/api/v1/assets/" + model + "/tags/x%C2%85", "", "", {}, 400,
+       "invalid_argument"},
+      {"tag of spaces", "PUT", "/api/v1/projects/" + B + "/tags/%20%20", "", "", {}, 400, "invalid_argument"},
       {"tag with '/' (%2F)", "PUT", "/api/v1/projects/" + B + "/tags/a%2Fb", "", "", {}, 400, "invalid_argument"},
       {"tag with '/' on an asset", "PUT", "/api/v1/assets/" + model + "/tags/a%2Fb", "", "", {}, 400,
        "invalid_argument"},
@@ -362,4 +408,157 @@ TEST_CASE("uploads over the configured limit are refused and leave nothing on di
     CHECK(r.status == 201);
     CHECK(lima::test::read_file(fx.root() / "Benchy/at-limit.stl") == std::string(1000, 'z'));
   }
+}
+
+namespace {
+
+// A request sent as raw bytes, and the answer it must get.
+struct RawRow {
+  std::string what;
+  std::string request;
+  int status;
+  std::string code;
+  std::string message_has;  ///< a piece of the message saying what is wrong
+  bool stop_sending = false;  ///< shut the sending side after the request
+  bool ends_connection = true;  ///< the rest cannot be read as a request: "Connection: close"
+};
+
+std::string head(const std::string& request_line, const std::string& headers = {}) {
+  return request_line + "\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("malformed HTTP is answered at once with the right status, and the connection then ends") {
+  ApiFixture fx;
+  const auto B = fx.pid("Benchy");
+  const std::string J = "Content-Type: application/json\r\n";
+  const std::string new_collection = "{\"name\":\"Sneaky\"}";  // 17 bytes
+  const std::string chunked = J + "Transfer-Encoding: chunked\r\n";
+
+  const std::vector<RawRow> rows = {
+      // -- request lines --
+      {"a garbage request line", "GARBAGE\r\n\r\n", 400, "invalid_argument", "METHOD TARGET HTTP/1.1"},
+      {"HTTP/2.0", head("GET /api/v1/status HTTP/2.0"), 400, "invalid_argument",
+       "only HTTP/1.0 and HTTP/1.1 are served, not 'HTTP/2.0'"},
+      {"the HTTP/2 connection preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, "invalid_argument",
+       "only HTTP/1.0 and HTTP/1.1 are served"},
+      {"HTTP/0.9", "GET /api/v1/status\r\n\r\n", 400, "invalid_argument", "METHOD TARGET HTTP/1.1"},
+      {"an unknown method", head("BREW /api/v1/status HTTP/1.1"), 400, "invalid_argument", "unknown method 'BREW'"},
+      {"binary junk without a newline (a TLS hello)", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+       400, "invalid_argument", "control byte 0x16"},
+      {"binary junk with NUL bytes", std::string("GET /\0\0\0\xff\xfe", 10), 400, "invalid_argument",
+       "control byte 0x00"},
+      {"a CR inside the request line", "GET /api/v1/status\rHTTP/1.1\r\n\r\n", 400, "invalid_argument",
+       "CR that is not followed by LF"},
+      {"a request line over 8 KiB that never ends", "GET /" + std::string(9000, 'a'), 414, "invalid_argument",
+       "too long"},
+      {"a NUL in the path (%00)", head("GET /api/v1/status%00 HTTP/1.1"), 400, "invalid_argument", "NUL", false,
+       false},
+      {"a NUL in a tag (%00)", head("PUT /api/v1/projects/" + B + "/tags/a%00b HTTP/1.1"), 400, "invalid_argument",
+       "NUL", false, false},
+      {"headers over 64 KiB in all",
+       [] {
+         std::string h;
+         for (int i = 0; i < 80; ++i) h += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'f') + "\r\n";
+         return head("GET /api/v1/status HTTP/1.1", h);
+       }(),
+       400, "invalid_argument", "headers are over 64 KiB"},
+
+      // -- body framing --
+      {"Content-Length: abc", head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: abc\r\n") + new_collection,
+       400, "invalid_argument", "Content-Length must be a number of bytes (digits only), not 'abc'"},
+      {"Content-Length: 0x10", head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: 0x10\r\n") + new_collection,
+       400, "invalid_argument", "not '0x10'"},
+      {"Content-Length: -1", head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: -1\r\n") + new_collection,
+       400, "invalid_argument", "not '-1'"},
+      {"Content-Length: 17 with a sign", head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: +17\r\n") +
+       new_collection, 400, "invalid_argument", "not '+17'"},
+      {"two Content-Lengths that differ",
+       head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: 17\r\nContent-Length: 2\r\n") + new_collection,
+       400, "invalid_argument", "several Content-Length headers"},
+      {"Content-Length: abc on a route without a body", head("GET /api/v1/status HTTP/1.1", "Content-Length: abc\r\n"),
+       400, "invalid_argument", "digits only"},
+      {"Transfer-Encoding: gzip", head("POST /api/v1/collections HTTP/1.1", J + "Transfer-Encoding: gzip\r\n"), 400,
+       "invalid_argument", "only 'Transfer-Encoding: chunked' is understood"},
+      {"chunked and a Content-Length",
+       head("POST /api/v1/collections HTTP/1.1", chunked + "Content-Length: 17\r\n") + "11\r\n" + new_collection +
+           "\r\n0\r\n\r\n",
+       400, "invalid_argument", "not both"},
+      {"a chunk size of -5", head("POST /api/v1/collections HTTP/1.1", chunked) + "-5\r\n" + new_collection,
+       400, "invalid_argument", "a chunk size must be hex digits, not '-'"},
+      {"a chunk size of 0x11", head("POST /api/v1/collections HTTP/1.1", chunked) + "0x11\r\n" + new_collection,
+       400, "invalid_argument", "chunked body is malformed"},
+      {"a chunk longer than its size", head("POST /api/v1/collections HTTP/1.1", chunked) + "5\r\n" + new_collection,
+       400, "invalid_argument", "a chunk's data is longer than its size"},
+      {"a chunk size line without its end", head("POST /api/v1/collections HTTP/1.1", chunked) + "11\rxx",
+       400, "invalid_argument", "does not end in CRLF"},
+      {"a gzip body that is not gzip",
+       head("POST /api/v1/collections HTTP/1.1", J + "Content-Encoding: gzip\r\nContent-Length: 17\r\n") +
+           new_collection,
+       400, "invalid_argument", "(Content-Encoding: gzip) is corrupt"},
+      {"a body shorter than its Content-Length, then no more",
+       head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: 100\r\n") + new_collection, 400,
+       "invalid_argument", "ends before its Content-Length of 100 bytes (17 arrived)", /*stop_sending=*/true},
+      {"a chunked body that stops before its last chunk",
+       head("POST /api/v1/collections HTTP/1.1", chunked) + "11\r\n" + new_collection + "\r\n", 400,
+       "invalid_argument", "chunked body", /*stop_sending=*/true},
+
+      // -- declared lengths over the limit: refused before the body --
+      {"a 2 MB JSON body", head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: 2000000\r\n"), 413,
+       "payload_too_large", "limit here is 1048576"},
+      {"a 300 MB import", head("POST /api/v1/metadata/import HTTP/1.1", J + "Content-Length: 314572800\r\n"), 413,
+       "payload_too_large", "the request body is 314572800 bytes; the limit here is 268435456"},
+      {"a 5 GiB upload", head("POST /api/v1/projects/" + B + "/assets?path=big.stl HTTP/1.1",
+                              "Content-Type: application/octet-stream\r\nContent-Length: 5368709120\r\n"),
+       413, "payload_too_large", "the limit here is 4294967296"},
+      {"a length of 30 digits",
+       head("POST /api/v1/collections HTTP/1.1", J + "Content-Length: " + std::string(30, '9') + "\r\n"), 413,
+       "payload_too_large", "the request body is " + std::string(30, '9') + " bytes"},
+  };
+
+  const auto before = fx.snapshot();
+  for (const auto& row : rows) {
+    INFO(row.what << ": " << lima::index::printable(row.request.substr(0, 200)));
+    RawConnection c(fx.port());
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(c.send(row.request));
+    if (row.stop_sending) c.shutdown_write();
+    const auto response = c.read_response(10'000);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    INFO("answer after " << ms << " ms: " << response);
+    CHECK(status_of(response) == row.status);
+    const auto body = body_of(response);
+    REQUIRE(body.is_object());
+    CHECK(body["error"]["code"] == row.code);
+    CHECK(body["error"]["message"].get<std::string>().find(row.message_has) != std::string::npos);
+    // At once: long before httplib's read timeout (5 s) would have ended the wait.
+    CHECK(ms < 2000);
+    if (row.ends_connection) {
+      // The rest of what was sent cannot be read as a request: the connection ends.
+      CHECK(header_of(response, "Connection") == "close");
+      CHECK(c.drain(3000).ends_with("<EOF>"));
+    }
+    const auto after = fx.snapshot();
+    INFO(lima::test::describe_difference(before, after));
+    CHECK(after == before);
+  }
+  CHECK(fx.get("/api/v1/healthz").status == 200);
+}
+
+TEST_CASE("a body shorter than its Content-Length is refused and changes nothing, also when the client waits") {
+  ApiFixture fx;
+  const auto before = fx.snapshot();
+  RawConnection c(fx.port());
+  REQUIRE(c.send(head("POST /api/v1/collections HTTP/1.1", "Content-Type: application/json\r\nContent-Length: 100\r\n") +
+                 "{\"name\":\"Sneaky\"}"));
+  // The rest never comes; the server gives up after its read timeout (5 s).
+  const auto response = c.read_response(15'000);
+  INFO(response);
+  CHECK(status_of(response) == 400);
+  CHECK(body_of(response)["error"]["code"] == "invalid_argument");
+  CHECK(header_of(response, "Connection") == "close");
+  CHECK(fx.snapshot() == before);
+  CHECK(fx.get("/api/v1/collections").json["items"].size() == 1);
 }

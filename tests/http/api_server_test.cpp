@@ -133,10 +133,28 @@ TEST_CASE("with a token, every request needs it") {
   SECTION("the right token") {
     auto r = fx.get("/api/v1/status", {{"Authorization", "Bearer s3cret"}});
     CHECK(r.status == 200);
+    // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+    for (const std::string scheme : {"bearer", "BEARER", "bEaReR"}) {
+      INFO(scheme);
+      CHECK(fx.get("/api/v1/status", {{"Authorization", scheme + " s3cret"}}).status == 200);
+      check_refused(fx.get("/api/v1/status", {{"Authorization", scheme + " S3CRET"}}));
+    }
     CHECK(r.json["counts"]["projects"] == 4);
     auto tagged = fx.request("PUT", "/api/v1/projects/" + fx.pid("Vase") + "/tags/x", {}, {},
                              {{"Authorization", "Bearer s3cret"}});
     CHECK(tagged.status == 200);
+  }
+}
+
+TEST_CASE("a long token is accepted after the scheme in any case") {
+  FixtureOptions o;
+  const std::string token = "correct-horse-battery-staple-" + std::string(64, 'k');
+  o.api.token = token;
+  ApiFixture fx(o);
+  for (const std::string scheme : {"Bearer", "bearer", "BEARER"}) {
+    INFO(scheme);
+    CHECK(fx.get("/api/v1/status", {{"Authorization", scheme + " " + token}}).status == 200);
+    CHECK(fx.get("/api/v1/status", {{"Authorization", scheme + " " + token + "x"}}).status == 401);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "index/backup.h"
 #include "index/metadata.h"
+#include "index/names.h"
 #include "index/records_json.h"
 #include "index/sync.h"
 #include "test_support.h"
@@ -218,11 +219,17 @@ TEST_CASE("backup: an invalid document is refused whole, naming the field", "[ba
   expect_refused(with("/version"_json_pointer, "1"), "version: missing or not an integer");
   expect_refused(with("/collections"_json_pointer, json::object()), "collections: must be an array");
   expect_refused(with("/projects/1/tags"_json_pointer, "pla"), "projects[1].tags: must be an array");
-  expect_refused(with("/projects/2/tags/0"_json_pointer, "pla/petg"), "projects[2].tags[0]: tag name contains '/'");
+  const std::string rule = "; " + std::string(kNameRule);
+  expect_refused(with("/projects/2/tags/0"_json_pointer, "pla/petg"),
+                 "projects[2].tags[0]: tag name 'pla/petg' contains '/'" + rule);
   expect_refused(with("/projects/1/tags"_json_pointer, json{"ok", 7}), "projects[1].tags[1]: must be a string");
-  expect_refused(with("/tags/0"_json_pointer, ""), "tags[0]: tag name is empty");
+  expect_refused(with("/tags/0"_json_pointer, ""), "tags[0]: tag name is empty" + rule);
+  expect_refused(with("/assets/0/tags/0"_json_pointer, "line1\nline2"),
+                 "assets[0].tags[0]: tag name 'line1\\nline2' contains a control character (\\n)" + rule);
   expect_refused(with("/collections/0/name"_json_pointer, std::string(256, 'x')),
-                 "collections[0].name: collection name is longer than 255 bytes (256)");
+                 "collections[0].name: collection name is 256 bytes long, over the limit of 255" + rule);
+  expect_refused(with("/collections/0/name"_json_pointer, "  "),
+                 "collections[0].name: collection name '  ' is only white space" + rule);
   expect_refused(with("/assets/1/note"_json_pointer, std::string("a\0b", 3)), "assets[1].note: note contains a NUL byte");
   expect_refused(with("/projects/0/hashes/0"_json_pointer, "xxh3:nothex"),
                  "projects[0].hashes[0]: not a content hash (\"xxh3:\" and 32 hex digits)");
