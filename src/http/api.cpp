@@ -503,7 +503,7 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
       what = e.what();
     } catch (...) {
     }
-    std::fprintf(stderr, "limafs: error: %s\n", what.c_str());
+    log::error("API: " + what);
     send_error(res, 500, code::internal, "internal error: " + what);
   });
 
