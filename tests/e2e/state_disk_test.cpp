@@ -15,17 +15,28 @@ namespace {
 
 constexpr const char* kNoSpace = "no space left on the state directory's filesystem (";
 
+/// The state directory of `s` on a small disk of its own (a tmpfs of
+/// `size`), unmounted when destroyed. Root only: ok() says whether it is.
+struct SmallStateDisk {
+  std::optional<lima::test::TmpfsMount> disk;
+  SmallStateDisk(const Setup& s, const std::string& size) {
+    if (::geteuid() != 0) {
+      WARN("needs root to mount a small tmpfs; not checked here");
+      return;
+    }
+    stdfs::create_directories(s.state);
+    disk.emplace(s.state, size);
+    REQUIRE(disk->ok());
+  }
+  bool ok() const { return disk && disk->ok(); }
+};
+
 }  // namespace
 
 TEST_CASE("a scan on a full state disk says so and names the state directory", "[state]") {
-  if (::geteuid() != 0) {
-    WARN("needs root to mount a small tmpfs; not checked here");
-    return;
-  }
   Setup s;
-  stdfs::create_directories(s.state);
-  lima::test::TmpfsMount disk(s.state, "4m");
-  REQUIRE(disk.ok());
+  SmallStateDisk disk(s, "4m");
+  if (!disk.ok()) return;
   REQUIRE(run_limafs({"scan", s.lib.string(), "--state", s.state.string()}).exit_code == 0);
   lima::test::fill_filesystem(s.state / "filler");
   for (int i = 0; i < 3000; ++i)
@@ -46,14 +57,9 @@ TEST_CASE("a scan on a full state disk says so and names the state directory", "
 
 TEST_CASE("API edits on a full state disk answer 507 insufficient_storage and change nothing", "[state]") {
   RETURN_WITHOUT_FUSE();
-  if (::geteuid() != 0) {
-    WARN("needs root to mount a small tmpfs; not checked here");
-    return;
-  }
   Setup s;
-  stdfs::create_directories(s.state);
-  lima::test::TmpfsMount disk(s.state, "8m");
-  REQUIRE(disk.ok());
+  SmallStateDisk disk(s, "8m");
+  if (!disk.ok()) return;
   auto d = s.start({"--listen", "127.0.0.1:0"});
   REQUIRE(d->serving());
   httplib::Client api(d->api_url());
