@@ -226,7 +226,8 @@ class Collector final : public WalkSink {
   }
 
   bool cancelled() const override {
-    return aborted_.load(std::memory_order_relaxed) || (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed));
+    return aborted_.load(std::memory_order_relaxed) || (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed)) ||
+           (opts_.cancel_run && opts_.cancel_run->load(std::memory_order_relaxed));
   }
   /// Stops the walk and the hashing early (the sync is failing).
   void abort() { aborted_ = true; }
@@ -355,7 +356,7 @@ void write_ids_and_live_projects(Catalog& cat, const Plan& plan, std::uint64_t e
 // written stays: the next sync goes on from there).
 std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const InodeIndex& inodes,
                                        Collector& sink, const Coverage& coverage, Mode mode, std::int64_t now,
-                                       SyncProgress& progress, bool& wrote_some) {
+                                       SyncProgress& progress, bool& wrote_some, std::uint64_t& added) {
   std::vector<SeenFile> provisional = sink.provisional_files();
   Plan plan = reconcile(snap, inodes, sink.projects, provisional, coverage, mode, now);
   if (plan.assets.size() != provisional.size())
@@ -372,6 +373,7 @@ std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const
     if (batch.empty()) return;
     cat.write([&](WriteTxn& t) { cat.put_assets(t, batch); });
     progress.items_written += batch.size();
+    added += batch.size();
     batch.clear();
   };
   const bool complete = sink.for_each_group_when_hashed([&](std::deque<SeenFile>& files) {
@@ -612,6 +614,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     WalkRoot walked;
     std::optional<Plan> streamed;
     bool wrote_some = false;
+    std::uint64_t streamed_added = 0;
     {
       HashPool pool(hash_threads(opts.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
       sink.set_pool(&pool);
@@ -630,15 +633,25 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
         // The phase stays "walking": the writes follow the hashing, which is
         // what the progress line shows.
         streamed = stream_new_library(cat, snap, inodes, sink, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
-                                      run.started_ns, progress, wrote_some);
+                                      run.started_ns, progress, wrote_some, streamed_added);
       }
       pool.wait_idle();
     }
     run.counts.files_hashed = sink.files_hashed;
     run.counts.bytes_hashed = sink.bytes_hashed;
-    if (sink.cancelled())
-      return finish(RunStatus::interrupted, wrote_some ? "the sync was cancelled; the files read so far are indexed"
-                                                       : "the sync was cancelled; nothing was changed");
+    if (sink.cancelled()) {
+      // Stopped part way: nothing it did not reach is touched.
+      const bool asked = opts.cancel_run && opts.cancel_run->load();
+      const std::string what = asked ? "the sync was cancelled" : "the sync was interrupted (limafs is stopping)";
+      run.counts.added = streamed_added;
+      std::string kept = " before it changed anything";
+      if (streamed_added)
+        kept = "; the " + std::to_string(streamed_added) +
+               " files read so far are indexed, the rest will be at the next sync";
+      else if (wrote_some)
+        kept = "; the project folders are indexed, their files will be at the next sync";
+      return finish(asked ? RunStatus::cancelled : RunStatus::interrupted, what + kept);
+    }
     if (walked == WalkRoot::scope_missing && !scope_known)
       return finish(RunStatus::failed, "there is no folder '" + *scope + "' in the library");
     if (scope->empty() && sink.root_entries == 0 && live_projects > 0)
