@@ -52,11 +52,21 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
   }
   o.progress = progress;
   o.cancel = cancel ? cancel : &cancel_;
+  cancel_executing_ = false;  // no run is executing: nobody can set it meanwhile
+  o.cancel_run = &cancel_executing_;
   o.on_begin = [&](const index::Run& begun) {
+    {
+      std::lock_guard l(mu_);
+      executing_ = begun.id;
+    }
     generation_.fetch_add(1);
     if (on_begin) on_begin(begun);
   };
   auto r = index::run_sync(catalog_, o);
+  {
+    std::lock_guard l(mu_);
+    executing_.reset();
+  }
   // A sync's snapshot of the index is large and short-lived: give its
   // memory back rather than leaving it in the allocator's per-thread pools
   // of a daemon that may now idle for hours.
@@ -116,6 +126,27 @@ index::Result<index::Run> SyncService::run_now(index::Mode mode, const std::stri
                                                index::SyncProgress* progress, const std::atomic<bool>* cancel,
                                                std::vector<std::string> held) {
   return run(mode, scope, trigger, progress, {}, cancel, std::move(held));
+}
+
+index::Result<index::Run> SyncService::cancel_run(index::RunId id) {
+  bool asked = false;
+  {
+    std::lock_guard l(mu_);
+    if (executing_ == id) {
+      cancel_executing_ = true;
+      asked = true;
+    }
+  }
+  index::ReadTxn t(catalog_.env());  // not under mu_: readers of the index take mu_ too
+  auto run = index::RunLog(catalog_).get(t, id);
+  if (!run) return index::fail(index::Errc::not_found, "no sync run with id " + std::to_string(id));
+  if (!asked) {
+    // A record still saying "running" belongs to a process that died.
+    const auto status = run->status == index::RunStatus::running ? index::RunStatus::interrupted : run->status;
+    return index::fail(index::Errc::conflict, "sync run " + std::to_string(id) + " is not running (it ended " +
+                                                  std::string(index::to_string(status)) + ")");
+  }
+  return *run;
 }
 
 std::optional<index::RunId> SyncService::running() const {
