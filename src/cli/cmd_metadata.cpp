@@ -26,7 +26,7 @@ for every item at once; the mount's tags/ follows when the command returns.
 rename gives a tag a name that is free; merge moves every link of TAG onto
 INTO-TAG (created if needed) and deletes TAG; delete removes tags and their
 links, projects and files stay. A tag still on a project or a file is
-deleted only with --force (untagging everything first is not needed).
+deleted only with --force, which removes it from all of them.
 
 Options:
   --force         delete tags that are still in use
