@@ -250,7 +250,8 @@ one is running already, this follows that one.
 With --cancel, stop the run going on instead (whoever started it: a sync
 asked for, the watcher, the schedule, the daemon's start). It stops at its
 next safe point and ends "cancelled": what it has not reached is left as
-the index had it, nothing is removed for it, and the next sync picks it up.
+the index had it, nothing is removed for it, and a later sync of the same
+scope (the scheduled one, or 'limafs sync') picks it up.
 
 Options:
   --verify        rehash every file (finds silent changes); slower
