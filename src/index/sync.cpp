@@ -225,10 +225,18 @@ class Collector final : public WalkSink {
     problems.push_back({std::move(path), kind, std::move(detail), 0});
   }
 
+  /// Asked by whoever is about to do some work: true means it leaves it
+  /// undone, and the run can no longer finish as a whole (stopped_early).
   bool cancelled() const override {
-    return aborted_.load(std::memory_order_relaxed) || (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed)) ||
-           (opts_.cancel_run && opts_.cancel_run->load(std::memory_order_relaxed));
+    const bool stop = aborted_.load(std::memory_order_relaxed) ||
+                      (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed)) ||
+                      (opts_.cancel_run && opts_.cancel_run->load(std::memory_order_relaxed));
+    if (stop) stopped_.store(true, std::memory_order_relaxed);
+    return stop;
   }
+  /// True when some work was left undone because of a cancel: a cancel
+  /// that comes once everything is walked and hashed stops nothing.
+  bool stopped_early() const { return stopped_.load(); }
   /// Stops the walk and the hashing early (the sync is failing).
   void abort() { aborted_ = true; }
 
@@ -326,6 +334,7 @@ class Collector final : public WalkSink {
   std::mutex hashed_mu_;
   std::condition_variable hashed_cv_;
   std::atomic<bool> aborted_{false};
+  mutable std::atomic<bool> stopped_{false};
   std::mutex mu_;
 };
 
@@ -639,7 +648,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     }
     run.counts.files_hashed = sink.files_hashed;
     run.counts.bytes_hashed = sink.bytes_hashed;
-    if (sink.cancelled()) {
+    if (sink.stopped_early()) {
       // Stopped part way: nothing it did not reach is touched.
       const bool asked = opts.cancel_run && opts.cancel_run->load();
       const std::string what = asked ? "the sync was cancelled" : "the sync was interrupted (limafs is stopping)";

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -372,16 +373,21 @@ TEST_CASE("sync: a cancelled run removes nothing it did not reach, and the histo
 
 TEST_CASE("sync: a first index cancelled part way keeps every file it wrote with its project") {
   Lib lib;
-  for (int p = 0; p < 100; ++p)
-    for (int f = 0; f < 20; ++f)
+  for (int p = 0; p < 20; ++p)
+    for (int f = 0; f < 10; ++f)
       write_file(lib.root / ("Project " + std::to_string(p)) / ("part" + std::to_string(f) + ".stl"),
                  lima::test::random_bytes(2048, static_cast<unsigned>(p * 100 + f)));
-  constexpr std::uint64_t kFiles = 2004;
-  // Cancelled once the walk is over (a first index writes files only from
-  // then on) and some files are hashed; a run can outpace that, so a few
-  // tries until one stops part way.
+  constexpr std::uint64_t kProjectFiles = 204;
+  // A loose file that takes long to read (a sparse 256 MiB): a first index
+  // writes each project's files once they are hashed, and the loose files
+  // last, so a cancel while this one is read stops the run after every
+  // project's files are written and before the loose one is.
+  {
+    std::ofstream big(lib.root / "big.bin");
+  }
+  stdfs::resize_file(lib.root / "big.bin", std::uintmax_t{256} << 20);
   bool part_way = false;
-  for (int attempt = 0; attempt < 5 && !part_way; ++attempt) {
+  for (int attempt = 0; attempt < 3 && !part_way; ++attempt) {
     TempDir state;
     auto c = Catalog::open(state.path(), OpenMode::read_write);
     REQUIRE(c);
@@ -392,19 +398,26 @@ TEST_CASE("sync: a first index cancelled part way keeps every file it wrote with
     o.progress = &progress;
     o.cancel_run = &cancel;
     std::thread canceller([&] {
-      while (!done && !(progress.walk_done.load() && progress.files_hashed.load() > 0)) std::this_thread::yield();
+      // Once the writing has begun (it has a plan) and every project's
+      // files are hashed.
+      while (!done && !(progress.items_to_write.load() > 0 && progress.files_hashed.load() >= kProjectFiles))
+        std::this_thread::yield();
       cancel = true;
     });
     auto r = run_sync(**c, o);
     done = true;
     canceller.join();
     REQUIRE(r);
-    if (r->status != RunStatus::cancelled) continue;  // it ended before it could stop
-    part_way = r->counts.added > 0 && r->counts.added < kFiles;
+    if (r->status != RunStatus::cancelled) continue;  // the big file was read before the cancel came
+    part_way = r->counts.added > 0;
+    CHECK(r->counts.added == kProjectFiles);  // every project's files were hashed by then
+    CHECK(r->message.find(" files read so far are indexed") != std::string::npos);
     ReadTxn t((*c)->env());
     // What it wrote is whole: each indexed file has its live project, and
     // the run counts exactly the files indexed.
     CHECK((*c)->counts(t).assets == r->counts.added);
+    CHECK((*c)->counts(t).projects == 22);
+    CHECK_FALSE((*c)->asset_id_by_path(t, kRootProject, "big.bin"));
     (*c)->for_each_asset(t, [&](const Asset& a) {
       const auto p = (*c)->project(t, a.project);
       REQUIRE(p);
@@ -419,7 +432,8 @@ TEST_CASE("sync: a first index cancelled part way keeps every file it wrote with
     auto rest = run_sync(**c, o);
     REQUIRE(rest);
     CHECK(rest->status == RunStatus::ok);
-    CHECK(rest->counts.added + r->counts.added == kFiles);
+    CHECK(rest->counts.added + r->counts.added == kProjectFiles + 1);
+    CHECK(rest->counts.unchanged == r->counts.added);
   }
   CHECK(part_way);
 }
