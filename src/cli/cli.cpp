@@ -28,9 +28,15 @@ Talking to the running daemon (through its control API):
   status          what it serves: library, mount, API, counts, last run
   tag TARGET TAG...    tag a project (or "Project/path/file")
   untag TARGET TAG...  remove tags
+  tags ...        list tags with counts; rename, merge, delete
+  note TARGET [TEXT]   show, set (or --clear) a note
+  main-image PROJECT [IMAGE]
+                  show or choose the main image (--auto: automatic)
   search WORD...  projects and files matching every word
+  have FILE...    is this file's content in the library already?
   collection ...  list, show, create, add, remove, order, rename, delete
-  sync [SCOPE]    sync the index with the disk (--verify rehashes)
+  sync [SCOPE]    sync the index with the disk (--verify rehashes,
+                  --cancel stops the running sync)
   export [FILE]   write all metadata (tags, collections, notes) as JSON
   import FILE     merge such an export into the index
   help [COMMAND]  show help for a command

@@ -1,6 +1,8 @@
 // The client subcommands: status, tag, untag, search, collection, sync,
-// export, import. Each finds the running daemon (api_client.h), calls the
-// control API, and prints people's output (or the API's JSON with --json).
+// export, import (the metadata edits of tags, notes and main images, and
+// `have`, live in files of their own). Each finds the running daemon
+// (client_session.h), calls the control API, and prints people's output (or
+// the API's JSON with --json).
 #include <unistd.h>
 
 #include <chrono>
@@ -11,9 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/api_client.h"
-#include "cli/args.h"
-#include "cli/cli.h"
+#include "cli/client_session.h"
 #include "cli/progress_view.h"
 #include "index/names.h"
 
@@ -22,132 +22,6 @@ namespace lima::cli {
 using nlohmann::json;
 
 namespace {
-
-constexpr const char* kCommonOptions = R"(
-Finding the daemon:
-  --library PATH  talk to the daemon serving this library (or mountpoint);
-                  needed only when several run
-  --api URL       talk to the API at URL (e.g. http://127.0.0.1:7700)
-  --token-file F  send the bearer token in F (default: the daemon's own)
-  --json          print the API's JSON instead of text
-  -h, --help      show this help
-)";
-
-const std::vector<OptionSpec> kCommon = {
-    {"library", true}, {"api", true}, {"token-file", true}, {"json"}, {"help"}};
-
-// Thrown by the helpers below: becomes one line on stderr and exit 1.
-struct Failure {
-  std::string message;
-  int code = kError;
-};
-
-struct Session {
-  ParsedArgs args;
-  std::unique_ptr<ApiClient> api;
-  bool json_out = false;
-
-  json call(const std::string& method, const std::string& path, const std::optional<json>& body = std::nullopt) {
-    auto r = body ? api->call(method, path, *body) : api->call(method, path);
-    if (!r) throw Failure{r.error().message};
-    return r->body;
-  }
-  // Every item of a paginated list.
-  json all(const std::string& path) {
-    json items = json::array();
-    std::string cursor;
-    for (;;) {
-      const auto sep = path.find('?') == std::string::npos ? "?" : "&";
-      auto page = call("GET", path + sep + "limit=1000" + (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)));
-      for (auto& item : page["items"]) items.push_back(std::move(item));
-      if (!page["next_cursor"].is_string()) return items;
-      cursor = page["next_cursor"].get<std::string>();
-    }
-  }
-};
-
-// Parses the options, shows help, connects. Returns nullopt when done (help).
-std::optional<Session> open_session(const char* command, const std::vector<std::string>& argv,
-                                    std::vector<OptionSpec> extra, const char* help, int& exit_code) {
-  std::string err;
-  extra.insert(extra.end(), kCommon.begin(), kCommon.end());
-  auto args = parse_args(argv, extra, err);
-  if (!args) {
-    exit_code = complain(kUsage, std::string(command) + ": " + err + " (try 'limafs " + command + " --help')");
-    return std::nullopt;
-  }
-  if (args->has("help")) {
-    std::fputs(help, stdout);
-    std::fputs(kCommonOptions, stdout);
-    exit_code = kOk;
-    return std::nullopt;
-  }
-  ClientOptions o{args->value("api"), args->value("library"), args->value("token-file")};
-  auto api = ApiClient::connect(o);
-  if (!api) {
-    exit_code = complain(api.error().code == index::Errc::invalid_argument ? kUsage : kError, api.error().message);
-    return std::nullopt;
-  }
-  Session s{std::move(*args), std::move(*api), false};
-  s.json_out = s.args.has("json");
-  return s;
-}
-
-void print_json(const json& j) { std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str()); }
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string join(const json& arr, const char* sep = ", ") {
-  std::string out;
-  for (const auto& v : arr) out += (out.empty() ? "" : sep) + (v.is_string() ? v.get<std::string>() : v.dump());
-  return out;
-}
-
-// Runs a command body, turning Failure into one line and an exit code.
-template <class Fn>
-int guarded(Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Failure& f) {
-    return complain(f.code, f.message);
-  }
-}
-
-// A project by exact folder name.
-json find_project(Session& s, const std::string& name) {
-  auto page = s.call("GET", "/api/v1/projects?name=" + url_encode(name));
-  if (page["items"].empty()) throw Failure{"no project named '" + index::printable(name) + "'"};
-  return page["items"][0];
-}
-
-// "Project" or "Project/path/in/it" → ("projects"|"assets", id, label).
-struct Target {
-  std::string kind;
-  std::uint64_t id;
-  std::string label;
-};
-
-Target find_target(Session& s, const std::string& text) {
-  auto page = s.call("GET", "/api/v1/projects?name=" + url_encode(text));
-  if (!page["items"].empty()) return {"projects", page["items"][0]["id"].get<std::uint64_t>(), text};
-  const auto slash = text.find('/');
-  if (slash == std::string::npos) throw Failure{"no project named '" + index::printable(text) + "'"};
-  const auto project = find_project(s, text.substr(0, slash));
-  const auto rest = text.substr(slash + 1);
-  auto assets = s.call("GET", "/api/v1/projects/" + std::to_string(project["id"].get<std::uint64_t>()) +
-                                  "/assets?path=" + url_encode(rest));
-  if (assets["items"].empty()) throw Failure{"project '" + str(project, "name") + "' has no file '" + index::printable(rest) + "'"};
-  return {"assets", assets["items"][0]["id"].get<std::uint64_t>(), text};
-}
-
-json find_collection(Session& s, const std::string& name) {
-  for (auto& c : s.all("/api/v1/collections"))
-    if (str(c, "name") == name) return c;
-  throw Failure{"no collection named '" + index::printable(name) + "'"};
-}
 
 // -- status --
 
@@ -231,8 +105,7 @@ int cmd_tag_common(const std::vector<std::string>& argv, bool add) {
     const auto target = find_target(*s, s->args.positional[0]);
     json result;
     for (std::size_t i = 1; i < s->args.positional.size(); ++i)
-      result = s->call(add ? "PUT" : "DELETE", "/api/v1/" + target.kind + "/" + std::to_string(target.id) + "/tags/" +
-                                                   url_encode(s->args.positional[i]));
+      result = s->call(add ? "PUT" : "DELETE", target.path() + "/tags/" + url_encode(s->args.positional[i]));
     if (s->json_out) print_json(result);
     else std::printf("%s: %s\n", index::printable(target.label).c_str(),
                      result["tags"].empty() ? "(no tags)" : join(result["tags"]).c_str());
@@ -367,42 +240,72 @@ int cmd_collection(const std::vector<std::string>& argv) {
 // -- sync --
 
 constexpr const char* kSyncHelp = R"(usage: limafs sync [SCOPE] [options]
+       limafs sync --cancel [options]
 
 Ask the daemon to sync its index with the disk, and follow the run until it
 ends (progress on a terminal). SCOPE limits the run to one project or a
 folder in it ("Benchy" or "Benchy/parts"). Only one run goes at a time: if
 one is running already, this follows that one.
 
+With --cancel, stop the run going on instead (whoever started it: a sync
+asked for, the watcher, the schedule, the daemon's start). It stops at its
+next safe point and ends "cancelled": what it has not reached is left as
+the index had it, nothing is removed for it, and a later sync of the same
+scope (the scheduled one, or 'limafs sync') picks it up.
+
 Options:
   --verify        rehash every file (finds silent changes); slower
-  --no-wait       start the run and return at once
+  --cancel        cancel the running run, and follow it until it stops
+  --no-wait       start (or cancel) the run and return at once
 
-Exit status: 0 ok, 1 failed, 3 partial (some files could not be indexed),
-4 the library is offline.
+Exit status: 0 ok (with --cancel: the run was cancelled, or ended ok
+before it could stop), 1 failed (with --cancel: also no run going on),
+3 partial (some files could not be indexed), 4 the library is offline,
+130 the run was interrupted or cancelled (by someone else).
 )";
 
 int exit_for(const std::string& status) {
   if (status == "ok") return kOk;
   if (status == "partial") return kPartial;
   if (status == "offline") return kOffline;
-  if (status == "interrupted") return kInterrupted;
+  if (status == "interrupted" || status == "cancelled") return kInterrupted;
   return kError;
+}
+
+// Asks the daemon to cancel the run going on; returns it (still running).
+json cancel_running(Session& s) {
+  const auto newest = s.call("GET", "/api/v1/sync/runs?limit=1");
+  if (newest["items"].empty() || str(newest["items"][0], "status") != "running")
+    throw Failure{"no sync run is going on; nothing to cancel"};
+  const auto id = newest["items"][0]["id"].get<std::uint64_t>();
+  return s.call("DELETE", "/api/v1/sync/runs/" + std::to_string(id));
 }
 
 int cmd_sync(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session("sync", argv, {{"verify"}, {"no-wait"}}, kSyncHelp, code);
+  auto s = open_session("sync", argv, {{"verify"}, {"no-wait"}, {"cancel"}}, kSyncHelp, code);
   if (!s) return code;
+  const bool cancel = s->args.has("cancel");
   if (s->args.positional.size() > 1) return complain(kUsage, "sync: expected at most one SCOPE");
-  return guarded([&] {
-    json body = {{"mode", s->args.has("verify") ? "verify" : "incremental"}};
-    if (!s->args.positional.empty()) body["scope"] = s->args.positional[0];
-    auto r = s->api->call("POST", "/api/v1/sync/runs", body);
-    if (!r) throw Failure{r.error().message};
-    json run = r->body;
+  if (cancel && (!s->args.positional.empty() || s->args.has("verify")))
+    return complain(kUsage, "sync: --cancel stops the run going on; it takes no SCOPE and no --verify");
+  return guarded([&]() -> int {
+    json run;
+    if (cancel) {
+      run = cancel_running(*s);
+      if (!s->json_out)
+        std::fprintf(stderr, "limafs: cancelling sync run %llu\n", run["id"].get<unsigned long long>());
+    } else {
+      json body = {{"mode", s->args.has("verify") ? "verify" : "incremental"}};
+      if (!s->args.positional.empty()) body["scope"] = s->args.positional[0];
+      auto r = s->api->call("POST", "/api/v1/sync/runs", body);
+      if (!r) throw Failure{r.error().message};
+      run = r->body;
+      if (r->status == 200 && !s->json_out)
+        std::fprintf(stderr, "limafs: a sync is already running (run %llu); following it\n",
+                     run["id"].get<unsigned long long>());
+    }
     const auto id = std::to_string(run["id"].get<std::uint64_t>());
-    if (r->status == 200 && !s->json_out)
-      std::fprintf(stderr, "limafs: a sync is already running (run %s); following it\n", id.c_str());
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     while (!s->args.has("no-wait") && str(run, "status") == "running") {
       if (tty && run.contains("progress")) {
@@ -423,11 +326,16 @@ int cmd_sync(const std::vector<std::string>& argv) {
       std::printf("sync run %s: %s (%llu added, %llu changed, %llu moved, %llu removed, %llu unchanged, %llu errors)\n",
                   id.c_str(), str(run, "status").c_str(), c.value("added", 0ull), c.value("changed", 0ull),
                   c.value("moved", 0ull), c.value("removed", 0ull), c.value("unchanged", 0ull), c.value("errors", 0ull));
+      if (str(run, "status") != "running" && str(run, "status") != "ok" && !str(run, "message").empty())
+        std::printf("  %s\n", index::printable(str(run, "message")).c_str());
       for (const auto& p : run["problems"])
         std::printf("  %-22s %s: %s\n", str(p, "kind").c_str(), index::printable(str(p, "path")).c_str(),
                     str(p, "detail").c_str());
     }
-    return s->args.has("no-wait") ? kOk : exit_for(str(run, "status"));
+    if (s->args.has("no-wait")) return kOk;
+    const auto status = str(run, "status");
+    if (cancel && status == "cancelled") return kOk;  // what was asked
+    return exit_for(status);
   });
 }
 
@@ -522,6 +430,10 @@ int cmd_client(const std::string& command, const std::vector<std::string>& args)
   if (command == "sync") return cmd_sync(args);
   if (command == "export") return cmd_export(args);
   if (command == "import") return cmd_import(args);
+  if (command == "tags") return cmd_tags(args);
+  if (command == "note") return cmd_note(args);
+  if (command == "main-image") return cmd_main_image(args);
+  if (command == "have") return cmd_have(args);
   return -1;
 }
 

@@ -1,11 +1,15 @@
 // Projects, assets, tags, collections and search.
 #include <algorithm>
-#include <unordered_set>
+#include <charconv>
 
 #include "http/input.h"
+#include "http/query_params.h"
 #include "http/views.h"
 #include "http/write.h"
+#include "index/asset_query.h"
+#include "index/kinds.h"
 #include "index/names.h"
+#include "index/project_query.h"
 #include "index/search.h"
 
 namespace lima::http {
@@ -57,17 +61,27 @@ json page(json items, std::optional<std::string> next) {
   return {{"items", std::move(items)}, {"next_cursor", next ? json(*next) : json(nullptr)}};
 }
 
+// tag=a&tag=b…: the ids of every tag asked for (all must exist).
+std::vector<index::TagId> tag_filter(const index::Txn& t, index::Metadata& meta, const httplib::Request& req) {
+  std::vector<index::TagId> ids;
+  for (const auto& name : repeated_param(req, "tag")) {
+    if (name.empty()) throw_invalid("parameter 'tag' must name a tag, and is empty");
+    auto id = meta.tag_id(t, name);
+    if (!id) throw_not_found("no tag named '" + index::printable(name) + "'");
+    ids.push_back(*id);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 // -- projects --
 
 void list_projects(Call& c) {
+  refuse_repeats(c.req, {"collection", "q", "name", "limit", "cursor"});
   ReadTxn t(cat(c).env());
   index::Metadata meta(cat(c));
-  std::optional<index::TagId> tag;
-  if (c.req.has_param("tag")) {
-    const auto name = tag_name(c.req.get_param_value("tag"));
-    tag = meta.tag_id(t, name);
-    if (!tag) throw_not_found("no tag named '" + index::printable(name) + "'");
-  }
+  const auto tags = tag_filter(t, meta, c.req);
   std::optional<index::Collection> col;
   if (c.req.has_param("collection")) {
     const auto v = c.req.get_param_value("collection");
@@ -85,16 +99,13 @@ void list_projects(Call& c) {
   // Name order, or collection order: cursors of one do not fit the other.
   const std::string list = col ? "projects-in-" + std::to_string(col->id) : "projects";
   const auto pg = read_page(c.req, list);
-  std::unordered_set<index::ProjectId> tagged;
-  if (tag)
-    for (auto id : meta.projects_tagged(t, *tag)) tagged.insert(id);
 
   json items = json::array();
   std::optional<std::string> next;
   // Takes p if it passes the filters; false once the page is full.
   auto take = [&](const index::Project& p, const std::string& key) {
     if (p.state != index::ItemState::live) return true;
-    if (tag && !tagged.count(p.id)) return true;
+    if (!tags.empty() && !index::has_all_tags(cat(c), t, p.id, tags)) return true;
     if (col && std::find(col->projects.begin(), col->projects.end(), p.id) == col->projects.end()) return true;
     if (match && !match->project(p)) return true;
     if (items.size() == pg.limit) {
@@ -121,18 +132,12 @@ void list_projects(Call& c) {
     for (std::size_t i = start; i < col->projects.size(); ++i)
       if (auto p = cat(c).project(t, col->projects[i]))
         if (!take_keyed(*p, std::to_string(i + 1))) break;
-  } else if (tag && (tagged.size() <= pg.limit || tagged.size() * 8 < cat(c).counts(t).projects)) {
-    // A rare tag: sort its projects by name. (A common one is found by
-    // walking the name index, a page costing about limit / share steps.)
-    std::vector<index::Project> ps;
-    for (auto id : tagged)
-      if (auto p = cat(c).project(t, id); p && (!pg.has_cursor || p->name > pg.after)) ps.push_back(std::move(*p));
-    std::sort(ps.begin(), ps.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    for (const auto& p : ps)
-      if (!take_keyed(p, p.name)) break;
+  } else if (!tags.empty()) {
+    // Projects with all the tags, planned from the rarest (project_query.h).
+    index::projects_with_tags(cat(c), t, tags, pg.after,
+                              [&](const index::Project& p) { return take_keyed(p, p.name); });
   } else {
     cat(c).project_ids_by_name(t, pg.after, [&](index::ProjectId id) {
-      if (tag && !tagged.count(id)) return true;
       auto p = cat(c).project(t, id);
       return !p || take_keyed(*p, p->name);
     });
@@ -177,14 +182,38 @@ void patch_project(Call& c) {
 
 // -- assets --
 
+std::optional<index::Kind> kind_filter(const httplib::Request& req) {
+  const auto v = single_param(req, "kind");
+  if (!v) return std::nullopt;
+  auto kind = index::parse_kind(*v);
+  if (!kind) throw_invalid("parameter 'kind' must be model, image, document or other");
+  return kind;
+}
+
+// ext=stl (or .stl, STL): one extension, as the index keeps it.
+std::optional<std::string> ext_filter(const httplib::Request& req) {
+  const auto v = single_param(req, "ext");
+  if (!v) return std::nullopt;
+  std::string_view e = *v;
+  if (e.starts_with('.')) e.remove_prefix(1);
+  if (e.empty() || e.find_first_of("./") != std::string_view::npos || e.find('\0') != std::string_view::npos)
+    throw_invalid("parameter 'ext' must be one file extension, such as stl or .stl");
+  return index::extension_of("x." + std::string(e));
+}
+
+bool has_all_asset_tags(const index::Txn& t, index::Metadata& meta, index::AssetId a,
+                        const std::vector<index::TagId>& tags) {
+  return std::all_of(tags.begin(), tags.end(), [&](index::TagId tag) { return meta.asset_has_tag(t, a, tag); });
+}
+
 void list_assets(Call& c) {
-  std::optional<index::Kind> kind;
-  if (c.req.has_param("kind")) {
-    kind = index::parse_kind(c.req.get_param_value("kind"));
-    if (!kind) throw_invalid("parameter 'kind' must be model, image, document or other");
-  }
+  refuse_repeats(c.req, {"path", "limit", "cursor"});
+  const auto kind = kind_filter(c.req);
+  const auto ext = ext_filter(c.req);
   ReadTxn t(cat(c).env());
+  index::Metadata meta(cat(c));
   const auto p = need_project(t, c, c.params[0]);
+  const auto tags = tag_filter(t, meta, c.req);
   const std::string list = "assets-of-" + std::to_string(p.id);
   const auto pg = read_page(c.req, list);
   json items = json::array();
@@ -196,6 +225,8 @@ void list_assets(Call& c) {
     if (pg.has_cursor && a.path <= pg.after) continue;
     if (only_path && a.path != *only_path) continue;
     if (kind && a.kind != *kind) continue;
+    if (ext && index::extension_of(a.path) != *ext) continue;
+    if (!has_all_asset_tags(t, meta, a.id, tags)) continue;
     if (items.size() == pg.limit) {
       next = make_cursor(list, last);
       break;
@@ -203,6 +234,55 @@ void list_assets(Call& c) {
     items.push_back(asset_json(t, cat(c), a, false));
     last = a.path;
   }
+  reply(c.res, 200, page(std::move(items), next));
+}
+
+// Every live asset of the library, in id order, filtered by kind, ext,
+// tag (all), project (an id) and hash; each filter is read from its index
+// (asset_query.h). A cursor names the filters it was made with.
+void list_library_assets(Call& c) {
+  refuse_repeats(c.req, {"limit", "cursor"});
+  index::AssetFilter f;
+  f.kind = kind_filter(c.req);
+  f.ext = ext_filter(c.req);
+  std::string list = "assets";
+  if (f.kind) list += "|kind=" + std::string(index::to_string(*f.kind));
+  if (f.ext) list += "|ext=" + *f.ext;
+  if (auto v = single_param(c.req, "hash")) {
+    f.hash = index::ContentHash::parse(*v);
+    if (!f.hash) throw_invalid("parameter 'hash' must be a content hash: xxh3: and the 32 hex digits xxhsum -H2 prints");
+    list += "|hash=" + f.hash->hex();
+  }
+  const auto project = single_param(c.req, "project");
+  if (project) f.project = parse_id(*project, "parameter 'project': a project");
+  ReadTxn t(cat(c).env());
+  index::Metadata meta(cat(c));
+  if (f.project) {
+    if (!cat(c).project(t, *f.project)) throw_not_found("no project with id " + std::to_string(*f.project));
+    list += "|project=" + std::to_string(*f.project);
+  }
+  f.tags = tag_filter(t, meta, c.req);
+  for (auto tag : f.tags) list += "|tag=" + std::to_string(tag);
+  const auto pg = read_page(c.req, list);
+  index::AssetId after = 0;
+  if (pg.has_cursor) {
+    const auto [end, ec] = std::from_chars(pg.after.data(), pg.after.data() + pg.after.size(), after);
+    if (ec != std::errc() || end != pg.after.data() + pg.after.size())
+      throw_invalid("parameter 'cursor' is not a cursor of this list (pass back the next_cursor of a page)");
+  }
+
+  json items = json::array();
+  std::optional<std::string> next;
+  index::AssetId last = 0;
+  index::query_assets(cat(c), t, f, after, [&](const index::Asset& a) {
+    if (items.size() == pg.limit) {
+      next = make_cursor(list, std::to_string(last));
+      return false;
+    }
+    items.push_back(asset_json(t, cat(c), a, false));
+    last = a.id;
+    return true;
+  });
   reply(c.res, 200, page(std::move(items), next));
 }
 
@@ -477,6 +557,7 @@ void add_catalog_routes(std::vector<Route>& out) {
       {"GET", "/api/v1/projects/{id}/assets", Body::none, list_assets},
       {"PUT", "/api/v1/projects/{id}/tags/{tag}", Body::none, put_project_tag},
       {"DELETE", "/api/v1/projects/{id}/tags/{tag}", Body::none, delete_project_tag},
+      {"GET", "/api/v1/assets", Body::none, list_library_assets},
       {"GET", "/api/v1/assets/{id}", Body::none, get_asset},
       {"PATCH", "/api/v1/assets/{id}", Body::json, patch_asset},
       {"PUT", "/api/v1/assets/{id}/tags/{tag}", Body::none, put_asset_tag},

@@ -45,7 +45,8 @@ bool library_online(Call& c) { return library_state(c).value("online", false); }
 
 json run_json(Call& c, const index::Run& run) {
   json j = index::to_json(run);
-  if (auto p = c.ctx.sync->progress(run.id)) j["progress"] = *p;
+  if (run.status == index::RunStatus::running)
+    if (auto p = c.ctx.sync->progress(run.id)) j["progress"] = *p;
   return j;
 }
 
@@ -191,6 +192,16 @@ void get_run(Call& c) {
   reply(c.res, 200, run_json(c, *run));
 }
 
+// Cancels the running run: 202 with the run, which ends `cancelled` at its
+// next safe point (poll it like a started one).
+void cancel_run(Call& c) {
+  const auto id = parse_id(c.params[0], "run");
+  auto run = c.ctx.sync->cancel_run(id);
+  if (!run) throw to_api_error(run.error());
+  c.res.set_header("Location", "/api/v1/sync/runs/" + std::to_string(id));
+  reply(c.res, 202, run_json(c, *run));
+}
+
 // kind=a,b,…: the kinds asked for; all when absent.
 std::vector<bool> kinds_wanted(const httplib::Request& req) {
   std::vector<bool> wanted(256, !req.has_param("kind"));
@@ -266,6 +277,7 @@ void add_ops_routes(std::vector<Route>& out) {
       {"POST", "/api/v1/sync/runs", Body::json, start_run},
       {"GET", "/api/v1/sync/runs", Body::none, list_runs},
       {"GET", "/api/v1/sync/runs/{id}", Body::none, get_run},
+      {"DELETE", "/api/v1/sync/runs/{id}", Body::none, cancel_run},
       {"GET", "/api/v1/problems", Body::none, problems},
   });
 }

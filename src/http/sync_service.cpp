@@ -55,11 +55,21 @@ index::Result<index::Run> SyncService::run(index::Mode mode, const std::string& 
   std::erase_if(o.held, [&](const std::string& f) { return std::find(complete.begin(), complete.end(), f) != complete.end(); });
   o.progress = progress;
   o.cancel = cancel ? cancel : &cancel_;
+  cancel_executing_ = false;  // no run is executing: nobody can set it meanwhile
+  o.cancel_run = &cancel_executing_;
   o.on_begin = [&](const index::Run& begun) {
+    {
+      std::lock_guard l(mu_);
+      executing_ = begun.id;
+    }
     generation_.fetch_add(1);
     if (on_begin) on_begin(begun);
   };
   auto r = index::run_sync(catalog_, o);
+  {
+    std::lock_guard l(mu_);
+    executing_.reset();
+  }
   // A sync's snapshot of the index is large and short-lived: give its
   // memory back rather than leaving it in the allocator's per-thread pools
   // of a daemon that may now idle for hours.
@@ -125,6 +135,27 @@ index::Result<index::Run> SyncService::index_written(const std::string& scope, c
   if (written_hook_)
     for (const auto& f : files) written_hook_(f);
   return run(index::Mode::incremental, scope, index::Trigger::api, nullptr, {}, nullptr, {}, files);
+}
+
+index::Result<index::Run> SyncService::cancel_run(index::RunId id) {
+  bool asked = false;
+  {
+    std::lock_guard l(mu_);
+    if (executing_ == id) {
+      cancel_executing_ = true;
+      asked = true;
+    }
+  }
+  index::ReadTxn t(catalog_.env());  // not under mu_: readers of the index take mu_ too
+  auto run = index::RunLog(catalog_).get(t, id);
+  if (!run) return index::fail(index::Errc::not_found, "no sync run with id " + std::to_string(id));
+  if (!asked) {
+    // A record still saying "running" belongs to a process that died.
+    const auto status = run->status == index::RunStatus::running ? index::RunStatus::interrupted : run->status;
+    return index::fail(index::Errc::conflict, "sync run " + std::to_string(id) + " is not running (it ended " +
+                                                  std::string(index::to_string(status)) + ")");
+  }
+  return *run;
 }
 
 std::optional<index::RunId> SyncService::running() const {

@@ -56,6 +56,12 @@ class SyncService {
   /// like run_now.
   index::Result<index::Run> index_written(const std::string& scope, const std::vector<std::string>& files);
 
+  /// Cancels run `id` while it goes on, whoever started it (the API, the
+  /// watcher, the schedule, the startup): it stops at its next safe point
+  /// and ends `cancelled` (see index::SyncOptions::cancel_run). Answers the
+  /// run as recorded now, still running. Cancelling it again is harmless.
+  /// Errors: not_found (no such run), conflict (it is not running).
+  index::Result<index::Run> cancel_run(index::RunId id);
   /// The running run's id, if any.
   std::optional<index::RunId> running() const;
   /// Live progress of run `id` while it runs: phase, files and bytes done
@@ -96,6 +102,8 @@ class SyncService {
   std::unique_ptr<index::SyncProgress> progress_;
   std::thread worker_;
   std::atomic<bool> cancel_{false};
+  std::optional<index::RunId> executing_;  // the run going on, whoever asked for it
+  std::atomic<bool> cancel_executing_{false};
   std::function<std::vector<std::string>()> held_files_;
   std::function<void(const std::string&)> written_hook_;
   std::atomic<std::uint64_t> generation_{0};

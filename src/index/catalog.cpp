@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "index/key_codec.h"
+#include "index/kinds.h"
 #include "index/schema.h"
 
 namespace lima::index {
@@ -40,17 +41,40 @@ std::string library_path(const std::string& project_name, const std::string& ass
 
 namespace {
 
-// Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
-// the single write transaction that open() runs. Each one is tested on an
-// index written by the previous version.
-using Migration = void (*)(WriteTxn&, const Tables&);
-constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{};  // none yet: version 1 is the first
-
 std::string hash_key(const ContentHash& h, AssetId id) {
   std::string k(h.view());
   put_u64(k, id);
   return k;
 }
+
+std::string ext_key(const Asset& a) {
+  std::string k = Catalog::ext_prefix(extension_of(a.path));
+  put_u64(k, a.id);
+  return k;
+}
+
+std::string kind_key(const Asset& a) {
+  std::string k = Catalog::kind_prefix(a.kind);
+  put_u64(k, a.id);
+  return k;
+}
+
+// 1 → 2: the extension and kind indexes of every live asset.
+void add_ext_and_kind_indexes(WriteTxn& t, const Tables& db) {
+  t.scan_prefix(db.assets, {}, [&](std::string_view k, std::string_view v) {
+    if (auto a = decode_asset(get_u64(k), v); a && a->state == ItemState::live) {
+      t.put(db.ext_assets, ext_key(*a), {});
+      t.put(db.kind_assets, kind_key(*a), {});
+    }
+    return true;
+  });
+}
+
+// Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
+// the single write transaction that open() runs. Each one is tested on an
+// index written by the previous version (catalog_test.cpp).
+using Migration = void (*)(WriteTxn&, const Tables&);
+constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes};
 
 // Removes key only when it still points at id (another item may own it now).
 void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
@@ -163,6 +187,8 @@ Result<void> Catalog::init(OpenMode mode) {
         {&db_.assets, kAssets},
         {&db_.asset_paths, kAssetPaths},
         {&db_.asset_hashes, kAssetHashes},
+        {&db_.ext_assets, kExtAssets},
+        {&db_.kind_assets, kKindAssets},
         {&db_.tags, kTags},
         {&db_.tag_names, kTagNames},
         {&db_.project_tags, kProjectTags},
@@ -332,26 +358,36 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
 void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
   // Remove stale index entries first, then write each table in key order.
   std::vector<const Asset*> live, rehashed, all;
+  std::vector<std::string> ext_keys, kind_keys;  // new entries
   all.reserve(changes.size());
   for (const auto& [before, now] : changes) {
     const bool is_live = now.state == ItemState::live;
     pending_.assets.push_back(now.id);
     pending_.project_files.push_back(now.project);
     if (before && before->project != now.project) pending_.project_files.push_back(before->project);
+    const bool was_live = before && before->state == ItemState::live;
+    const bool ext_same = was_live && is_live && extension_of(before->path) == extension_of(now.path);
+    const bool kind_same = was_live && is_live && before->kind == now.kind;
     if (before) {
-      if (before->state == ItemState::live) {
+      if (was_live) {
         if (!is_live || before->project != now.project || before->path != now.path)
           del_if_owned(t, db_.asset_paths, key_u64_bounded(before->project, before->path), now.id);
+        if (!ext_same) t.del(db_.ext_assets, ext_key(*before));
+        if (!kind_same) t.del(db_.kind_assets, kind_key(*before));
       }
       if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
     }
     all.push_back(&now);
     if (is_live) live.push_back(&now);
+    if (is_live && !ext_same) ext_keys.push_back(ext_key(now));
+    if (is_live && !kind_same) kind_keys.push_back(kind_key(now));
     if (!before || before->hash != now.hash) rehashed.push_back(&now);
   }
   auto by = [](auto key) { return [key](const Asset* a, const Asset* b) { return key(*a) < key(*b); }; };
   auto sort_indexes = [&] {
     std::sort(live.begin(), live.end(), by([](const Asset& a) { return std::tie(a.project, a.path); }));
+    std::sort(ext_keys.begin(), ext_keys.end());
+    std::sort(kind_keys.begin(), kind_keys.end());
     std::sort(rehashed.begin(), rehashed.end(), [](const Asset* a, const Asset* b) {
       int c = std::memcmp(a->hash.bytes.data(), b->hash.bytes.data(), a->hash.bytes.size());
       return c != 0 ? c < 0 : a->id < b->id;
@@ -379,6 +415,8 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
     put_u64(key, a->id);
     t.put_sorted(db_.asset_hashes, key, {});
   }
+  for (const auto& k : ext_keys) t.put_sorted(db_.ext_assets, k, {});
+  for (const auto& k : kind_keys) t.put_sorted(db_.kind_assets, k, {});
 }
 
 std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& h) const {
@@ -389,6 +427,14 @@ std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& 
   });
   return out;
 }
+
+std::string Catalog::ext_prefix(std::string_view ext) {
+  std::string k(ext);
+  k.push_back('\0');
+  return k;
+}
+
+std::string Catalog::kind_prefix(Kind kind) { return std::string(1, static_cast<char>(kind)); }
 
 IndexCounts Catalog::counts(const Txn& t) const {
   IndexCounts c;

@@ -23,7 +23,7 @@ namespace lima::index {
 
 /// Handles of every sub-database of schema.h.
 struct Tables {
-  Dbi meta, projects, project_names, assets, asset_paths, asset_hashes;
+  Dbi meta, projects, project_names, assets, asset_paths, asset_hashes, ext_assets, kind_assets;
   Dbi tags, tag_names, project_tags, tag_projects, asset_tags, tag_assets;
   Dbi collections, collection_names, project_collections, notes, main_images, runs, problems;
 };
@@ -101,6 +101,11 @@ class Catalog {
   void put_assets(WriteTxn& t, std::span<const AssetChange> changes);
   /// Asset ids (live and tombstones) with this content.
   std::vector<AssetId> assets_with_hash(const Txn& t, const ContentHash& h) const;
+  /// Key prefixes of the live assets with this extension (kinds.h's
+  /// extension_of) in ext_assets, and of this kind in kind_assets; each key
+  /// is the prefix and the asset id (schema.h).
+  static std::string ext_prefix(std::string_view ext);
+  static std::string kind_prefix(Kind kind);
 
   IndexCounts counts(const Txn& t) const;
 

@@ -104,6 +104,7 @@ std::string_view to_string(RunStatus s) {
     case RunStatus::offline: return "offline";
     case RunStatus::failed: return "failed";
     case RunStatus::interrupted: return "interrupted";
+    case RunStatus::cancelled: return "cancelled";
   }
   return "failed";
 }

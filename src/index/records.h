@@ -82,8 +82,12 @@ struct Collection {
 
 enum class Trigger : std::uint8_t { cli = 1, startup = 2, watcher = 3, schedule = 4, api = 5 };
 enum class Mode : std::uint8_t { incremental = 1, verify = 2 };
-/// running → one of the others. partial: finished, but some items failed.
-enum class RunStatus : std::uint8_t { running = 1, ok = 2, partial = 3, offline = 4, failed = 5, interrupted = 6 };
+/// running → one of the others. partial: finished, but some items failed;
+/// interrupted: its process stopped (or died) during the run; cancelled:
+/// someone asked for it to stop. DO NOT CHANGE values (persisted).
+enum class RunStatus : std::uint8_t {
+  running = 1, ok = 2, partial = 3, offline = 4, failed = 5, interrupted = 6, cancelled = 7
+};
 
 std::string_view to_string(Trigger t);
 std::string_view to_string(Mode m);

@@ -18,6 +18,15 @@
 //    same content reappears.
 //  - Device and inode numbers live in the records only: the sync matches
 //    them in memory (inode_index.h), so no table is kept for them.
+//  - An extension in ext_assets is kinds.h's extension_of() of the file
+//    name: lower-case ASCII letters, without the dot; "" for none. File
+//    names are at most 255 bytes and hold no NUL, so the NUL ends it.
+//
+// Versions
+//  1  the first.
+//  2  ext_assets and kind_assets, so that library-wide asset lists filtered
+//     by extension or kind read only the matching assets (filled from
+//     assets:id by the migration).
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
@@ -26,6 +35,8 @@
 // assets:id                            u64 asset id               Asset record
 // asset_paths:project_id,path          u64 id, path (bounded)     u64 asset id (live only)
 // asset_hashes:hash,asset_id           16-byte XXH3-128, u64 id   ∅ (live and tombstones)
+// ext_assets:ext,asset_id              extension, NUL, u64 id     ∅ (live only; since 2)
+// kind_assets:kind,asset_id            u8 Kind, u64 id            ∅ (live only; since 2)
 // tags:id                              u64 tag id                 tag name
 // tag_names:name                       tag name                   u64 tag id
 // project_tags:project_id,tag_id       u64, u64                   ∅
@@ -46,7 +57,7 @@
 namespace lima::index::schema {
 
 /// Version of the layout above. Bump on any change, with a migration.
-inline constexpr std::uint32_t kSchemaVersion = 1;
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
 // meta keys (DO NOT CHANGE)
 inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
@@ -61,6 +72,8 @@ inline constexpr const char* kProjectNames = "project_names:name";
 inline constexpr const char* kAssets = "assets:id";
 inline constexpr const char* kAssetPaths = "asset_paths:project_id,path";
 inline constexpr const char* kAssetHashes = "asset_hashes:hash,asset_id";
+inline constexpr const char* kExtAssets = "ext_assets:ext,asset_id";
+inline constexpr const char* kKindAssets = "kind_assets:kind,asset_id";
 inline constexpr const char* kTags = "tags:id";
 inline constexpr const char* kTagNames = "tag_names:name";
 inline constexpr const char* kProjectTags = "project_tags:project_id,tag_id";

@@ -259,9 +259,18 @@ class Collector final : public WalkSink {
     problems.push_back({std::move(path), kind, std::move(detail), 0});
   }
 
+  /// Asked by whoever is about to do some work: true means it leaves it
+  /// undone, and the run can no longer finish as a whole (stopped_early).
   bool cancelled() const override {
-    return aborted_.load(std::memory_order_relaxed) || (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed));
+    const bool stop = aborted_.load(std::memory_order_relaxed) ||
+                      (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed)) ||
+                      (opts_.cancel_run && opts_.cancel_run->load(std::memory_order_relaxed));
+    if (stop) stopped_.store(true, std::memory_order_relaxed);
+    return stop;
   }
+  /// True when some work was left undone because of a cancel: a cancel
+  /// that comes once everything is walked and hashed stops nothing.
+  bool stopped_early() const { return stopped_.load(); }
   /// Stops the walk and the hashing early (the sync is failing).
   void abort() { aborted_ = true; }
 
@@ -359,6 +368,7 @@ class Collector final : public WalkSink {
   std::mutex hashed_mu_;
   std::condition_variable hashed_cv_;
   std::atomic<bool> aborted_{false};
+  mutable std::atomic<bool> stopped_{false};
   std::mutex mu_;
 };
 
@@ -389,7 +399,7 @@ void write_ids_and_live_projects(Catalog& cat, const Plan& plan, std::uint64_t e
 // written stays: the next sync goes on from there).
 std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const InodeIndex& inodes,
                                        Collector& sink, const Coverage& coverage, Mode mode, std::int64_t now,
-                                       SyncProgress& progress, bool& wrote_some) {
+                                       SyncProgress& progress, bool& wrote_some, std::uint64_t& added) {
   std::vector<SeenFile> provisional = sink.provisional_files();
   Plan plan = reconcile(snap, inodes, sink.projects, provisional, coverage, mode, now);
   if (plan.assets.size() != provisional.size())
@@ -406,6 +416,7 @@ std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const
     if (batch.empty()) return;
     cat.write([&](WriteTxn& t) { cat.put_assets(t, batch); });
     progress.items_written += batch.size();
+    added += batch.size();
     batch.clear();
   };
   const bool complete = sink.for_each_group_when_hashed([&](std::deque<SeenFile>& files) {
@@ -649,6 +660,7 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
     WalkRoot walked;
     std::optional<Plan> streamed;
     bool wrote_some = false;
+    std::uint64_t streamed_added = 0;
     {
       HashPool pool(hash_threads(opts.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
       sink.set_pool(&pool);
@@ -667,15 +679,25 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
         // The phase stays "walking": the writes follow the hashing, which is
         // what the progress line shows.
         streamed = stream_new_library(cat, snap, inodes, sink, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
-                                      run.started_ns, progress, wrote_some);
+                                      run.started_ns, progress, wrote_some, streamed_added);
       }
       pool.wait_idle();
     }
     run.counts.files_hashed = sink.files_hashed;
     run.counts.bytes_hashed = sink.bytes_hashed;
-    if (sink.cancelled())
-      return finish(RunStatus::interrupted, wrote_some ? "the sync was cancelled; the files read so far are indexed"
-                                                       : "the sync was cancelled; nothing was changed");
+    if (sink.stopped_early()) {
+      // Stopped part way: nothing it did not reach is touched.
+      const bool asked = opts.cancel_run && opts.cancel_run->load();
+      const std::string what = asked ? "the sync was cancelled" : "the sync was interrupted (limafs is stopping)";
+      run.counts.added = streamed_added;
+      std::string kept = " before it changed anything";
+      if (streamed_added)
+        kept = "; the " + std::to_string(streamed_added) +
+               " files read so far are indexed, the rest will be at the next sync";
+      else if (wrote_some)
+        kept = "; the project folders are indexed, their files will be at the next sync";
+      return finish(asked ? RunStatus::cancelled : RunStatus::interrupted, what + kept);
+    }
     if (walked == WalkRoot::scope_missing && !scope_known)
       return finish(RunStatus::failed, "there is no folder '" + *scope + "' in the library");
     if (scope->empty() && sink.root_entries == 0 && live_projects > 0)

@@ -44,7 +44,17 @@ struct SyncOptions {
   bool allow_device_change = false;
   unsigned hash_threads = 0;  ///< 0: chosen from the CPU count
   SyncProgress* progress = nullptr;
+  /// Set when the process is stopping: the run ends `interrupted`.
   const std::atomic<bool>* cancel = nullptr;
+  /// Set when someone cancels this run (limafs sync --cancel, DELETE
+  /// /api/v1/sync/runs/{id}): the run ends `cancelled`.
+  ///
+  /// Either flag stops the run at its next safe point: while it walks or
+  /// hashes, nothing is removed, renamed or moved in the index (that needs
+  /// the whole walk), and only a first index keeps the files it has read so
+  /// far, with their projects. Once the walk and the hashing are done, the
+  /// run writes its results and ends as usual.
+  const std::atomic<bool>* cancel_run = nullptr;
   /// Called once the run is recorded (it has its id, status running).
   std::function<void(const Run&)> on_begin;
 };
@@ -54,7 +64,7 @@ struct SyncOptions {
 Result<std::string> normalize_scope(std::string_view scope);
 
 /// Runs one sync. The returned run tells how it ended (ok, partial,
-/// offline, interrupted, failed); an error means no run could be started
+/// offline, interrupted, cancelled, failed); an error means no run could be started
 /// (bad scope, the index belongs to another library, …).
 Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts);
 

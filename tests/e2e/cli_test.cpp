@@ -1,13 +1,19 @@
-// The command line as a user meets it: help, errors, summaries, JSON, runs.
+// The command line as a user meets it: help, errors, summaries, JSON, runs;
+// and the client commands that edit metadata, find copies of a file and
+// cancel a sync, against a real daemon.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <sys/file.h>
 
+#include "e2e/daemon_fixture.h"
 #include "e2e/run_limafs.h"
 #include "test_support.h"
 
+using lima::e2e::have_fuse;
+using lima::e2e::is_one_line;
+using lima::test::read_file;
 using lima::test::run_limafs;
 using lima::test::TempDir;
 using lima::test::write_file;
@@ -182,4 +188,225 @@ TEST_CASE("on a terminal scan draws a progress line and clears it before the sum
   CHECK(out.find(" files") != std::string::npos);
   CHECK(out.find("limafs: scanning") == std::string::npos);  // no plain progress lines on a terminal
   CHECK(out.find("ok: 3 added") != std::string::npos);
+}
+
+// -- client commands against a real daemon --
+
+namespace {
+
+// A private runtime directory for the daemon registry, so daemons of other
+// tests running at the same time are not seen.
+struct PrivateRuntime {
+  explicit PrivateRuntime(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  }
+  ~PrivateRuntime() { ::unsetenv("XDG_RUNTIME_DIR"); }
+};
+
+bool present(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("every metadata edit has a client command: tags renamed, merged and deleted, notes, main images", "[api]") {
+  RETURN_WITHOUT_FUSE();
+  lima::e2e::Setup s;
+  write_file(s.lib / "Benchy/images/side.jpg", lima::test::random_bytes(2500, 9));
+  PrivateRuntime runtime(s.root / "run");
+  auto d = s.start({"--listen", "127.0.0.1:0"});
+  REQUIRE(d->serving());
+  for (const char* cmd : {"tags", "note", "main-image", "have"}) {
+    auto h = run_limafs({cmd, "--help"});
+    CHECK(h.exit_code == 0);
+    CHECK(h.out.find(std::string("usage: limafs ") + cmd) == 0);
+    CHECK(run_limafs({"help", cmd}).out == h.out);
+  }
+  REQUIRE(run_limafs({"tag", "Benchy", "boat", "pla"}).exit_code == 0);
+  REQUIRE(run_limafs({"tag", "Vase", "boat"}).exit_code == 0);
+  REQUIRE(run_limafs({"tag", "Vase/vase.3mf", "spiral"}).exit_code == 0);
+
+  SECTION("tags") {
+    auto list = run_limafs({"tags"});
+    REQUIRE(list.exit_code == 0);
+    CHECK(list.out == "PROJECTS    FILES  TAG\n"
+                      "       2        0  boat\n"
+                      "       1        0  pla\n"
+                      "       0        1  spiral\n");
+    auto js = run_limafs({"tags", "--json"});
+    REQUIRE(js.exit_code == 0);
+    CHECK(nlohmann::json::parse(js.out).size() == 3);
+
+    auto renamed = run_limafs({"tags", "rename", "boat", "ship"});
+    REQUIRE(renamed.exit_code == 0);
+    CHECK(renamed.out == "renamed tag boat to ship (2 projects, 0 files)\n");
+    CHECK_FALSE(present(s.mnt / "tags/boat"));
+    CHECK(present(s.mnt / "tags/ship/Benchy"));
+    auto taken = run_limafs({"tags", "rename", "ship", "pla"});
+    CHECK(taken.exit_code == 1);
+    CHECK(taken.err.find("limafs: ") == 0);
+    CHECK(taken.err.find("(conflict)\n") != std::string::npos);
+
+    auto merged = run_limafs({"tags", "merge", "ship", "pla"});
+    REQUIRE(merged.exit_code == 0);
+    CHECK(merged.out == "merged tag ship into pla (2 projects, 0 files)\n");
+    CHECK_FALSE(present(s.mnt / "tags/ship"));
+    CHECK(present(s.mnt / "tags/pla/Vase"));
+
+    // An emptied tag stays until it is deleted; now the command line can.
+    REQUIRE(run_limafs({"untag", "Vase/vase.3mf", "spiral"}).exit_code == 0);
+    CHECK(present(s.mnt / "tags/spiral"));
+    auto deleted = run_limafs({"tags", "delete", "spiral"});
+    REQUIRE(deleted.exit_code == 0);
+    CHECK(deleted.out == "deleted tag spiral\n");
+    CHECK_FALSE(present(s.mnt / "tags/spiral"));
+    // A tag in use goes only with --force.
+    auto in_use = run_limafs({"tags", "delete", "pla"});
+    CHECK(in_use.exit_code == 1);
+    CHECK(in_use.err.find("--force") != std::string::npos);
+    CHECK(present(s.mnt / "tags/pla/Benchy"));
+    REQUIRE(run_limafs({"tags", "delete", "pla", "--force"}).exit_code == 0);
+    CHECK_FALSE(present(s.mnt / "tags/pla"));
+    CHECK(run_limafs({"tags"}).out.empty());
+
+    auto unknown = run_limafs({"tags", "delete", "nosuch"});
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err.find("(not_found)") != std::string::npos);
+    CHECK(run_limafs({"tags", "frob"}).exit_code == 2);
+    CHECK(run_limafs({"tags", "rename", "a"}).exit_code == 2);
+    CHECK(run_limafs({"tags", "--force"}).exit_code == 2);
+  }
+
+  SECTION("notes") {
+    auto set = run_limafs({"note", "Benchy", "print at 0.2 mm"});
+    REQUIRE(set.exit_code == 0);
+    CHECK(set.out == "Benchy: note set\n");
+    CHECK(run_limafs({"note", "Benchy"}).out == "print at 0.2 mm\n");
+    REQUIRE(run_limafs({"note", "Benchy/models/3DBenchy.stl", "needs", "supports"}).exit_code == 0);
+    CHECK(run_limafs({"note", "Benchy/models/3DBenchy.stl"}).out == "needs supports\n");
+    auto js = run_limafs({"note", "Benchy", "--json"});
+    CHECK(nlohmann::json::parse(js.out)["note"] == "print at 0.2 mm");
+    auto cleared = run_limafs({"note", "Benchy", "--clear"});
+    REQUIRE(cleared.exit_code == 0);
+    CHECK(cleared.out == "Benchy: note removed\n");
+    auto empty = run_limafs({"note", "Benchy"});
+    CHECK(empty.exit_code == 0);
+    CHECK(empty.out.empty());
+    CHECK(run_limafs({"note", "Benchy/models/3DBenchy.stl"}).out == "needs supports\n");  // the file's is its own
+
+    auto missing = run_limafs({"note", "Nope", "x"});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err == "limafs: no project named 'Nope'\n");
+    CHECK(run_limafs({"note", "Benchy", "--clear", "text"}).exit_code == 2);
+    CHECK(run_limafs({"note", "Benchy", "-"}).exit_code == 2);  // an empty standard input is no note
+    CHECK(run_limafs({"note"}).exit_code == 2);
+  }
+
+  SECTION("main image") {
+    CHECK(run_limafs({"main-image", "Benchy"}).out == "Benchy: images/cover.png (automatic)\n");
+    auto chosen = run_limafs({"main-image", "Benchy", "images/side.jpg"});
+    REQUIRE(chosen.exit_code == 0);
+    CHECK(chosen.out == "Benchy: images/side.jpg (chosen)\n");
+    CHECK(run_limafs({"main-image", "Benchy"}).out == "Benchy: images/side.jpg (chosen)\n");
+    auto not_image = run_limafs({"main-image", "Benchy", "models/3DBenchy.stl"});
+    CHECK(not_image.exit_code == 1);
+    CHECK(is_one_line(not_image.err));
+    CHECK(run_limafs({"main-image", "Benchy"}).out == "Benchy: images/side.jpg (chosen)\n");  // unchanged
+    auto no_file = run_limafs({"main-image", "Benchy", "nope.png"});
+    CHECK(no_file.exit_code == 1);
+    CHECK(no_file.err == "limafs: project 'Benchy' has no file 'nope.png'\n");
+    auto automatic = run_limafs({"main-image", "Benchy", "--auto"});
+    REQUIRE(automatic.exit_code == 0);
+    CHECK(automatic.out == "Benchy: images/cover.png (automatic)\n");
+    CHECK(run_limafs({"main-image", "Vase"}).out == "Vase: no image\n");
+    CHECK(run_limafs({"main-image", "Benchy", "a", "b"}).exit_code == 2);
+    CHECK(run_limafs({"main-image", "Benchy", "images/side.jpg", "--auto"}).exit_code == 2);
+  }
+  REQUIRE(d->stop() == 0);
+}
+
+TEST_CASE("limafs have finds a local file's copies in the library by content, and says so in its exit status", "[api]") {
+  RETURN_WITHOUT_FUSE();
+  lima::e2e::Setup s;
+  write_file(s.lib / "Gears/spare/boat.stl", read_file(s.lib / "Benchy/models/3DBenchy.stl"));
+  const auto copy = s.root / "Downloads/benchy (1).stl", other = s.root / "Downloads/new.stl";
+  write_file(copy, read_file(s.lib / "Benchy/models/3DBenchy.stl"));
+  write_file(other, "never seen before\n");
+  PrivateRuntime runtime(s.root / "run");
+  auto d = s.start({"--listen", "127.0.0.1:0"});
+  REQUIRE(d->serving());
+
+  auto found = run_limafs({"have", copy.string()});
+  INFO(found.err);
+  REQUIRE(found.exit_code == 0);
+  CHECK(found.out == copy.string() + ": Benchy/models/3DBenchy.stl\n" + copy.string() + ": Gears/spare/boat.stl\n");
+  auto none = run_limafs({"have", other.string()});
+  CHECK(none.exit_code == 1);
+  CHECK(none.out == other.string() + ": no copy in the library\n");
+  auto both = run_limafs({"have", other.string(), copy.string()});
+  CHECK(both.exit_code == 1);
+  CHECK(both.out.find(other.string() + ": no copy in the library\n") == 0);
+  CHECK(both.out.find(copy.string() + ": Gears/spare/boat.stl\n") != std::string::npos);
+  // Through a link of the view too, and with the hash xxhsum prints.
+  CHECK(run_limafs({"have", (s.mnt / "projects/Vase/vase.3mf").string()}).exit_code == 0);
+  auto js = run_limafs({"have", copy.string(), "--json"});
+  REQUIRE(js.exit_code == 0);
+  const auto report = nlohmann::json::parse(js.out);
+  REQUIRE(report.size() == 1);
+  CHECK(report[0]["copies"].size() == 2);
+  const auto xxhsum = lima::e2e::sh("xxhsum -H2 " + lima::e2e::quoted(copy) + " 2>/dev/null");
+  if (xxhsum.exit_code == 0)
+    CHECK("xxh3:" + xxhsum.output.substr(0, 32) == report[0]["hash"].get<std::string>());
+
+  auto unreadable = run_limafs({"have", (s.root / "missing.stl").string(), copy.string()});
+  CHECK(unreadable.exit_code == 1);
+  CHECK(unreadable.err.find("limafs: cannot read " + (s.root / "missing.stl").string()) == 0);
+  CHECK(unreadable.out.find(copy.string() + ": Benchy/models/3DBenchy.stl\n") != std::string::npos);
+  auto dir = run_limafs({"have", s.root.string()});
+  CHECK(dir.exit_code == 1);
+  CHECK(dir.err.find("not a regular file") != std::string::npos);
+  CHECK(run_limafs({"have"}).exit_code == 2);
+  REQUIRE(d->stop() == 0);
+}
+
+TEST_CASE("limafs sync --cancel stops the running sync; it ends cancelled and the history says so", "[api]") {
+  RETURN_WITHOUT_FUSE();
+  lima::e2e::Setup s;
+  // Enough files that a verify run takes a while.
+  for (int p = 0; p < 20; ++p)
+    for (int f = 0; f < 1000; ++f)
+      write_file(s.lib / ("Batch " + std::to_string(p)) / ("part" + std::to_string(f) + ".stl"),
+                 lima::test::random_bytes(512, static_cast<unsigned>(p * 1000 + f)));
+  PrivateRuntime runtime(s.root / "run");
+  auto d = s.start({"--listen", "127.0.0.1:0"});
+  REQUIRE(d->serving());
+
+  auto idle = run_limafs({"sync", "--cancel"});
+  CHECK(idle.exit_code == 1);
+  CHECK(idle.err == "limafs: no sync run is going on; nothing to cancel\n");
+  CHECK(run_limafs({"sync", "Benchy", "--cancel"}).exit_code == 2);
+  CHECK(run_limafs({"sync", "--verify", "--cancel"}).exit_code == 2);
+
+  // A run can end before the cancel reaches it: then try again.
+  std::string cancelled;
+  for (int attempt = 0; attempt < 5 && cancelled.empty(); ++attempt) {
+    auto started = run_limafs({"sync", "--verify", "--no-wait"});
+    REQUIRE(started.exit_code == 0);
+    auto stop = run_limafs({"sync", "--cancel"});
+    if (stop.exit_code == 0 && stop.out.find(": cancelled (") != std::string::npos) cancelled = stop.out;
+    else if (stop.exit_code == 0) CHECK(stop.out.find(": ok (") != std::string::npos);  // it had finished its work
+    else CHECK(stop.err == "limafs: no sync run is going on; nothing to cancel\n");
+    run_limafs({"sync"});  // lets any run end before the next try
+  }
+  REQUIRE_FALSE(cancelled.empty());
+  CHECK(cancelled.starts_with("sync run "));
+  CHECK(cancelled.find("  the sync was cancelled") != std::string::npos);
+  const auto id = cancelled.substr(9, cancelled.find(':') - 9);
+  auto history = run_limafs({"runs", s.lib.string(), id, "--state", s.state.string(), "--json"});
+  REQUIRE(history.exit_code == 0);
+  CHECK(nlohmann::json::parse(history.out)["status"] == "cancelled");
+  REQUIRE(d->stop() == 0);
 }

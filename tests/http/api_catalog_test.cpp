@@ -4,6 +4,7 @@
 // to a fresh index.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "http/api_fixture.h"
@@ -12,6 +13,7 @@
 #include "index/metadata.h"
 #include "index/names.h"
 #include "index/schema.h"
+#include "index/sync.h"
 
 using lima::test::ApiFixture;
 using lima::test::FixtureOptions;
@@ -628,4 +630,190 @@ TEST_CASE("a cursor only works on the list it was made for", "[http]") {
     if (other.status == 200)
       CHECK(other.json["items"].size() == 3);
   }
+}
+
+TEST_CASE("projects filtered by several tags carry every one of them") {
+  ApiFixture fx;
+  CHECK(names_of(fx.get("/api/v1/projects?tag=pla&tag=boat").json["items"]) == std::vector<std::string>{"Benchy"});
+  CHECK(names_of(fx.get("/api/v1/projects?tag=boat&tag=pla").json["items"]) == std::vector<std::string>{"Benchy"});
+  CHECK(fx.get("/api/v1/projects?tag=pla&tag=dragon").json["items"].empty());
+  CHECK(names_of(fx.get("/api/v1/projects?tag=pla&tag=pla").json["items"]) ==
+        std::vector<std::string>{"Benchy", "Cube"});
+  // With the other filters too.
+  CHECK(names_of(fx.get("/api/v1/projects?tag=pla&tag=boat&q=bench").json["items"]) ==
+        std::vector<std::string>{"Benchy"});
+  CHECK(fx.get("/api/v1/projects?tag=pla&tag=boat&q=cube").json["items"].empty());
+  CHECK(names_of(fx.get("/api/v1/projects?collection=Favourites&tag=pla&tag=boat").json["items"]) ==
+        std::vector<std::string>{"Benchy"});
+  CHECK(fx.get("/api/v1/projects?collection=Favourites&tag=pla&tag=dragon").json["items"].empty());
+  CHECK(names_of(fx.get("/api/v1/projects?name=Benchy&tag=pla&tag=boat").json["items"]) ==
+        std::vector<std::string>{"Benchy"});
+  CHECK(fx.get("/api/v1/projects?name=Cube&tag=pla&tag=boat").json["items"].empty());
+  // Each tag must exist.
+  auto unknown = fx.get("/api/v1/projects?tag=pla&tag=nosuch");
+  CHECK(unknown.status == 404);
+  CHECK(unknown.error_message().find("nosuch") != std::string::npos);
+  // Paged, each project once.
+  REQUIRE(fx.put("/api/v1/projects/" + fx.pid("Cube") + "/tags/boat").status == 200);
+  CHECK(names_of(walk_pages(fx, "/api/v1/projects?tag=pla&tag=boat", 1)) == std::vector<std::string>{"Benchy", "Cube"});
+}
+
+TEST_CASE("a parameter that takes one value is refused when given twice, naming it") {
+  ApiFixture fx;
+  const auto B = fx.pid("Benchy");
+  const std::pair<std::string, std::string> cases[] = {
+      {"/api/v1/projects?collection=Favourites&collection=2026", "collection"},
+      {"/api/v1/projects?q=bench&q=boat", "q"},
+      {"/api/v1/projects?name=Benchy&name=Cube", "name"},
+      {"/api/v1/projects?limit=1&limit=2", "limit"},
+      {"/api/v1/projects?cursor=a&cursor=b", "cursor"},
+      {"/api/v1/projects/" + B + "/assets?kind=image&kind=model", "kind"},
+      {"/api/v1/projects/" + B + "/assets?path=README.md&path=x", "path"},
+      {"/api/v1/assets?kind=image&kind=model", "kind"},
+      {"/api/v1/assets?ext=stl&ext=3mf", "ext"},
+      {"/api/v1/assets?project=1&project=2", "project"},
+      {"/api/v1/assets?hash=a&hash=b", "hash"},
+      {"/api/v1/assets?limit=5&limit=6", "limit"},
+  };
+  const auto before = fx.snapshot();
+  for (const auto& [target, param] : cases) {
+    INFO(target);
+    auto r = fx.get(target);
+    CHECK(r.status == 400);
+    CHECK(r.error_code() == "invalid_argument");
+    CHECK(r.error_message().find("parameter '" + param + "'") != std::string::npos);
+  }
+  CHECK(fx.snapshot() == before);
+}
+
+TEST_CASE("GET /assets lists the library's files, filtered by kind, extension, tags, project and content hash") {
+  ApiFixture fx;
+  auto paths_of = [](const json& items) {
+    std::vector<std::string> out;
+    for (const auto& a : items) out.push_back(a["project_name"].get<std::string>() + "/" + a["path"].get<std::string>());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto listed = [&](const std::string& query) {
+    auto r = fx.get("/api/v1/assets" + query);
+    INFO(query << ": " << r.body.substr(0, 300));
+    REQUIRE(r.status == 200);
+    return paths_of(r.json["items"]);
+  };
+  auto all = fx.get("/api/v1/assets");
+  REQUIRE(all.status == 200);
+  REQUIRE(all.json["items"].size() == 11);
+  CHECK(all.json["next_cursor"].is_null());
+  std::vector<std::uint64_t> ids;
+  for (const auto& a : all.json["items"]) ids.push_back(a["id"].get<std::uint64_t>());
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  const auto& first = all.json["items"][0];
+  for (const char* key : {"id", "project", "project_name", "path", "kind", "size", "hash", "tags", "state"})
+    CHECK(first.contains(key));
+
+  using V = std::vector<std::string>;
+  CHECK(listed("?kind=image") == V{"Benchy/images/cover.png", "Benchy/images/side.jpg", "Dragon/render.png"});
+  CHECK(listed("?ext=stl") ==
+        V{"Benchy/models/3DBenchy.stl", "Cube/cube.stl", "Dragon/dragon.stl", "Dragon/parts/wing.stl"});
+  CHECK(listed("?ext=.STL") == listed("?ext=stl"));
+  CHECK(listed("?ext=3mf&kind=model") == V{"Cube/cube.3mf", "Vase/vase.3mf"});
+  CHECK(listed("?ext=3mf&kind=image").empty());
+  CHECK(listed("?tag=hull") == V{"Benchy/models/3DBenchy.stl"});
+  CHECK(listed("?tag=hull&kind=image").empty());
+  CHECK(listed("?project=" + fx.pid("Dragon")) == V{"Dragon/dragon.stl", "Dragon/parts/wing.stl", "Dragon/render.png"});
+  CHECK(listed("?project=" + fx.pid("Dragon") + "&ext=png") == V{"Dragon/render.png"});
+  // Several tags: all of them.
+  REQUIRE(fx.put("/api/v1/assets/" + fx.aid("Cube", "cube.stl") + "/tags/hull").status == 200);
+  REQUIRE(fx.put("/api/v1/assets/" + fx.aid("Cube", "cube.stl") + "/tags/small").status == 200);
+  CHECK(listed("?tag=hull") == V{"Benchy/models/3DBenchy.stl", "Cube/cube.stl"});
+  CHECK(listed("?tag=hull&tag=small") == V{"Cube/cube.stl"});
+
+  // By content: every copy, whatever its name or folder ("do I have this?").
+  lima::test::write_file(fx.root() / "Vase/spare/cube copy.stl", lima::test::standard_files().at("Cube/cube.stl"));
+  REQUIRE(lima::index::run_sync(fx.catalog(), {.library = fx.root()}));
+  const auto hash = lima::index::hash_path(fx.root() / "Cube/cube.stl")->to_string();
+  CHECK(listed("?hash=" + hash) == V{"Cube/cube.stl", "Vase/spare/cube copy.stl"});
+  CHECK(listed("?hash=" + hash.substr(5)) == listed("?hash=" + hash));  // the bare hex digits too
+  CHECK(listed("?hash=" + hash + "&project=" + fx.pid("Vase")) == V{"Vase/spare/cube copy.stl"});
+  CHECK(listed("?hash=xxh3:00000000000000000000000000000000").empty());
+
+  // Files gone from the library are not listed, though they keep their tags.
+  std::filesystem::remove(fx.root() / "Cube/cube.stl");
+  REQUIRE(lima::index::run_sync(fx.catalog(), {.library = fx.root()}));
+  CHECK(listed("?hash=" + hash) == V{"Vase/spare/cube copy.stl"});
+  CHECK(listed("?tag=small").empty());
+  CHECK(listed("?kind=model").size() == 6);  // 6 before, one gone, one new
+
+  // Errors: each says what is wrong, nothing changes.
+  struct Bad {
+    std::string query;
+    int status;
+    std::string says;
+  } bad[] = {
+      {"?kind=weird", 400, "parameter 'kind'"},
+      {"?ext=", 400, "parameter 'ext'"},
+      {"?ext=tar.gz", 400, "parameter 'ext'"},
+      {"?ext=a/b", 400, "parameter 'ext'"},
+      {"?hash=xxh3:123", 400, "parameter 'hash'"},
+      {"?hash=zz" + hash.substr(7), 400, "parameter 'hash'"},
+      {"?project=abc", 400, "parameter 'project'"},
+      {"?project=0", 400, "parameter 'project'"},
+      {"?project=999999", 404, "no project with id 999999"},
+      {"?tag=nosuch", 404, "nosuch"},
+      {"?tag=", 400, "parameter 'tag'"},
+      {"?limit=0", 400, "parameter 'limit'"},
+  };
+  const auto before = fx.snapshot();
+  for (const auto& b : bad) {
+    INFO(b.query);
+    auto r = fx.get("/api/v1/assets" + b.query);
+    CHECK(r.status == b.status);
+    CHECK(r.error_message().find(b.says) != std::string::npos);
+  }
+  CHECK(fx.snapshot() == before);
+}
+
+TEST_CASE("paging through GET /assets gives each file once, and a cursor only fits its own filters") {
+  ApiFixture fx;
+  const auto whole = fx.get("/api/v1/assets").json["items"];
+  for (std::size_t limit : {1u, 2u, 3u, 11u, 12u}) {
+    INFO("limit " << limit);
+    CHECK(walk_pages(fx, "/api/v1/assets", limit) == std::vector<json>(whole.begin(), whole.end()));
+  }
+  const auto models = fx.get("/api/v1/assets?kind=model").json["items"];
+  CHECK(walk_pages(fx, "/api/v1/assets?kind=model", 4) == std::vector<json>(models.begin(), models.end()));
+
+  auto page = fx.get("/api/v1/assets?kind=model&limit=2");
+  REQUIRE(page.json["next_cursor"].is_string());
+  const auto cursor = page.json["next_cursor"].get<std::string>();
+  CHECK(fx.get("/api/v1/assets?kind=model&limit=2&cursor=" + cursor).status == 200);
+  for (const std::string& other : std::vector<std::string>{"/api/v1/assets?kind=image", "/api/v1/assets",
+                                                          "/api/v1/assets?kind=model&ext=stl", "/api/v1/projects",
+                                                          "/api/v1/projects/" + fx.pid("Benchy") + "/assets"}) {
+    INFO(other);
+    auto r = fx.get(other + (other.find('?') == std::string::npos ? "?" : "&") + "cursor=" + cursor);
+    CHECK(r.status == 400);
+    CHECK(r.error_code() == "invalid_argument");
+  }
+}
+
+TEST_CASE("a project's assets are filtered by extension and by tags too") {
+  ApiFixture fx;
+  const auto B = fx.pid("Benchy");
+  REQUIRE(fx.put("/api/v1/assets/" + fx.aid("Benchy", "images/side.jpg") + "/tags/hull").status == 200);
+  REQUIRE(fx.put("/api/v1/assets/" + fx.aid("Benchy", "images/side.jpg") + "/tags/photo").status == 200);
+  auto paths = [&](const std::string& q) {
+    std::vector<std::string> out;
+    auto r = fx.get("/api/v1/projects/" + B + "/assets" + q);
+    REQUIRE(r.status == 200);
+    for (const auto& a : r.json["items"]) out.push_back(a["path"]);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(paths("?ext=jpg") == V{"images/side.jpg"});
+  CHECK(paths("?ext=png") == V{"images/cover.png"});
+  CHECK(paths("?tag=hull") == V{"images/side.jpg", "models/3DBenchy.stl"});
+  CHECK(paths("?tag=hull&tag=photo") == V{"images/side.jpg"});
+  CHECK(paths("?tag=hull&kind=model") == V{"models/3DBenchy.stl"});
+  CHECK(fx.get("/api/v1/projects/" + B + "/assets?tag=nosuch").status == 404);
 }

@@ -1,9 +1,11 @@
 // Sync runs through the API: started in the background (202), one at a
 // time (asking again while one runs gets that one), observable while they
-// run, recorded with their counts, listed newest first.
+// run, cancelled while they run (202; 409 once over), recorded with their
+// counts, listed newest first.
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "http/api_fixture.h"
@@ -147,4 +149,77 @@ TEST_CASE("sync runs are listed newest first and paged with cursors") {
     }
     CHECK(paged == listed);
   }
+}
+
+TEST_CASE("DELETE cancels the running run: it ends cancelled, recorded, having removed nothing it did not reach") {
+  FixtureOptions o;
+  o.big_files = true;  // 3 x 64 MiB: a verify run takes a while
+  ApiFixture fx(o);
+  const auto render = fx.aid("Dragon", "render.png");
+  const auto render_bytes = lima::test::standard_files().at("Dragon/render.png");
+
+  // Caches can make a run end before the DELETE reaches it; then try again.
+  json cancelled;
+  for (int attempt = 0; attempt < 5 && cancelled.is_null(); ++attempt) {
+    // A file gone from disk: a whole run would mark it removed.
+    REQUIRE(fx.get("/api/v1/assets/" + render).json["state"] == "live");
+    std::filesystem::remove(fx.root() / "Dragon/render.png");
+    auto started = fx.post("/api/v1/sync/runs", {{"mode", "verify"}});
+    REQUIRE(started.status == 202);
+    const auto id = started.json["id"].get<std::uint64_t>();
+    auto asked = fx.del("/api/v1/sync/runs/" + std::to_string(id));
+    if (asked.status == 409) {
+      CHECK(asked.error_code() == "conflict");
+      CHECK(asked.error_message().find("is not running") != std::string::npos);
+    } else {
+      REQUIRE(asked.status == 202);
+      CHECK(asked.json["id"] == id);
+      CHECK(asked.header("Location") == "/api/v1/sync/runs/" + std::to_string(id));
+    }
+    const auto run = wait_for_run(fx, id);
+    if (run["status"] == "cancelled") {
+      cancelled = run;
+      break;
+    }
+    // It had finished: put the file back for the next try.
+    CHECK(run["status"] == "ok");
+    lima::test::write_file(fx.root() / "Dragon/render.png", render_bytes);
+    auto back = fx.post("/api/v1/sync/runs", {{"scope", "Dragon"}});
+    REQUIRE(back.status == 202);
+    REQUIRE(wait_for_run(fx, back.json["id"].get<std::uint64_t>())["status"] == "ok");
+  }
+  REQUIRE_FALSE(cancelled.is_null());
+  CHECK(cancelled["counts"]["removed"] == 0);
+  CHECK(cancelled["message"].get<std::string>().find("cancelled") != std::string::npos);
+  CHECK(fx.get("/api/v1/assets/" + render).json["state"] == "live");  // not reached: not removed
+  const auto id = cancelled["id"].get<std::uint64_t>();
+  // The history says so, and the metrics count it.
+  CHECK(fx.get("/api/v1/sync/runs?limit=1").json["items"][0]["id"] == id);
+  CHECK(fx.get("/api/v1/sync/runs?limit=1").json["items"][0]["status"] == "cancelled");
+  CHECK(fx.metrics().find("limafs_sync_runs_total{status=\"cancelled\"} 1\n") != std::string::npos);
+
+  // A finished run cannot be cancelled; an unknown one does not exist.
+  const auto before = fx.snapshot();
+  auto again = fx.del("/api/v1/sync/runs/" + std::to_string(id));
+  CHECK(again.status == 409);
+  CHECK(again.error_code() == "conflict");
+  CHECK(again.error_message().find("ended cancelled") != std::string::npos);
+  auto first = fx.del("/api/v1/sync/runs/1");
+  CHECK(first.status == 409);
+  CHECK(first.error_message().find("ended ok") != std::string::npos);
+  auto unknown = fx.del("/api/v1/sync/runs/999999");
+  CHECK(unknown.status == 404);
+  CHECK(unknown.error_code() == "not_found");
+  auto bad = fx.del("/api/v1/sync/runs/abc");
+  CHECK(bad.status == 400);
+  CHECK(bad.error_code() == "invalid_argument");
+  CHECK(fx.snapshot() == before);
+
+  // The next run does what the cancelled one did not.
+  auto next = fx.post("/api/v1/sync/runs", json::object());
+  REQUIRE(next.status == 202);
+  const auto done = wait_for_run(fx, next.json["id"].get<std::uint64_t>());
+  CHECK(done["status"] == "ok");
+  CHECK(done["counts"]["removed"] == 1);
+  CHECK(fx.get("/api/v1/assets/" + render).json["state"] == "tombstone");
 }

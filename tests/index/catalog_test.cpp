@@ -1,12 +1,17 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
+
 #include "index/catalog.h"
 #include "index/key_codec.h"
+#include "index/metadata.h"
 #include "index/schema.h"
 #include "test_support.h"
 
 using namespace lima::index;
 using lima::test::TempDir;
+namespace stdfs = std::filesystem;
 
 TEST_CASE("a second writer is refused while the index is in use") {
   TempDir dir;
@@ -107,4 +112,164 @@ TEST_CASE("paths longer than an LMDB key are stored and found") {
   ReadTxn t(cat.env());
   CHECK(cat.asset_id_by_path(t, 1, deep) == 1);
   CHECK(cat.asset(t, 1)->path == deep);
+}
+
+namespace {
+
+// The assets an index lists under one key prefix of ext_assets or
+// kind_assets, as (project name/)paths, sorted.
+std::vector<std::string> indexed_paths(Catalog& cat, const Txn& t, const Dbi& db, const std::string& prefix) {
+  std::vector<std::string> out;
+  t.scan_prefix(db, prefix, [&](std::string_view k, std::string_view) {
+    REQUIRE(k.size() == prefix.size() + 8);
+    auto a = cat.asset(t, get_u64(k, prefix.size()));
+    REQUIRE(a);
+    auto p = cat.project(t, a->project);
+    out.push_back(library_path(p ? p->name : "", a->path));
+    return true;
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> by_ext(Catalog& cat, const Txn& t, const std::string& ext) {
+  return indexed_paths(cat, t, cat.db().ext_assets, Catalog::ext_prefix(ext));
+}
+std::vector<std::string> by_kind(Catalog& cat, const Txn& t, Kind k) {
+  return indexed_paths(cat, t, cat.db().kind_assets, Catalog::kind_prefix(k));
+}
+
+std::uint8_t hex_digit(char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); }
+
+std::string unhex(std::string_view h) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(static_cast<char>(hex_digit(h[i]) << 4 | hex_digit(h[i + 1])));
+  return out;
+}
+
+// Writes STATE/index from a dump of an index (tests/index/data/*.dump):
+// every sub-database and entry as the version that wrote it left them.
+void load_dump(const stdfs::path& dump, const stdfs::path& state) {
+  std::ifstream in(dump);
+  REQUIRE(in);
+  stdfs::create_directories(state / "index");
+  Env env(state / "index", EnvOptions{});
+  std::vector<std::unique_ptr<std::string>> names;  // a Dbi keeps its name's pointer
+  env.write([&](WriteTxn& t) {
+    std::optional<Dbi> db;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      if (line.starts_with("db ")) {
+        names.push_back(std::make_unique<std::string>(line.substr(3)));
+        db = env.open_db(t, names.back()->c_str());
+        continue;
+      }
+      REQUIRE(db);
+      const auto space = line.find(' ');
+      REQUIRE(space != std::string::npos);
+      t.put(*db, unhex(line.substr(0, space)), unhex(line.substr(space + 1)));
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("an index written by schema 1 is upgraded at open, its metadata intact and its new indexes filled") {
+  TempDir dir;
+  const auto dump = stdfs::path(__FILE__).parent_path() / "data/index_v1.dump";
+  load_dump(dump, dir.path());
+  // A reader cannot upgrade it.
+  auto ro = Catalog::open(dir.path(), OpenMode::read_only);
+  REQUIRE_FALSE(ro);
+  CHECK(ro.error().code == Errc::conflict);
+  CHECK(ro.error().message.find("has schema 1 and must be upgraded") != std::string::npos);
+
+  auto c = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(c);
+  Catalog& cat = **c;
+  CHECK(cat.schema_version() == 2);
+  ReadTxn t(cat.env());
+  CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == 2);
+  // What version 1 held is all there.
+  const auto n = cat.counts(t);
+  CHECK(n.projects == 2);
+  CHECK(n.assets == 9);
+  CHECK(n.tombstoned_projects == 1);
+  CHECK(n.tombstoned_assets == 2);
+  CHECK(n.tags == 3);
+  CHECK(n.collections == 1);
+  Metadata md(cat);
+  const auto benchy = *cat.project_id_by_name(t, "Benchy");
+  const auto dragon = *cat.project_id_by_name(t, "Dragon");
+  CHECK(md.project_tags(t, benchy) == std::vector<std::string>{"boat"});
+  CHECK(md.note(t, {NoteTarget::Type::project, benchy}) == "print at 0.2 mm");
+  CHECK(md.main_image(t, benchy) == cat.asset_id_by_path(t, benchy, "images/cover.PNG"));
+  CHECK(md.collection_by_name(t, "Favourites")->projects == std::vector<ProjectId>{benchy, dragon});
+  // The new indexes hold every live asset, by extension and kind, and no tombstone.
+  CHECK(by_ext(cat, t, "stl") ==
+        std::vector<std::string>{"Benchy/models/3DBenchy.stl", "Dragon/dragon-copy.STL", "Dragon/dragon.stl"});
+  CHECK(by_ext(cat, t, "png") == std::vector<std::string>{"Benchy/images/cover.PNG"});
+  CHECK(by_ext(cat, t, "gz") == std::vector<std::string>{"Benchy/archive.tar.gz"});
+  CHECK(by_ext(cat, t, "") == std::vector<std::string>{"Benchy/notes"});
+  CHECK(by_ext(cat, t, "jpg").empty());  // side.jpg is a tombstone
+  CHECK(by_kind(cat, t, Kind::model) == std::vector<std::string>{"Benchy/models/3DBenchy.stl", "Dragon/dragon-copy.STL",
+                                                                 "Dragon/dragon.stl", "Dragon/parts/wing.3mf"});
+  CHECK(by_kind(cat, t, Kind::image) == std::vector<std::string>{"Benchy/images/cover.PNG"});
+  CHECK(by_kind(cat, t, Kind::document) == std::vector<std::string>{"Benchy/README.md", "loose.txt"});
+  CHECK(by_kind(cat, t, Kind::other) == std::vector<std::string>{"Benchy/archive.tar.gz", "Benchy/notes"});
+  CHECK(t.count(cat.db().ext_assets) == 9);
+  CHECK(t.count(cat.db().kind_assets) == 9);
+  t.commit();
+
+  // Opened again, nothing is migrated twice.
+  c->reset();
+  auto again = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(again);
+  ReadTxn t2((*again)->env());
+  CHECK(t2.count((*again)->db().ext_assets) == 9);
+}
+
+TEST_CASE("the extension and kind indexes follow renames, changes of kind and tombstones") {
+  TempDir dir;
+  auto c = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(c);
+  Catalog& cat = **c;
+  Project p{.id = 1, .name = "Benchy", .dev = 1, .ino = 10};
+  Asset a{.id = 5, .project = 1, .path = "hull.STL", .dev = 1, .ino = 11, .size = 3, .kind = Kind::model};
+  Asset b{.id = 6, .project = 1, .path = "README", .dev = 1, .ino = 12, .size = 3, .kind = Kind::other};
+  cat.env().write([&](WriteTxn& t) {
+    cat.put_project(t, p, nullptr);
+    cat.put_asset(t, a, nullptr);
+    cat.put_asset(t, b, nullptr);
+  });
+  {
+    ReadTxn t(cat.env());
+    CHECK(by_ext(cat, t, "stl") == std::vector<std::string>{"Benchy/hull.STL"});
+    CHECK(by_ext(cat, t, "") == std::vector<std::string>{"Benchy/README"});
+    CHECK(by_kind(cat, t, Kind::model) == std::vector<std::string>{"Benchy/hull.STL"});
+  }
+  // Renamed within its extension, then to another kind; the other one vanishes.
+  Asset a2 = a;
+  a2.path = "parts/hull.stl";
+  Asset a3 = a2;
+  a3.path = "parts/hull.png";
+  a3.kind = Kind::image;
+  Asset b2 = b;
+  b2.state = ItemState::tombstone;
+  cat.env().write([&](WriteTxn& t) { cat.put_asset(t, a2, &a); });
+  {
+    ReadTxn t(cat.env());
+    CHECK(by_ext(cat, t, "stl") == std::vector<std::string>{"Benchy/parts/hull.stl"});
+  }
+  const AssetChange changes[] = {{&a2, a3}, {&b, b2}};
+  cat.env().write([&](WriteTxn& t) { cat.put_assets(t, changes); });
+  ReadTxn t(cat.env());
+  CHECK(by_ext(cat, t, "stl").empty());
+  CHECK(by_ext(cat, t, "png") == std::vector<std::string>{"Benchy/parts/hull.png"});
+  CHECK(by_kind(cat, t, Kind::model).empty());
+  CHECK(by_kind(cat, t, Kind::image) == std::vector<std::string>{"Benchy/parts/hull.png"});
+  CHECK(by_ext(cat, t, "").empty());
+  CHECK(by_kind(cat, t, Kind::other).empty());
 }

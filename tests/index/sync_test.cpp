@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -328,6 +329,113 @@ TEST_CASE("sync: a cancelled sync changes nothing and says so") {
   ReadTxn t(lib.cat->env());
   CHECK(lib.cat->counts(t).assets == 0);
   CHECK(RunLog(*lib.cat).get(t, r->id)->status == RunStatus::interrupted);
+}
+
+TEST_CASE("sync: a cancelled run removes nothing it did not reach, and the history says cancelled") {
+  Lib lib;
+  lib.sync();
+  const ProjectId dragon = lib.project_id("Dragon");
+  const AssetId cover = lib.asset_at("Benchy", "images/cover.png")->id;
+  // A whole run would remove a project and a file, and add one.
+  stdfs::remove_all(lib.root / "Dragon");
+  stdfs::remove(lib.root / "Benchy/images/cover.png");
+  write_file(lib.root / "Benchy/new.stl", "new");
+
+  std::atomic<bool> cancel{false};
+  SyncOptions o;
+  o.library = lib.root;
+  o.cancel_run = &cancel;
+  o.on_begin = [&](const Run&) { cancel = true; };  // before the walk reaches anything
+  auto r = run_sync(*lib.cat, o);
+  REQUIRE(r);
+  CHECK(r->status == RunStatus::cancelled);
+  CHECK(r->message.find("cancelled before it changed anything") != std::string::npos);
+  CHECK(r->counts.removed == 0);
+  CHECK(r->counts.projects_removed == 0);
+  {
+    ReadTxn t(lib.cat->env());
+    CHECK(lib.cat->project(t, dragon)->state == ItemState::live);
+    CHECK(lib.cat->asset(t, cover)->state == ItemState::live);
+    CHECK(lib.cat->counts(t).assets == 4);
+    const auto recorded = RunLog(*lib.cat).get(t, r->id);
+    REQUIRE(recorded);
+    CHECK(recorded->status == RunStatus::cancelled);
+    CHECK(to_string(recorded->status) == "cancelled");
+    CHECK(recorded->ended_ns >= recorded->started_ns);
+  }
+  // The next whole run does what the cancelled one did not.
+  Run next = lib.sync();
+  CHECK(next.status == RunStatus::ok);
+  CHECK(next.counts.removed == 3);
+  CHECK(next.counts.added == 1);
+  CHECK(next.counts.projects_removed == 1);
+}
+
+TEST_CASE("sync: a first index cancelled part way keeps every file it wrote with its project") {
+  Lib lib;
+  for (int p = 0; p < 20; ++p)
+    for (int f = 0; f < 10; ++f)
+      write_file(lib.root / ("Project " + std::to_string(p)) / ("part" + std::to_string(f) + ".stl"),
+                 lima::test::random_bytes(2048, static_cast<unsigned>(p * 100 + f)));
+  constexpr std::uint64_t kProjectFiles = 204;
+  // A loose file that takes long to read (a sparse 256 MiB): a first index
+  // writes each project's files once they are hashed, and the loose files
+  // last, so a cancel while this one is read stops the run after every
+  // project's files are written and before the loose one is.
+  {
+    std::ofstream big(lib.root / "big.bin");
+  }
+  stdfs::resize_file(lib.root / "big.bin", std::uintmax_t{256} << 20);
+  bool part_way = false;
+  for (int attempt = 0; attempt < 3 && !part_way; ++attempt) {
+    TempDir state;
+    auto c = Catalog::open(state.path(), OpenMode::read_write);
+    REQUIRE(c);
+    std::atomic<bool> cancel{false}, done{false};
+    SyncProgress progress;
+    SyncOptions o;
+    o.library = lib.root;
+    o.progress = &progress;
+    o.cancel_run = &cancel;
+    std::thread canceller([&] {
+      // Once the writing has begun (it has a plan) and every project's
+      // files are hashed.
+      while (!done && !(progress.items_to_write.load() > 0 && progress.files_hashed.load() >= kProjectFiles))
+        std::this_thread::yield();
+      cancel = true;
+    });
+    auto r = run_sync(**c, o);
+    done = true;
+    canceller.join();
+    REQUIRE(r);
+    if (r->status != RunStatus::cancelled) continue;  // the big file was read before the cancel came
+    part_way = r->counts.added > 0;
+    CHECK(r->counts.added == kProjectFiles);  // every project's files were hashed by then
+    CHECK(r->message.find(" files read so far are indexed") != std::string::npos);
+    ReadTxn t((*c)->env());
+    // What it wrote is whole: each indexed file has its live project, and
+    // the run counts exactly the files indexed.
+    CHECK((*c)->counts(t).assets == r->counts.added);
+    CHECK((*c)->counts(t).projects == 22);
+    CHECK_FALSE((*c)->asset_id_by_path(t, kRootProject, "big.bin"));
+    (*c)->for_each_asset(t, [&](const Asset& a) {
+      const auto p = (*c)->project(t, a.project);
+      REQUIRE(p);
+      CHECK(p->state == ItemState::live);
+      CHECK(a.state == ItemState::live);
+    });
+    CHECK(RunLog(**c).get(t, r->id)->status == RunStatus::cancelled);
+    t.commit();
+    // The next run indexes the rest.
+    o.cancel_run = nullptr;
+    o.progress = nullptr;
+    auto rest = run_sync(**c, o);
+    REQUIRE(rest);
+    CHECK(rest->status == RunStatus::ok);
+    CHECK(rest->counts.added + r->counts.added == kProjectFiles + 1);
+    CHECK(rest->counts.unchanged == r->counts.added);
+  }
+  CHECK(part_way);
 }
 
 TEST_CASE("sync: a scoped run on a project that vanished makes it a tombstone") {

@@ -1,0 +1,206 @@
+// Library-wide asset lists and tag-filtered project lists: the right items,
+// in order, page after page, found from the indexes at a cost that follows
+// the rarest filter.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "index/asset_query.h"
+#include "index/id_streams.h"
+#include "index/key_codec.h"
+#include "index/kinds.h"
+#include "index/metadata.h"
+#include "index/project_query.h"
+#include "test_support.h"
+
+using namespace lima::index;
+using lima::test::TempDir;
+
+namespace {
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<Catalog> cat;
+  Fixture() {
+    auto c = Catalog::open(dir.path(), OpenMode::read_write);
+    REQUIRE(c);
+    cat = std::move(*c);
+  }
+};
+
+ContentHash hash_of(unsigned n) {
+  ContentHash h;
+  h.bytes[15] = static_cast<unsigned char>(n);
+  h.bytes[0] = 0x42;
+  return h;
+}
+
+// Ids of query_assets(filter) after `after`, at most `limit`.
+std::vector<AssetId> ids(Catalog& cat, const AssetFilter& f, AssetId after = 0, std::size_t limit = 1000000) {
+  ReadTxn t(cat.env());
+  std::vector<AssetId> out;
+  query_assets(cat, t, f, after, [&](const Asset& a) {
+    if (out.size() == limit) return false;
+    out.push_back(a.id);
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("asset lists: every filter alone and together gives the live assets matching all of them, in id order") {
+  Fixture fx;
+  Catalog& cat = *fx.cat;
+  Metadata md(cat);
+  // Two projects; 60 assets of four extensions, three contents, two tags,
+  // and every seventh one a tombstone.
+  const char* names[] = {"part.stl", "photo.JPG", "notes.md", "model.3mf"};
+  std::vector<Asset> all;
+  cat.write([&](WriteTxn& t) {
+    cat.put_project(t, Project{.id = 1, .name = "A", .dev = 1, .ino = 1}, nullptr);
+    cat.put_project(t, Project{.id = 2, .name = "B", .dev = 1, .ino = 2}, nullptr);
+    for (AssetId id = 1; id <= 60; ++id) {
+      Asset a{.id = id, .project = id % 2 ? 1u : 2u, .dev = 1, .ino = 100 + id};
+      a.path = "dir" + std::to_string(id) + "/" + names[id % 4];
+      a.kind = kind_of(a.path);
+      a.hash = hash_of(static_cast<unsigned>(id % 3));
+      a.state = id % 7 == 0 ? ItemState::tombstone : ItemState::live;
+      cat.put_asset(t, a, nullptr);
+      if (id % 2 == 0) REQUIRE(md.tag_asset(t, id, "even"));
+      if (id % 5 == 0) REQUIRE(md.tag_asset(t, id, "five"));
+      all.push_back(a);
+    }
+  });
+  TagId even = 0, five = 0;
+  {
+    ReadTxn t(cat.env());
+    even = *md.tag_id(t, "even");
+    five = *md.tag_id(t, "five");
+  }
+  auto expected = [&](auto pred) {
+    std::vector<AssetId> out;
+    for (const auto& a : all)
+      if (a.state == ItemState::live && pred(a)) out.push_back(a.id);
+    return out;
+  };
+  CHECK(ids(cat, {}) == expected([](const Asset&) { return true; }));
+  CHECK(ids(cat, {.kind = Kind::image}) == expected([](const Asset& a) { return a.kind == Kind::image; }));
+  CHECK(ids(cat, {.ext = "jpg"}) == expected([](const Asset& a) { return a.path.ends_with(".JPG"); }));
+  CHECK(ids(cat, {.ext = "stl"}) == expected([](const Asset& a) { return a.path.ends_with(".stl"); }));
+  CHECK(ids(cat, {.tags = {even}}) == expected([](const Asset& a) { return a.id % 2 == 0; }));
+  CHECK(ids(cat, {.tags = {even, five}}) == expected([](const Asset& a) { return a.id % 10 == 0; }));
+  CHECK(ids(cat, {.project = 1}) == expected([](const Asset& a) { return a.project == 1; }));
+  CHECK(ids(cat, {.hash = hash_of(2)}) == expected([](const Asset& a) { return a.id % 3 == 2; }));
+  CHECK(ids(cat, {.kind = Kind::model, .tags = {five}, .hash = hash_of(0)}) == expected([](const Asset& a) {
+          return a.kind == Kind::model && a.id % 5 == 0 && a.id % 3 == 0;
+        }));
+  CHECK(ids(cat, {.ext = "md", .project = 2}) ==
+        expected([](const Asset& a) { return a.path.ends_with(".md") && a.project == 2; }));
+  CHECK(ids(cat, {.ext = "md", .project = 1}).empty());  // every .md has an even id: project 2
+  CHECK(ids(cat, {.ext = "obj"}).empty());
+  CHECK(ids(cat, {.hash = hash_of(9)}).empty());
+
+  // Paging: after the last id of a page, the next page goes on.
+  const auto whole = ids(cat, {.tags = {even}});
+  std::vector<AssetId> paged;
+  for (AssetId after = 0;;) {
+    const auto page = ids(cat, {.tags = {even}}, after, 4);
+    if (page.empty()) break;
+    paged.insert(paged.end(), page.begin(), page.end());
+    after = page.back();
+  }
+  CHECK(paged == whole);
+}
+
+TEST_CASE("an intersection costs what its smallest stream holds, not its largest") {
+  Fixture fx;
+  Catalog& cat = *fx.cat;
+  // 50,000 assets tagged "common", 5 of them also tagged "rare".
+  cat.env().write([&](WriteTxn& t) {
+    for (AssetId id = 1; id <= 50000; ++id) {
+      t.put_sorted(cat.db().tag_assets, key_u64_u64(1, id), {});
+      if (id % 10000 == 0) t.put(cat.db().tag_assets, key_u64_u64(2, id), {});
+    }
+  });
+  ReadTxn t(cat.env());
+  std::vector<std::unique_ptr<IdStream>> streams;
+  streams.push_back(std::make_unique<PrefixIdStream>(t, cat.db().tag_assets, key_u64(1)));
+  streams.push_back(std::make_unique<PrefixIdStream>(t, cat.db().tag_assets, key_u64(2)));
+  Intersection both(std::move(streams), 1);
+  std::vector<std::uint64_t> found;
+  while (auto id = both.next()) found.push_back(*id);
+  CHECK(found == std::vector<std::uint64_t>{10000, 20000, 30000, 40000, 50000});
+  CHECK(both.seeks() <= 4 * (found.size() + 1));
+
+  // Disjoint large streams meet nowhere, and the leapfrog sees that quickly.
+  std::vector<std::unique_ptr<IdStream>> odd_even;
+  std::vector<std::uint64_t> low, high;
+  for (std::uint64_t i = 1; i <= 20000; ++i) (i <= 10000 ? low : high).push_back(i);
+  odd_even.push_back(std::make_unique<VectorIdStream>(low));
+  odd_even.push_back(std::make_unique<VectorIdStream>(high));
+  Intersection none(std::move(odd_even), 1);
+  CHECK_FALSE(none.next());
+  CHECK(none.seeks() <= 4);
+}
+
+TEST_CASE("projects with every one of several tags come by name, from a small or a large intersection") {
+  Fixture fx;
+  Catalog& cat = *fx.cat;
+  Metadata md(cat);
+  // Names in the reverse order of ids, so that name order is not id order.
+  const std::size_t n = 2 * kSmallTagSet + 600;
+  auto name_of = [&](ProjectId id) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "P%06zu", n - id);
+    return std::string(buf);
+  };
+  cat.write([&](WriteTxn& t) {
+    for (ProjectId id = 1; id <= n; ++id) {
+      cat.put_project(t, Project{.id = id, .name = name_of(id), .dev = 1, .ino = id}, nullptr);
+      REQUIRE(md.tag_project(t, id, "all"));
+      if (id % 2) REQUIRE(md.tag_project(t, id, "odd"));
+      if (id % 1000 == 0) REQUIRE(md.tag_project(t, id, "thousand"));
+    }
+    // A tombstone with every tag is never listed.
+    auto gone = *cat.project(t, 1000);
+    const auto before = gone;
+    gone.state = ItemState::tombstone;
+    cat.put_project(t, gone, &before);
+  });
+  ReadTxn t(cat.env());
+  auto tag = [&](const char* name) { return *md.tag_id(t, name); };
+  auto listed = [&](std::vector<TagId> tags, std::string after = "", std::size_t limit = 100000) {
+    std::sort(tags.begin(), tags.end());
+    std::vector<std::string> out;
+    projects_with_tags(cat, t, tags, after, [&](const Project& p) {
+      if (out.size() == limit) return false;
+      out.push_back(p.name);
+      return true;
+    });
+    return out;
+  };
+  auto expected = [&](auto pred, std::string after = "") {
+    std::vector<std::string> out;
+    for (ProjectId id = 1; id <= n; ++id)
+      if (id != 1000 && pred(id) && name_of(id) > after) out.push_back(name_of(id));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  // Small: "thousand" (4 live projects), with or without "all".
+  CHECK(listed({tag("thousand")}) == expected([](ProjectId id) { return id % 1000 == 0; }));
+  CHECK(listed({tag("thousand"), tag("all")}) == expected([](ProjectId id) { return id % 1000 == 0; }));
+  CHECK(listed({tag("thousand"), tag("odd")}).empty());
+  // Large: "all" and "odd" (more than kSmallTagSet in common): the name walk.
+  const auto odd = expected([](ProjectId id) { return id % 2 == 1; });
+  REQUIRE(odd.size() > kSmallTagSet);
+  CHECK(listed({tag("all"), tag("odd")}) == odd);
+  CHECK(listed({tag("all")}).size() == n - 1);
+  // Pages resume after a name, in either plan.
+  CHECK(listed({tag("all"), tag("odd")}, odd[99], 10) == std::vector<std::string>(odd.begin() + 100, odd.begin() + 110));
+  const auto thousands = expected([](ProjectId id) { return id % 1000 == 0; });
+  CHECK(listed({tag("thousand")}, thousands[0]) == std::vector<std::string>(thousands.begin() + 1, thousands.end()));
+  CHECK(has_all_tags(cat, t, 3, std::vector<TagId>{tag("all"), tag("odd")}));
+  CHECK_FALSE(has_all_tags(cat, t, 4, std::vector<TagId>{tag("all"), tag("odd")}));
+}
