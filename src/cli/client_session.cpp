@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "index/catalog.h"
 #include "index/names.h"
 
 namespace lima::cli {
@@ -70,6 +71,10 @@ std::optional<Session> open_session(const char* command, const std::vector<std::
 }
 
 void print_json(const json& j) { std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str()); }
+
+std::string library_path_of(const json& asset) {
+  return index::library_path(str(asset, "project_name"), str(asset, "path"));
+}
 
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);

@@ -53,6 +53,9 @@ int guarded(Fn&& fn) {
 void print_json(const nlohmann::json& j);
 /// j[key] when it is a string, else "".
 std::string str(const nlohmann::json& j, const char* key);
+/// An asset's library-relative path: "Project/path", or "path" for a
+/// loose file in the library root.
+std::string library_path_of(const nlohmann::json& asset);
 /// The items of an array, as text, joined by `sep`.
 std::string join(const nlohmann::json& arr, const char* sep = ", ");
 

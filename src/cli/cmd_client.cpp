@@ -140,8 +140,7 @@ int cmd_search(const std::vector<std::string>& argv) {
       if (str(it, "type") == "project")
         std::printf("project  %s\n", index::printable(str(it, "name")).c_str());
       else
-        std::printf("file     %s/%s\n", index::printable(str(it, "project_name")).c_str(),
-                    index::printable(str(it, "path")).c_str());
+        std::printf("file     %s\n", index::printable(library_path_of(it)).c_str());
     }
     if (items.empty()) std::fprintf(stderr, "limafs: nothing matches '%s'\n", q.c_str());
     return items.empty() ? kError : kOk;

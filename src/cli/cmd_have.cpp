@@ -46,11 +46,6 @@ index::ContentHash hash_local(const std::string& file) {
   return h.hash;
 }
 
-std::string library_path(const json& asset) {
-  const auto project = str(asset, "project_name");
-  return project.empty() ? str(asset, "path") : project + "/" + str(asset, "path");
-}
-
 }  // namespace
 
 int cmd_have(const std::vector<std::string>& argv) {
@@ -65,13 +60,13 @@ int cmd_have(const std::vector<std::string>& argv) {
       const auto hash = hash_local(file).to_string();
       auto copies = s->all("/api/v1/assets?hash=" + url_encode(hash));
       std::sort(copies.begin(), copies.end(),
-                [](const json& a, const json& b) { return library_path(a) < library_path(b); });
+                [](const json& a, const json& b) { return library_path_of(a) < library_path_of(b); });
       all_found = all_found && !copies.empty();
       if (s->json_out) {
         report.push_back(json{{"file", file}, {"hash", hash}, {"copies", copies}});
       } else {
         for (const auto& a : copies)
-          std::printf("%s: %s\n", index::printable(file).c_str(), index::printable(library_path(a)).c_str());
+          std::printf("%s: %s\n", index::printable(file).c_str(), index::printable(library_path_of(a)).c_str());
         if (copies.empty()) std::printf("%s: no copy in the library\n", index::printable(file).c_str());
       }
       return kOk;

@@ -49,6 +49,7 @@ json get_json(const std::string& url, const std::string& path, const std::string
 TEST_CASE("client commands find the daemon, and what they change shows in the mount when they return", "[api]") {
   RETURN_WITHOUT_FUSE();
   Setup s;
+  write_file(s.lib / "benchy loose.stl", "solid loose");  // a loose file, in no project
   PrivateRuntime runtime(s.root / "run");
   auto d = s.start({"--listen", "127.0.0.1:0"});
   REQUIRE(d->serving());
@@ -101,6 +102,7 @@ TEST_CASE("client commands find the daemon, and what they change shows in the mo
   CHECK(search.exit_code == 0);
   CHECK(search.out.find("project  Benchy\n") != std::string::npos);
   CHECK(search.out.find("file     Benchy/models/3DBenchy.stl\n") != std::string::npos);
+  CHECK(search.out.find("file     benchy loose.stl\n") != std::string::npos);  // without a leading slash
 
   auto sync = run_limafs({"sync"});
   CHECK(sync.exit_code == 0);
