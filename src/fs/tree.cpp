@@ -582,7 +582,7 @@ std::string Tree::problems_text(const ReadTxn& t) const {
 }
 
 std::shared_ptr<const std::string> Tree::problems_report(const ReadTxn& t) const {
-  const std::uint64_t txn_id = ::mdb_txn_id(t.handle());
+  const std::uint64_t txn_id = t.id();
   std::lock_guard lock(report_.mu);  // one rendering at a time: the others wait for it
   // A report of this snapshot or a later one will do (a reader may still
   // hold an older snapshot than the last one rendered).

@@ -1,6 +1,5 @@
 // Operations: status, health, metrics, the OpenAPI document, sync runs and
 // the problem list.
-#include <lmdb.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +61,7 @@ void status(Call& c) {
   ReadTxn t(cat(c).env());
   // The snapshot's transaction id moves on with every commit, also those
   // a sync makes part way through.
-  const std::uint64_t index_txn = ::mdb_txn_id(t.handle());
+  const std::uint64_t index_txn = t.id();
   {
     std::lock_guard l(cache.mu);
     if (!cache.body.empty() && cache.writes == writes && cache.syncs == syncs && cache.index_txn == index_txn &&

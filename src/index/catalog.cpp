@@ -160,14 +160,14 @@ Result<void> Catalog::init(OpenMode mode) {
   std::uint32_t found = 0;
   {
     ReadTxn t(*env_);
-    MDB_dbi meta;
-    int rc = mdb_dbi_open(t.handle(), kMeta, 0, &meta);
-    if (rc == MDB_SUCCESS) {
-      Dbi m{meta, kMeta};
-      if (auto v = t.get(m, kMetaSchemaVersion); v && v->size() == 4) found = get_u32(*v);
-    } else if (rc != MDB_NOTFOUND) {
-      return fail(Errc::io, std::string("cannot read the index: ") + mdb_strerror(rc));
+    std::optional<Dbi> meta;
+    try {
+      meta = env_->find_db(t, kMeta);
+    } catch (const LmdbError& e) {
+      return fail(Errc::io, std::string("cannot read the index: ") + e.what());
     }
+    if (meta)
+      if (auto v = t.get(*meta, kMetaSchemaVersion); v && v->size() == 4) found = get_u32(*v);
   }
   if (found > kSchemaVersion)
     return fail(Errc::newer_schema, "the index in " + state_dir_.string() + " was written by a newer limafs (schema " +

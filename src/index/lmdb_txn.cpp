@@ -1,5 +1,6 @@
 #include "index/lmdb_txn.h"
 
+#include <lmdb.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -16,6 +17,10 @@ LmdbError LmdbError::no_space(const std::filesystem::path& dir) {
 }
 
 namespace {
+
+// Bytes as LMDB sees them.
+MDB_val to_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+std::string_view to_view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
 // Whether a failed write to the index in `dir` is the disk being full. LMDB
 // reports a short write as EIO, which is what a full disk gives it.
@@ -55,6 +60,8 @@ Txn::Txn(Env& env, unsigned flags) : env_(&env) {
 }
 
 Txn::~Txn() = default;
+
+std::uint64_t Txn::id() const { return ::mdb_txn_id(txn_); }
 
 void Txn::release() noexcept {
   txn_ = nullptr;
@@ -113,9 +120,9 @@ void WriteTxn::close_cursors() noexcept {
   cursors_.clear();
 }
 
-void WriteTxn::put(const Dbi& db, std::string_view key, std::string_view value, unsigned flags) {
+void WriteTxn::put(const Dbi& db, std::string_view key, std::string_view value) {
   MDB_val k = to_val(key), v = to_val(value);
-  check(mdb_put(txn_, db.handle, &k, &v, flags), db.name);
+  check(mdb_put(txn_, db.handle, &k, &v, 0), db.name);
 }
 
 void WriteTxn::put_sorted(const Dbi& db, std::string_view key, std::string_view value) {
@@ -155,7 +162,7 @@ void WriteTxn::commit() {
 // ---- Cursor ---------------------------------------------------------------
 
 Cursor::Cursor(const Txn& txn, const Dbi& db) {
-  check(mdb_cursor_open(txn.handle(), db.handle, &cur_), "mdb_cursor_open");
+  check(mdb_cursor_open(txn.txn_, db.handle, &cur_), "mdb_cursor_open");
   if (auto* w = dynamic_cast<const WriteTxn*>(&txn)) {
     owner_ = const_cast<WriteTxn*>(w);
     owner_->cursors_.push_back(this);
@@ -176,20 +183,30 @@ void Cursor::close() noexcept {
   owner_ = nullptr;
 }
 
-bool Cursor::step(MDB_cursor_op op, std::string_view key) {
+bool Cursor::step(Move move, std::string_view key) {
   if (!cur_) throw LmdbError("cursor used after its transaction ended", EINVAL);
-  if (op == MDB_SET_RANGE) key_ = to_val(key);
-  int rc = mdb_cursor_get(cur_, &key_, &val_, op);
+  MDB_cursor_op op = MDB_NEXT;
+  switch (move) {
+    case Move::seek: op = MDB_SET_RANGE; break;
+    case Move::first: op = MDB_FIRST; break;
+    case Move::last: op = MDB_LAST; break;
+    case Move::next: op = MDB_NEXT; break;
+    case Move::prev: op = MDB_PREV; break;
+  }
+  MDB_val k = to_val(move == Move::seek ? key : key_), v = to_val(val_);
+  int rc = mdb_cursor_get(cur_, &k, &v, op);
   if (rc == MDB_NOTFOUND) return false;
   check(rc, "mdb_cursor_get");
+  key_ = to_view(k);
+  val_ = to_view(v);
   return true;
 }
 
-bool Cursor::seek(std::string_view key) { return step(MDB_SET_RANGE, key); }
-bool Cursor::first() { return step(MDB_FIRST); }
-bool Cursor::next() { return step(MDB_NEXT); }
-bool Cursor::last() { return step(MDB_LAST); }
-bool Cursor::prev() { return step(MDB_PREV); }
+bool Cursor::seek(std::string_view key) { return step(Move::seek, key); }
+bool Cursor::first() { return step(Move::first); }
+bool Cursor::next() { return step(Move::next); }
+bool Cursor::last() { return step(Move::last); }
+bool Cursor::prev() { return step(Move::prev); }
 
 void Cursor::del() { check(mdb_cursor_del(cur_, 0), "mdb_cursor_del"); }
 
@@ -212,17 +229,26 @@ Env::Env(const std::filesystem::path& dir, const EnvOptions& opts)
 
 Env::~Env() { mdb_env_close(env_); }
 
-Dbi Env::open_db(WriteTxn& txn, const char* name, unsigned flags) {
+Dbi Env::open_db(WriteTxn& txn, const char* name, DbOpen how) {
   Dbi d;
   d.name = name;
-  check(mdb_dbi_open(txn.handle(), name, flags, &d.handle), name);
+  check(mdb_dbi_open(txn.txn_, name, how == DbOpen::create ? MDB_CREATE : 0u, &d.handle), name);
   return d;
 }
 
 Dbi Env::open_db(ReadTxn& txn, const char* name) {
   Dbi d;
   d.name = name;
-  check(mdb_dbi_open(txn.handle(), name, 0, &d.handle), name);
+  check(mdb_dbi_open(txn.txn_, name, 0, &d.handle), name);
+  return d;
+}
+
+std::optional<Dbi> Env::find_db(ReadTxn& txn, const char* name) {
+  Dbi d;
+  d.name = name;
+  const int rc = mdb_dbi_open(txn.txn_, name, 0, &d.handle);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, name);
   return d;
 }
 

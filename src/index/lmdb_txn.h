@@ -9,9 +9,11 @@
 //  - The map is resized only while no transaction of this process is open:
 //    every transaction holds a shared lock on the environment's resize mutex.
 //    Hence never start a write while the same thread holds a read txn.
+//
+// <lmdb.h> stays inside lmdb_txn.cpp and the index's own .cpp files: the
+// types here hold LMDB's handles as opaque pointers, so no other module
+// sees LMDB.
 #pragma once
-
-#include <lmdb.h>
 
 #include <cerrno>
 
@@ -28,6 +30,11 @@
 #include <vector>
 
 #include "index/error.h"
+
+// LMDB's handle types (opaque in <lmdb.h> too).
+struct MDB_env;
+struct MDB_txn;
+struct MDB_cursor;
 
 namespace lima::index {
 
@@ -52,22 +59,14 @@ class LmdbError : public std::runtime_error {
 /// when its filesystem is full, else io.
 Errc errc_of(const std::exception& e);
 
-/// Throws LmdbError when rc is not MDB_SUCCESS.
+/// Throws LmdbError when rc is not MDB_SUCCESS (0).
 void check(int rc, const char* what);
-
-/// Bytes as LMDB sees them.
-inline MDB_val to_val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-inline std::string_view to_view(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
 
 class Env;
 
 /// A sub-database handle. Valid for the lifetime of its Env.
 struct Dbi {
-  MDB_dbi handle = 0;
+  unsigned int handle = 0;  ///< LMDB's MDB_dbi
   const char* name = "";
 };
 
@@ -77,7 +76,8 @@ class Txn {
   Txn& operator=(const Txn&) = delete;
   virtual ~Txn();
 
-  MDB_txn* handle() const noexcept { return txn_; }
+  /// The snapshot's transaction id: it moves on with every commit.
+  std::uint64_t id() const;
 
   /// The value stored under key, or nullopt. The view stays valid until the
   /// transaction ends (or, in a write txn, until the next write).
@@ -94,6 +94,8 @@ class Txn {
  protected:
   Txn(Env& env, unsigned flags);
   void release() noexcept;
+  friend class Cursor;
+  friend class Env;
 
   Env* env_;
   MDB_txn* txn_ = nullptr;
@@ -118,7 +120,7 @@ class WriteTxn : public Txn {
   explicit WriteTxn(Env& env);
   ~WriteTxn() override;
 
-  void put(const Dbi& db, std::string_view key, std::string_view value, unsigned flags = 0);
+  void put(const Dbi& db, std::string_view key, std::string_view value);
   /// Appends when key sorts after every key of db (fast: no tree search);
   /// otherwise does a normal put.
   void put_sorted(const Dbi& db, std::string_view key, std::string_view value);
@@ -149,19 +151,20 @@ class Cursor {
   bool last();
   bool next();
   bool prev();
-  std::string_view key() const { return to_view(key_); }
-  std::string_view value() const { return to_view(val_); }
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return val_; }
   /// Deletes the current entry (write txns only).
   void del();
 
  private:
   friend class WriteTxn;
+  enum class Move { seek, first, last, next, prev };
   void close() noexcept;
-  bool step(MDB_cursor_op op, std::string_view key = {});
+  bool step(Move move, std::string_view key = {});
 
   MDB_cursor* cur_ = nullptr;
   WriteTxn* owner_ = nullptr;
-  MDB_val key_{}, val_{};
+  std::string_view key_, val_;
 };
 
 struct EnvOptions {
@@ -173,6 +176,12 @@ struct EnvOptions {
   std::filesystem::path named_dir;
 };
 
+/// How Env::open_db opens a sub-database in a write transaction.
+enum class DbOpen {
+  create,    ///< created when missing
+  existing,  ///< must exist already
+};
+
 /// An LMDB environment in a directory.
 class Env {
  public:
@@ -181,12 +190,14 @@ class Env {
   Env(const Env&) = delete;
   Env& operator=(const Env&) = delete;
 
-  MDB_env* handle() const noexcept { return env_; }
   bool read_only() const noexcept { return read_only_; }
 
-  /// Opens (creating in a write txn when allowed) a named sub-database.
-  Dbi open_db(WriteTxn& txn, const char* name, unsigned flags = MDB_CREATE);
+  /// Opens (creating in a write txn when asked) a named sub-database.
+  Dbi open_db(WriteTxn& txn, const char* name, DbOpen how = DbOpen::create);
   Dbi open_db(ReadTxn& txn, const char* name);
+  /// The named sub-database, or nullopt when there is none (nothing is
+  /// created).
+  std::optional<Dbi> find_db(ReadTxn& txn, const char* name);
 
   /// Runs fn in a write transaction and commits it. When the map is full the
   /// transaction is aborted, the map doubled, and fn run again: fn must only

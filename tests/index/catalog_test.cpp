@@ -55,9 +55,9 @@ TEST_CASE("an index written by a newer schema is refused, untouched") {
   // The version is still the newer one: nothing was rewritten.
   Env env(dir.path() / "index", EnvOptions{.read_only = true});
   ReadTxn t(env);
-  MDB_dbi meta;
-  REQUIRE(mdb_dbi_open(t.handle(), schema::kMeta, 0, &meta) == 0);
-  CHECK(get_u32(*t.get(Dbi{meta, "meta"}, schema::kMetaSchemaVersion)) == schema::kSchemaVersion + 1);
+  const auto meta = env.find_db(t, schema::kMeta);
+  REQUIRE(meta);
+  CHECK(get_u32(*t.get(*meta, schema::kMetaSchemaVersion)) == schema::kSchemaVersion + 1);
 }
 
 TEST_CASE("projects and assets keep their secondary indexes consistent") {

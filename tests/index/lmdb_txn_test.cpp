@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <lmdb.h>
 
 #include "index/lmdb_txn.h"
 #include "test_support.h"
