@@ -1,11 +1,10 @@
 #include "cli/api_client.h"
 
-#include <httplib.h>
-
 #include <fstream>
 
 #include "cli/cli.h"
 #include "cli/daemon_registry.h"
+#include "http/client.h"
 
 namespace lima::cli {
 
@@ -78,10 +77,8 @@ index::Result<std::unique_ptr<ApiClient>> ApiClient::connect(const ClientOptions
     if (!token) return tl::unexpected(token.error());
     c->token_ = *token;
   }
-  c->http_ = std::make_unique<httplib::Client>(c->url_);
-  c->http_->set_connection_timeout(5);
-  c->http_->set_read_timeout(600);  // uploads and imports run while the call waits
-  c->http_->set_keep_alive(true);
+  // Uploads and imports run while the call waits.
+  c->http_ = std::make_unique<http::Client>(c->url_, http::ClientTimeouts{.connect_seconds = 5, .read_seconds = 600});
   return c;
 }
 
@@ -89,21 +86,13 @@ ApiClient::~ApiClient() = default;
 
 index::Result<ApiReply> ApiClient::call(const std::string& method, const std::string& path,
                                         const std::optional<std::string>& body, const std::string& content_type) {
-  httplib::Headers headers;
-  if (token_) headers.emplace("Authorization", "Bearer " + *token_);
-  httplib::Result r{nullptr, httplib::Error::Unknown};
-  const std::string payload = body.value_or("");
-  if (method == "GET") r = http_->Get(path.c_str(), headers);
-  else if (method == "POST") r = http_->Post(path.c_str(), headers, payload, content_type.c_str());
-  else if (method == "PUT") r = http_->Put(path.c_str(), headers, payload, content_type.c_str());
-  else if (method == "PATCH") r = http_->Patch(path.c_str(), headers, payload, content_type.c_str());
-  else if (method == "DELETE") r = http_->Delete(path.c_str(), headers, payload, content_type.c_str());
-  if (!r)
-    return index::fail(index::Errc::io, "cannot reach the limafs daemon at " + url_ + " (" + httplib::to_string(r.error()) + ")");
+  const auto r = http_->send(method, path, token_, body.value_or(""), content_type);
+  if (r.status == 0)
+    return index::fail(index::Errc::io, "cannot reach the limafs daemon at " + url_ + " (" + r.error + ")");
   ApiReply reply;
-  reply.status = r->status;
-  reply.text = r->body;
-  reply.body = nlohmann::json::parse(r->body, nullptr, false);
+  reply.status = r.status;
+  reply.text = r.body;
+  reply.body = nlohmann::json::parse(r.body, nullptr, false);
   if (reply.body.is_discarded()) reply.body = nullptr;
   if (reply.status >= 400) {
     std::string message = "the daemon answered " + std::to_string(reply.status);

@@ -12,7 +12,7 @@
 
 #include "index/error.h"
 
-namespace httplib {
+namespace lima::http {
 class Client;
 }
 
@@ -50,7 +50,7 @@ class ApiClient {
   ApiClient() = default;
   std::string url_;
   std::optional<std::string> token_;
-  std::unique_ptr<httplib::Client> http_;
+  std::unique_ptr<http::Client> http_;
 };
 
 /// The API token in `file`: its first line, without trailing blanks.
