@@ -8,11 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
-#include <iostream>
 
 #include "fs/vpath.h"
+#include "index/log.h"
 
 namespace lima::fs {
 
@@ -32,11 +35,11 @@ void guarded(fuse_req_t req, Op op, F&& fn) {
     fn(c);
   } catch (const std::exception& e) {
     c.stats.error();
-    std::cerr << "limafs: " << kOpNames[static_cast<std::size_t>(op)] << " failed: " << e.what() << "\n";
+    log::error(std::string(kOpNames[static_cast<std::size_t>(op)]) + " failed: " + e.what());
     fuse_reply_err(req, EIO);
   } catch (...) {
     c.stats.error();
-    std::cerr << "limafs: " << kOpNames[static_cast<std::size_t>(op)] << " failed\n";
+    log::error(std::string(kOpNames[static_cast<std::size_t>(op)]) + " failed");
     fuse_reply_err(req, EIO);
   }
 }
@@ -416,6 +419,22 @@ bool run_program(const std::vector<std::string>& argv) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// libfuse's own messages (refused options, a lost connection) go to the
+// daemon's log with their level, like every other line.
+void log_from_libfuse(enum fuse_log_level level, const char* fmt, va_list ap) {
+  char buf[1024];
+  const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+  if (n < 0) return;
+  std::string_view line(buf, std::min(static_cast<std::size_t>(n), sizeof buf - 1));
+  while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  const log::Level ours = level <= FUSE_LOG_ERR       ? log::Level::error
+                          : level == FUSE_LOG_WARNING ? log::Level::warning
+                          : level == FUSE_LOG_NOTICE  ? log::Level::notice
+                          : level == FUSE_LOG_INFO    ? log::Level::info
+                                                      : log::Level::debug;
+  log::write(ours, line);
+}
+
 }  // namespace
 
 index::Result<std::unique_ptr<FuseServer>> FuseServer::mount(FsContext& ctx, const MountOptions& options) {
@@ -426,6 +445,7 @@ index::Result<std::unique_ptr<FuseServer>> FuseServer::mount(FsContext& ctx, con
   for (auto& a : argv_s) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   std::unique_ptr<FuseServer> s(new FuseServer());
+  fuse_set_log_func(log_from_libfuse);
   s->se_ = fuse_session_new(&args, &kOps, sizeof(kOps), &ctx);
   fuse_opt_free_args(&args);  // libfuse may have copied them
   if (!s->se_) return index::fail(index::Errc::invalid_argument, "the mount options were refused: " + opts);

@@ -5,8 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <fstream>
+
+#include "index/log.h"
 
 namespace lima::fs {
 
@@ -61,7 +62,7 @@ void Mount::stop() {
   if (!waited(std::chrono::seconds(2))) {
     // Still served: leave the session to the process's end rather than
     // free what its threads use.
-    std::fprintf(stderr, "limafs: %s is still in use; it ends with this process\n", mountpoint_.c_str());
+    log::warning(mountpoint_.string() + " is still in use; it ends with this process");
     serving_.detach();
     (void)server_.release();
     abandoned_ = true;
