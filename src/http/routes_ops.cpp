@@ -9,6 +9,7 @@
 
 #include "http/input.h"
 #include "http/write.h"
+#include "index/library_root.h"
 #include "index/names.h"
 #include "index/problems.h"
 #include "index/records_json.h"
@@ -28,16 +29,14 @@ std::int64_t now_ns() {
       .count();
 }
 
-bool probe_library(const std::filesystem::path& library) {
-  struct stat st {};
-  return ::stat(library.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ::access(library.c_str(), R_OK | X_OK) == 0;
-}
-
 // What the daemon's live sync knows (it also notices a library that is
-// there but empty, or on another disk), else a probe of the root.
+// there but empty, or on another disk), else a look at the root: does it
+// open as a directory?
 json library_state(Call& c) {
   if (c.ctx.library_status) return c.ctx.library_status();
-  return json{{"online", probe_library(c.ctx.library)}};
+  index::RootExpectation look;
+  look.list = false;
+  return json{{"online", index::probe_library_root(c.ctx.library, look).online()}};
 }
 
 bool library_online(Call& c) { return library_state(c).value("online", false); }

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "index/library_root.h"
 #include "index/log.h"
 #include "index/names.h"
 #include "index/reconcile.h"
@@ -436,64 +437,19 @@ bool LiveSync::check_root(std::unique_lock<std::mutex>& lock) {
 }
 
 bool LiveSync::probe(std::string& reason, std::uint64_t& dev, std::uint64_t& ino) {
-  const std::string root = opts_.library.string();
-  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT)
-      reason = "the library root " + root + " is gone (moved away, or its disk unmounted)";
-    else
-      reason = "cannot open the library root " + root + ": " + std::strerror(err);
-    return false;
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    reason = "cannot stat the library root: " + std::string(std::strerror(errno));
-    ::close(fd);
-    return false;
-  }
-  dev = st.st_dev;
-  ino = st.st_ino;
-  bool has_entry = false;
-  int list_err = 0;
-  if (DIR* d = ::fdopendir(fd)) {
-    errno = 0;
-    while (const dirent* de = ::readdir(d)) {
-      if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) {
-        has_entry = true;
-        break;
-      }
-    }
-    list_err = errno;
-    ::closedir(d);
-  } else {
-    list_err = errno;
-    ::close(fd);
-  }
-  if (list_err && !has_entry) {
-    reason = "cannot list the library root " + root + ": " + std::strerror(list_err);
-    return false;
-  }
-  std::optional<std::uint64_t> known_dev;
-  std::size_t projects = 0;
+  RootExpectation expect;
   try {
     ReadTxn t(catalog_.env());
-    known_dev = catalog_.library_dev(t);
-    if (!has_entry) projects = catalog_.counts(t).projects;
+    expect = expected_root(catalog_, t);
   } catch (const std::exception& e) {
+    // Nothing known against the disk: online when the root opens and lists.
     log::warning(std::string("cannot read the index: ") + e.what());
-    return true;  // nothing known against the disk: call it online
   }
-  if (known_dev && *known_dev != dev) {
-    reason = "the library root " + root + " is on another device than before: is its disk mounted?";
-    return false;
-  }
-  if (!has_entry && projects) {
-    reason = "the library root " + root + " is empty but the index has " + plural(projects, "project", "projects") +
-             ": is its disk mounted?";
-    return false;
-  }
-  return true;
+  const RootProbe p = probe_library_root(opts_.library, expect);
+  dev = p.dev;
+  ino = p.ino;
+  reason = p.reason(opts_.library.string());
+  return p.online();
 }
 
 // Under mu_.
