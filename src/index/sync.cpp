@@ -20,6 +20,7 @@
 #include "index/hasher.h"
 #include "index/inode_index.h"
 #include "index/key_codec.h"
+#include "index/library_root.h"
 #include "index/reconcile.h"
 #include "index/runs.h"
 #include "index/schema.h"
@@ -470,25 +471,6 @@ std::optional<std::string> find_folder_by_inode(int root_fd, std::uint64_t dev, 
   return found;
 }
 
-/// True when the directory open as `dir_fd` has no entry but "." and "..".
-bool directory_is_empty(int dir_fd) {
-  // Opened anew rather than dup'ed: a dup shares its reading position.
-  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
-  if (!d) {
-    if (fd >= 0) ::close(fd);
-    return false;
-  }
-  bool empty = true;
-  while (const dirent* de = ::readdir(d))
-    if (std::strcmp(de->d_name, ".") != 0 && std::strcmp(de->d_name, "..") != 0) {
-      empty = false;
-      break;
-    }
-  ::closedir(d);
-  return empty;
-}
-
 unsigned hash_threads(unsigned requested) {
   if (requested) return requested;
   // Reads in flight matter more than cores on a cold cache; on a warm one the
@@ -518,254 +500,347 @@ Result<std::string> normalize_scope(std::string_view scope) {
 
 namespace {
 
-Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
+// A sync, step by step: the scope check, what the index knows, the root
+// probe, the run's record, then collect (walk and hash), plan, write, and
+// record the problems and how the run ended.
+
+/// The scope, normalized; refused when an ignore rule covers it or the
+/// library path is relative.
+Result<std::string> checked_scope(const SyncOptions& opts, const IgnoreRules& ignore) {
   auto scope = normalize_scope(opts.scope);
   if (!scope) return tl::unexpected(scope.error());
-  const IgnoreRules ignore(opts.ignore_globs);
-  {
-    std::string prefix;
-    for (std::size_t start = 0; start < scope->size();) {
-      std::size_t end = std::min(scope->find('/', start), scope->size());
-      const std::string comp = scope->substr(start, end - start);
-      prefix += (prefix.empty() ? "" : "/") + comp;
-      if (ignore.ignored(comp, prefix))
-        return fail(Errc::invalid_argument, "'" + prefix + "' is ignored (see limafs(1), Ignored names); nothing to sync");
-      start = end + 1;
-    }
+  std::string prefix;
+  for (std::size_t start = 0; start < scope->size();) {
+    std::size_t end = std::min(scope->find('/', start), scope->size());
+    const std::string comp = scope->substr(start, end - start);
+    prefix += (prefix.empty() ? "" : "/") + comp;
+    if (ignore.ignored(comp, prefix))
+      return fail(Errc::invalid_argument, "'" + prefix + "' is ignored (see limafs(1), Ignored names); nothing to sync");
+    start = end + 1;
   }
   if (!opts.library.is_absolute()) return fail(Errc::invalid_argument, "the library path must be absolute");
-  const std::string library = opts.library.lexically_normal().string();
+  return scope;
+}
 
-  std::optional<std::uint64_t> known_dev;
-  bool scope_known = false;
-  std::optional<Project> scoped_project;
-  {
-    ReadTxn t(cat.env());
-    if (auto root = cat.library_root(t); root && *root != library)
-      return fail(Errc::conflict, "the index in " + cat.state_dir().string() + " belongs to the library " + *root +
-                                      ", not " + library + " (use another --state directory)");
-    known_dev = cat.library_dev(t);
-    if (!scope->empty() && scope->find('/') == std::string::npos)
-      if (auto id = cat.project_id_by_name(t, *scope)) scoped_project = cat.project(t, *id);
-    scope_known = scoped_project.has_value();
-  }
+/// What the index knows before the run starts.
+struct Known {
+  RootExpectation root;                   ///< the device last seen; projects for a scoped sync
+  std::optional<Project> scoped_project;  ///< the project the scope names, if indexed
+};
 
-  int root_fd = ::open(library.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DirFd root_guard(root_fd);
-  if (!scope->empty() && root_fd >= 0 && !scope_known) {
-    struct stat st{};
-    if (::fstatat(root_fd, scope->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
-      return fail(Errc::not_found, "there is no folder '" + *scope + "' in the library");
+/// Reads what the index knows of `library`; refuses an index of another
+/// library.
+Result<Known> read_known(Catalog& cat, const std::string& library, const std::string& scope) {
+  ReadTxn t(cat.env());
+  if (auto root = cat.library_root(t); root && *root != library)
+    return fail(Errc::conflict, "the index in " + cat.state_dir().string() + " belongs to the library " + *root +
+                                    ", not " + library + " (use another --state directory)");
+  Known k;
+  k.root.dev = cat.library_dev(t);
+  if (!scope.empty()) {
+    // A scoped sync does not walk the root, but an empty root (a disk
+    // unmounted from under its mount point) must not make its projects
+    // look deleted either: the probe looks inside when there are some.
+    k.root.projects = cat.counts(t).projects;
+    if (scope.find('/') == std::string::npos)
+      if (auto id = cat.project_id_by_name(t, scope)) k.scoped_project = cat.project(t, *id);
   }
-  std::string renamed_note;
-  if (scoped_project && root_fd >= 0) {
-    // A project renamed since the last sync is synced under its new name
-    // (rather than declared gone under the old one).
-    struct stat st{};
-    if (::fstatat(root_fd, scope->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
-      if (auto now = find_folder_by_inode(root_fd, scoped_project->dev, scoped_project->ino)) {
-        renamed_note = "project '" + *scope + "' is now '" + *now + "'";
-        *scope = *now;
-      }
-  }
+  k.root.list = k.root.projects > 0;  // a full sync's walk lists the root itself
+  return k;
+}
 
-  Run run;
-  run.trigger = opts.trigger;
-  run.mode = opts.mode;
-  run.scope = *scope;
-  run.message = renamed_note;
-  run.started_ns = now_ns();
-  RunLog log(cat);
-  try {
-    cat.write([&](WriteTxn& t) {
-      log.close_stale(t, run.started_ns);
-      log.begin(t, run);
-      cat.set_library_root(t, library);
-    });
-  } catch (const std::exception& e) {
-    return fail(errc_of(e), std::string("cannot record the sync in the index: ") + e.what());
+/// Checks that the scope names a folder of the library (the root open as
+/// `root_fd`, -1 if it could not be). A project renamed since the last sync
+/// is synced under its new name (rather than declared gone under the old
+/// one): `scope` is changed and the returned note says so.
+Result<std::string> locate_scope(int root_fd, std::string& scope, const Known& known) {
+  if (scope.empty() || root_fd < 0) return std::string();
+  struct stat st{};
+  if (!known.scoped_project) {
+    if (::fstatat(root_fd, scope.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+      return fail(Errc::not_found, "there is no folder '" + scope + "' in the library");
+    return std::string();
   }
-  if (opts.on_begin) opts.on_begin(run);
+  if (::fstatat(root_fd, scope.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+    if (auto now = find_folder_by_inode(root_fd, known.scoped_project->dev, known.scoped_project->ino)) {
+      std::string note = "project '" + scope + "' is now '" + *now + "'";
+      scope = *now;
+      return note;
+    }
+  return std::string();
+}
 
-  SyncProgress local_progress;
-  SyncProgress& progress = opts.progress ? *opts.progress : local_progress;
-  auto finish = [&](RunStatus status, std::string message) -> Result<Run> {
-    run.status = status;
-    run.message = std::move(message);
-    run.ended_ns = now_ns();
-    progress.phase = static_cast<int>(SyncPhase::done);
+/// Why the probed root makes the run offline, in the run's words; nullopt
+/// when it is online. Offline never removes anything.
+std::optional<std::string> offline_message(const RootProbe& root, const std::string& library) {
+  switch (root.state) {
+    case RootState::online: return std::nullopt;
+    case RootState::missing: return "the library root " + library + " does not exist";
+    case RootState::not_directory: return "the library root " + library + " is not a directory";
+    case RootState::cannot_open:
+      return "cannot open the library root " + library + ": " + std::strerror(root.error);
+    case RootState::cannot_stat: return "cannot stat the library root: " + std::string(std::strerror(root.error));
+    case RootState::other_device:
+      return "the library root is on another device than before (was " + std::to_string(root.expected_dev) +
+             ", now " + std::to_string(root.dev) +
+             "): is its disk mounted? If the library moved to another disk, sync once with --allow-device-change";
+    case RootState::cannot_list: return "cannot list the library root; nothing was removed";
+    case RootState::empty:
+      return "the library root is empty but the index has " + std::to_string(root.projects) +
+             " projects: is its disk mounted? Nothing was removed";
+  }
+  return std::nullopt;
+}
+
+/// The live files in the scope: what the walk will likely find.
+std::uint64_t files_expected(const Snapshot& snap, const std::string& scope) {
+  const auto slash = scope.find('/');
+  const std::string scope_project = scope.substr(0, slash);
+  const std::string scope_dir = slash == std::string::npos ? std::string() : scope.substr(slash + 1) + "/";
+  std::unordered_set<ProjectId> in_scope;
+  for (const auto& p : snap.projects)
+    if (p.state == ItemState::live && p.name == scope_project) in_scope.insert(p.id);
+  return static_cast<std::uint64_t>(std::count_if(snap.assets.begin(), snap.assets.end(), [&](const Asset& a) {
+    return a.state == ItemState::live &&
+           (scope.empty() || (in_scope.count(a.project) && a.path.starts_with(scope_dir)));
+  }));
+}
+
+/// One run: recorded in the index from begin() on, ended by finish().
+class SyncRun {
+ public:
+  SyncRun(Catalog& cat, const SyncOptions& opts, const IgnoreRules& ignore, std::string scope, const Known& known)
+      : cat_(cat),
+        opts_(opts),
+        ignore_(ignore),
+        scope_(std::move(scope)),
+        known_(known),
+        log_(cat),
+        progress_(opts.progress ? *opts.progress : local_progress_) {}
+
+  /// Records the run as running (closing runs a crash left open).
+  Result<void> begin(const std::string& library, const std::string& note) {
+    run_.trigger = opts_.trigger;
+    run_.mode = opts_.mode;
+    run_.scope = scope_;
+    run_.message = note;
+    run_.started_ns = now_ns();
     try {
-      cat.write([&](WriteTxn& t) { log.update(t, run); });
+      cat_.write([&](WriteTxn& t) {
+        log_.close_stale(t, run_.started_ns);
+        log_.begin(t, run_);
+        cat_.set_library_root(t, library);
+      });
+    } catch (const std::exception& e) {
+      return fail(errc_of(e), std::string("cannot record the sync in the index: ") + e.what());
+    }
+    if (opts_.on_begin) opts_.on_begin(run_);
+    return {};
+  }
+
+  /// Ends the run early with this status and message.
+  Result<Run> finish(RunStatus status, std::string message) {
+    run_.status = status;
+    run_.message = std::move(message);
+    run_.ended_ns = now_ns();
+    progress_.phase = static_cast<int>(SyncPhase::done);
+    try {
+      cat_.write([&](WriteTxn& t) { log_.update(t, run_); });
     } catch (const std::exception& e) {
       if (errc_of(e) == Errc::no_space)
         return fail(Errc::no_space, std::string(e.what()) + ": the sync stopped (" + std::string(to_string(status)) +
                                         "), keeping what it had written, and could not record how it ended");
-      return fail(Errc::io, "the sync ended (" + std::string(to_string(status)) + ": " + run.message +
+      return fail(Errc::io, "the sync ended (" + std::string(to_string(status)) + ": " + run_.message +
                                 ") but its record could not be written: " + e.what());
     }
-    return run;
-  };
-
-  // Is the library there at all? Offline never removes anything.
-  if (root_fd < 0) {
-    int err = errno;
-    if (err == ENOENT) return finish(RunStatus::offline, "the library root " + library + " does not exist");
-    if (err == ENOTDIR) return finish(RunStatus::offline, "the library root " + library + " is not a directory");
-    return finish(RunStatus::offline, "cannot open the library root " + library + ": " + std::strerror(err));
-  }
-  struct stat root_st{};
-  if (::fstat(root_fd, &root_st) != 0)
-    return finish(RunStatus::offline, "cannot stat the library root: " + std::string(std::strerror(errno)));
-  if (known_dev && *known_dev != root_st.st_dev && !opts.allow_device_change)
-    return finish(RunStatus::offline,
-                  "the library root is on another device than before (was " + std::to_string(*known_dev) + ", now " +
-                      std::to_string(root_st.st_dev) +
-                      "): is its disk mounted? If the library moved to another disk, sync once with "
-                      "--allow-device-change");
-
-  if (!scope->empty()) {
-    // A scoped sync does not list the root, but an empty root (a disk
-    // unmounted from under its mount point) must not make its projects look
-    // deleted either.
-    std::size_t projects = 0;
-    {
-      ReadTxn t(cat.env());
-      projects = cat.counts(t).projects;
-    }
-    if (projects && directory_is_empty(root_fd))
-      return finish(RunStatus::offline, "the library root is empty but the index has " + std::to_string(projects) +
-                                            " projects: is its disk mounted? Nothing was removed");
+    return run_;
   }
 
-  try {
-    Snapshot snap = load_snapshot(cat);
-    const auto live_projects = static_cast<std::size_t>(std::count_if(
-        snap.projects.begin(), snap.projects.end(), [](const Project& p) { return p.state == ItemState::live; }));
-
-    // What the walk will likely find: the live files in the scope.
-    const auto slash = scope->find('/');
-    const std::string scope_project = scope->substr(0, slash);
-    const std::string scope_dir = slash == std::string::npos ? std::string() : scope->substr(slash + 1) + "/";
-    std::unordered_set<ProjectId> in_scope;
-    for (const auto& p : snap.projects)
-      if (p.state == ItemState::live && p.name == scope_project) in_scope.insert(p.id);
-    progress.files_expected = static_cast<std::uint64_t>(
-        std::count_if(snap.assets.begin(), snap.assets.end(), [&](const Asset& a) {
-          return a.state == ItemState::live &&
-                 (scope->empty() || (in_scope.count(a.project) && a.path.starts_with(scope_dir)));
-        }));
-    progress.phase = static_cast<int>(SyncPhase::walking);
+  /// Walks and hashes the library open as `root_fd`, then plans and writes
+  /// what changed.
+  Result<Run> sync(int root_fd, std::uint64_t root_dev) {
+    Snapshot snap = load_snapshot(cat_);
+    progress_.files_expected = files_expected(snap, scope_);
+    progress_.phase = static_cast<int>(SyncPhase::walking);
     const InodeIndex inodes(snap.assets);
-    Collector sink(snap, inodes, root_st.st_dev, opts, progress);
-    WalkRoot walked;
-    std::optional<Plan> streamed;
-    bool wrote_some = false;
-    std::uint64_t streamed_added = 0;
-    {
-      HashPool pool(hash_threads(opts.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
-      sink.set_pool(&pool);
-      // When an error unwinds from here, the queued files are skipped, not read.
-      struct AbortOnError {
-        Collector& sink;
-        ~AbortOnError() {
-          if (std::uncaught_exceptions()) sink.abort();
-        }
-      } abort_on_error{sink};
-      walked = walk_library(root_fd, WalkOptions{.ignore = &ignore, .scope = *scope, .threads = 2}, sink);
-      progress.walk_done = true;
-      const bool root_listed =
-          std::none_of(sink.unlisted_dirs.begin(), sink.unlisted_dirs.end(), [](const auto& u) { return u.empty(); });
-      if (snap.projects.empty() && snap.assets.empty() && walked == WalkRoot::ok && root_listed && !sink.cancelled()) {
-        // The phase stays "walking": the writes follow the hashing, which is
-        // what the progress line shows.
-        streamed = stream_new_library(cat, snap, inodes, sink, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
-                                      run.started_ns, progress, wrote_some, streamed_added);
-      }
-      pool.wait_idle();
-    }
-    run.counts.files_hashed = sink.files_hashed;
-    run.counts.bytes_hashed = sink.bytes_hashed;
-    if (sink.stopped_early()) {
-      // Stopped part way: nothing it did not reach is touched.
-      const bool asked = opts.cancel_run && opts.cancel_run->load();
-      const std::string what = asked ? "the sync was cancelled" : "the sync was interrupted (limafs is stopping)";
-      run.counts.added = streamed_added;
-      std::string kept = " before it changed anything";
-      if (streamed_added)
-        kept = "; the " + std::to_string(streamed_added) +
-               " files read so far are indexed, the rest will be at the next sync";
-      else if (wrote_some)
-        kept = "; the project folders are indexed, their files will be at the next sync";
-      return finish(asked ? RunStatus::cancelled : RunStatus::interrupted, what + kept);
-    }
-    if (walked == WalkRoot::scope_missing && !scope_known)
-      return finish(RunStatus::failed, "there is no folder '" + *scope + "' in the library");
-    if (scope->empty() && sink.root_entries == 0 && live_projects > 0)
-      return finish(RunStatus::offline, "the library root is empty but the index has " +
-                                            std::to_string(live_projects) +
-                                            " projects: is its disk mounted? Nothing was removed");
-    for (const auto& u : sink.unlisted_dirs)
-      if (u.empty()) return finish(RunStatus::offline, "cannot list the library root; nothing was removed");
+    Collector sink(snap, inodes, root_dev, opts_, progress_);
+    std::optional<Plan> streamed = collect(root_fd, snap, inodes, sink);
+    run_.counts.files_hashed = sink.files_hashed;
+    run_.counts.bytes_hashed = sink.bytes_hashed;
+    if (sink.stopped_early()) return stopped_early();
+    if (auto verdict = walk_verdict(snap, sink)) return finish(verdict->first, std::move(verdict->second));
 
     Plan plan;
     if (streamed) {
       plan = std::move(*streamed);
     } else {
-      std::vector<SeenFile> files = sink.take_files();
-      plan = reconcile(snap, inodes, sink.projects, files, Coverage{*scope, sink.unlisted_dirs}, opts.mode,
-                       run.started_ns);
-      files = {};  // the snapshot stays: the plan points into it
-
-      // Write the plan: id reservations and live projects first, then assets
-      // in batches, and project tombstones last, with the run record. Whenever
-      // a crash cuts this short, the next sync finds every asset's project and
-      // no project gone while its files are still live.
-      progress.phase = static_cast<int>(SyncPhase::writing);
-      progress.items_to_write = plan.projects.size() + plan.assets.size();
-      write_ids_and_live_projects(cat, plan, snap.next_project_id, snap.next_asset_id);
-      progress.items_written = plan.projects.size();
-      for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
-        const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
-        const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
-        cat.write([&](WriteTxn& t) { cat.put_assets(t, batch); });
-        progress.items_written += end - i;
-      }
+      plan = make_plan(snap, inodes, sink);
+      write_plan(plan, snap);
     }
-    run.counts.added = plan.counts.added;
-    run.counts.changed = plan.counts.changed;
-    run.counts.moved = plan.counts.moved;
-    run.counts.removed = plan.counts.removed;
-    run.counts.unchanged = plan.counts.unchanged;
-    run.counts.revived = plan.counts.revived;
-    run.counts.projects_added = plan.counts.projects_added;
-    run.counts.projects_removed = plan.counts.projects_removed;
-    run.counts.projects_renamed = plan.counts.projects_renamed;
+    count(plan);
+    record(plan, snap, sink, root_dev);
+    progress_.phase = static_cast<int>(SyncPhase::done);
+    return run_;
+  }
 
-    // Problems: errors first in the run record, all of them in the table.
+ private:
+  /// Collect: walks the scope, hashing files on a pool as they are found. A
+  /// library the index has never seen is written while it is read: its
+  /// plan is returned.
+  std::optional<Plan> collect(int root_fd, const Snapshot& snap, const InodeIndex& inodes, Collector& sink) {
+    std::optional<Plan> streamed;
+    HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
+    sink.set_pool(&pool);
+    // When an error unwinds from here, the queued files are skipped, not read.
+    struct AbortOnError {
+      Collector& sink;
+      ~AbortOnError() {
+        if (std::uncaught_exceptions()) sink.abort();
+      }
+    } abort_on_error{sink};
+    walked_ = walk_library(root_fd, WalkOptions{.ignore = &ignore_, .scope = scope_, .threads = 2}, sink);
+    progress_.walk_done = true;
+    const bool root_listed =
+        std::none_of(sink.unlisted_dirs.begin(), sink.unlisted_dirs.end(), [](const auto& u) { return u.empty(); });
+    if (snap.projects.empty() && snap.assets.empty() && walked_ == WalkRoot::ok && root_listed && !sink.cancelled()) {
+      // The phase stays "walking": the writes follow the hashing, which is
+      // what the progress line shows.
+      streamed = stream_new_library(cat_, snap, inodes, sink, Coverage{scope_, sink.unlisted_dirs}, opts_.mode,
+                                    run_.started_ns, progress_, wrote_some_, streamed_added_);
+    }
+    pool.wait_idle();
+    return streamed;
+  }
+
+  /// Stopped part way (cancelled, or limafs is stopping): nothing it did not
+  /// reach is touched.
+  Result<Run> stopped_early() {
+    const bool asked = opts_.cancel_run && opts_.cancel_run->load();
+    const std::string what = asked ? "the sync was cancelled" : "the sync was interrupted (limafs is stopping)";
+    run_.counts.added = streamed_added_;
+    std::string kept = " before it changed anything";
+    if (streamed_added_)
+      kept = "; the " + std::to_string(streamed_added_) +
+             " files read so far are indexed, the rest will be at the next sync";
+    else if (wrote_some_)
+      kept = "; the project folders are indexed, their files will be at the next sync";
+    return finish(asked ? RunStatus::cancelled : RunStatus::interrupted, what + kept);
+  }
+
+  /// How the walk makes the run end before planning (the scope is gone, the
+  /// root is empty or unreadable); nullopt when it goes on.
+  std::optional<std::pair<RunStatus, std::string>> walk_verdict(const Snapshot& snap, const Collector& sink) const {
+    if (walked_ == WalkRoot::scope_missing && !known_.scoped_project)
+      return std::pair{RunStatus::failed, "there is no folder '" + scope_ + "' in the library"};
+    const auto live_projects = static_cast<std::size_t>(std::count_if(
+        snap.projects.begin(), snap.projects.end(), [](const Project& p) { return p.state == ItemState::live; }));
+    if (scope_.empty() && sink.root_entries == 0 && live_projects > 0)
+      return std::pair{RunStatus::offline, "the library root is empty but the index has " +
+                                               std::to_string(live_projects) +
+                                               " projects: is its disk mounted? Nothing was removed"};
+    for (const auto& u : sink.unlisted_dirs)
+      if (u.empty()) return std::pair{RunStatus::offline, std::string("cannot list the library root; nothing was removed")};
+    return std::nullopt;
+  }
+
+  /// Plan: what changed between the index and the walk. The walk's files
+  /// are freed once planned; the snapshot stays (the plan points into it).
+  Plan make_plan(const Snapshot& snap, const InodeIndex& inodes, Collector& sink) const {
+    const std::vector<SeenFile> files = sink.take_files();
+    return reconcile(snap, inodes, sink.projects, files, Coverage{scope_, sink.unlisted_dirs}, opts_.mode,
+                     run_.started_ns);
+  }
+
+  /// Write: id reservations and live projects first, then assets in
+  /// batches; project tombstones come last, with the run record (record()).
+  /// Whenever a crash cuts this short, the next sync finds every asset's
+  /// project and no project gone while its files are still live.
+  void write_plan(const Plan& plan, const Snapshot& snap) {
+    progress_.phase = static_cast<int>(SyncPhase::writing);
+    progress_.items_to_write = plan.projects.size() + plan.assets.size();
+    write_ids_and_live_projects(cat_, plan, snap.next_project_id, snap.next_asset_id);
+    progress_.items_written = plan.projects.size();
+    for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
+      const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
+      const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
+      cat_.write([&](WriteTxn& t) { cat_.put_assets(t, batch); });
+      progress_.items_written += end - i;
+    }
+  }
+
+  void count(const Plan& plan) {
+    run_.counts.added = plan.counts.added;
+    run_.counts.changed = plan.counts.changed;
+    run_.counts.moved = plan.counts.moved;
+    run_.counts.removed = plan.counts.removed;
+    run_.counts.unchanged = plan.counts.unchanged;
+    run_.counts.revived = plan.counts.revived;
+    run_.counts.projects_added = plan.counts.projects_added;
+    run_.counts.projects_removed = plan.counts.projects_removed;
+    run_.counts.projects_renamed = plan.counts.projects_renamed;
+  }
+
+  /// Record the problems (errors first in the run record, all of them in the
+  /// table), the project tombstones, the root's device and how the run
+  /// ended, in one transaction.
+  void record(const Plan& plan, const Snapshot& snap, Collector& sink, std::uint64_t root_dev) {
     auto problems = std::move(sink.problems);
     problems.insert(problems.end(), plan.notices.begin(), plan.notices.end());
     for (auto& p : problems) {
-      p.run = run.id;
-      if (is_error(p.kind)) ++run.counts.errors;
-      else if (p.kind == ProblemKind::symlink || p.kind == ProblemKind::special_file) ++run.counts.skipped;
+      p.run = run_.id;
+      if (is_error(p.kind)) ++run_.counts.errors;
+      else if (p.kind == ProblemKind::symlink || p.kind == ProblemKind::special_file) ++run_.counts.skipped;
     }
     std::stable_partition(problems.begin(), problems.end(), [](const Problem& p) { return is_error(p.kind); });
-    run.problems.assign(problems.begin(), problems.begin() + static_cast<std::ptrdiff_t>(
-                                                                 std::min(problems.size(), kMaxRunProblems)));
-    run.status = run.counts.errors ? RunStatus::partial : RunStatus::ok;
-    run.ended_ns = now_ns();
-    cat.write([&](WriteTxn& t) {
+    run_.problems.assign(problems.begin(), problems.begin() + static_cast<std::ptrdiff_t>(
+                                                                   std::min(problems.size(), kMaxRunProblems)));
+    run_.status = run_.counts.errors ? RunStatus::partial : RunStatus::ok;
+    run_.ended_ns = now_ns();
+    cat_.write([&](WriteTxn& t) {
       for (const auto& [before, after] : plan.projects)
-        if (after.state != ItemState::live) cat.put_project(t, after, before);
-      log.replace_problems(t, *scope, problems);
-      forget_stale_problems(t, log, snap, plan);
-      cat.set_library_dev(t, root_st.st_dev);
-      log.update(t, run);
+        if (after.state != ItemState::live) cat_.put_project(t, after, before);
+      log_.replace_problems(t, scope_, problems);
+      forget_stale_problems(t, log_, snap, plan);
+      cat_.set_library_dev(t, root_dev);
+      log_.update(t, run_);
     });
-    progress.phase = static_cast<int>(SyncPhase::done);
-    return run;
+  }
+
+  Catalog& cat_;
+  const SyncOptions& opts_;
+  const IgnoreRules& ignore_;
+  const std::string scope_;
+  const Known& known_;
+  RunLog log_;
+  Run run_;
+  SyncProgress local_progress_;
+  SyncProgress& progress_;
+  WalkRoot walked_{};
+  bool wrote_some_ = false;
+  std::uint64_t streamed_added_ = 0;
+};
+
+Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
+  const IgnoreRules ignore(opts.ignore_globs);
+  auto scope = checked_scope(opts, ignore);
+  if (!scope) return tl::unexpected(scope.error());
+  const std::string library = opts.library.lexically_normal().string();
+  auto known = read_known(cat, library, *scope);
+  if (!known) return tl::unexpected(known.error());
+
+  RootExpectation expect = known->root;
+  if (opts.allow_device_change) expect.dev.reset();
+  const RootProbe root = probe_library_root(library, expect);
+  auto note = locate_scope(root.fd(), *scope, *known);
+  if (!note) return tl::unexpected(note.error());
+
+  SyncRun run(cat, opts, ignore, *scope, *known);
+  if (auto begun = run.begin(library, *note); !begun) return tl::unexpected(begun.error());
+  if (auto offline = offline_message(root, library)) return run.finish(RunStatus::offline, std::move(*offline));
+  try {
+    return run.sync(root.fd(), root.dev);
   } catch (const std::exception& e) {
-    return finish(RunStatus::failed, std::string("sync failed: ") + e.what());
+    return run.finish(RunStatus::failed, std::string("sync failed: ") + e.what());
   }
 }
 
