@@ -342,6 +342,13 @@ struct ApiServer::Impl {
     count(c.name, res.status == -1 ? 200 : res.status);
   }
 
+  // start(), step by step.
+  void compile_routes();
+  void configure_connections();
+  void install_hooks();
+  void register_routes();
+  int bind_port();
+
   void serve_call(const Compiled& c, Call& call, const httplib::ContentReader* reader) {
     const auto& req = call.req;
     auto& res = call.res;
@@ -404,6 +411,145 @@ index::Result<std::pair<std::string, int>> parse_listen(const std::string& text)
   return std::pair{host, static_cast<int>(port)};
 }
 
+
+// ---- start(), step by step ------------------------------------------------
+
+void ApiServer::Impl::compile_routes() {
+  for (const auto& r : route_table()) {
+    auto pattern = route_pattern(r.path);
+    routes.push_back({&r, pattern, std::regex(pattern), std::string(r.method) + " " + r.path});
+  }
+}
+
+// Workers, sockets and connection limits.
+void ApiServer::Impl::configure_connections() {
+  const int threads = opts.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  server.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a
+  // second daemon would share the port (and its requests) instead of
+  // finding it taken.
+  server.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
+  server.set_keep_alive_max_count(1u << 20);
+  // Idle keep-alive connections hold a worker each until this runs out, and
+  // stopping the server waits for them: kept short.
+  server.set_keep_alive_timeout(2);
+  server.set_payload_max_length(std::max<std::size_t>(static_cast<std::size_t>(opts.upload_limit), opts.import_limit));
+}
+
+// The hooks around routing: admission before any body is read, refusals
+// httplib makes itself, the closing of connections, unhandled exceptions.
+void ApiServer::Impl::install_hooks() {
+  // Runs once the request line and headers are read, before any body.
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    auto* conn = Connection::current();
+    if (conn) conn->mark_routed();
+    // Ranges are served by the content route itself (httplib would apply
+    // them to every response).
+    auto& mutable_req = const_cast<httplib::Request&>(req);
+    mutable_req.ranges.clear();
+    if (!admit(req, res, false)) {
+      // A body left unread would be taken for the next request.
+      if (conn && (has_body(req) || framing_refusal(req))) conn->close_after_answer();
+      if (res.status != 404 && res.status != 405) count("refused", res.status);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // A request without Content-Length or chunks has no body (RFC 9112);
+    // cpp-httplib would read one until the connection's read timeout.
+    if (!req.has_header("Content-Length") && !is_chunked(req)) mutable_req.headers.emplace("Content-Length", "0");
+    if (conn && is_chunked(req)) conn->check_chunked_body();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (admit(req, res, true)) return 100;
+    if (res.status != 404 && res.status != 405) count("refused", res.status);
+    return res.status;
+  });
+  server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    // A request httplib refused before routing it (a malformed request
+    // line or header, a request line over 8 KiB, a bad Range) or refused
+    // while it waits for "100 Continue": its body is not read, so the
+    // connection ends after the answer.
+    auto* conn = Connection::current();
+    const bool unrouted = conn && !conn->routed();
+    if (unrouted) conn->close_after_answer();
+    // Handled even when the body is ours already: the response then gets
+    // its Content-Length (refusals of an Expect: 100-continue need it).
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
+    if (unrouted && res.status == 400) {
+      send_error(res, 400, code::invalid_argument, malformed_request_message(*conn));
+      count("malformed", 400);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if ((res.status == 404 || res.status == 400) && !match(req.method, req.path)) {
+      refuse_unmatched(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    send_error(res, res.status, code_for_status(res.status), message_for_status(res.status));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  // A connection that ends after this answer says so.
+  server.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (auto* conn = Connection::current(); conn && conn->closing()) {
+      res.headers.erase("Keep-Alive");
+      res.headers.erase("Connection");
+      res.set_header("Connection", "close");
+    }
+  });
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log::error("API: " + what);
+    send_error(res, 500, code::internal, "internal error: " + what);
+  });
+}
+
+void ApiServer::Impl::register_routes() {
+  for (const auto& c : routes) {
+    const Impl::Compiled* cp = &c;
+    const std::string method = c.route->method;
+    auto plain = [this, cp](const httplib::Request& req, httplib::Response& res) { serve(*cp, req, res, nullptr); };
+    auto with_reader = [this, cp](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) { serve(*cp, req, res, &reader); };
+    // Every route with a possible body reads it itself, within its limit.
+    if (method == "GET") {
+      server.Get(c.pattern, plain);
+    } else if (method == "POST") {
+      server.Post(c.pattern, with_reader);
+      server.Post(c.pattern, plain);
+    } else if (method == "PUT") {
+      server.Put(c.pattern, with_reader);
+      server.Put(c.pattern, plain);
+    } else if (method == "PATCH") {
+      server.Patch(c.pattern, with_reader);
+      server.Patch(c.pattern, plain);
+    } else if (method == "DELETE") {
+      server.Delete(c.pattern, with_reader);
+      server.Delete(c.pattern, plain);
+    }
+  }
+}
+
+// The port bound (-1 when none could be).
+int ApiServer::Impl::bind_port() {
+  int port = opts.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(opts.host);
+  } else if (!server.bind_to_port(opts.host, port)) {
+    port = opts.any_port_if_taken ? server.bind_to_any_port(opts.host) : -1;
+  }
+  return port;
+}
+
 index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOptions opts) {
   if (!is_loopback(opts.host) && !opts.token)
     return index::fail(index::Errc::invalid_argument,
@@ -417,126 +563,11 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   s.ctx = std::move(ctx);
   s.opts = std::move(opts);
   s.ctx.http_metrics = [&s] { return s.metrics_text(); };
-  for (const auto& r : route_table()) {
-    auto pattern = route_pattern(r.path);
-    s.routes.push_back({&r, pattern, std::regex(pattern), std::string(r.method) + " " + r.path});
-  }
-
-  auto& svr = s.server;
-  const int threads = s.opts.threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  svr.set_tcp_nodelay(true);
-  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a
-  // second daemon would share the port (and its requests) instead of
-  // finding it taken.
-  svr.set_socket_options([&s](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    s.listen_fd = sock;
-  });
-  svr.set_keep_alive_max_count(1u << 20);
-  // Idle keep-alive connections hold a worker each until this runs out, and
-  // stopping the server waits for them: kept short.
-  svr.set_keep_alive_timeout(2);
-  svr.set_payload_max_length(std::max<std::size_t>(static_cast<std::size_t>(s.opts.upload_limit), s.opts.import_limit));
-  // Runs once the request line and headers are read, before any body.
-  svr.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    auto* conn = Connection::current();
-    if (conn) conn->mark_routed();
-    // Ranges are served by the content route itself (httplib would apply
-    // them to every response).
-    auto& mutable_req = const_cast<httplib::Request&>(req);
-    mutable_req.ranges.clear();
-    if (!s.admit(req, res, false)) {
-      // A body left unread would be taken for the next request.
-      if (conn && (has_body(req) || framing_refusal(req))) conn->close_after_answer();
-      if (res.status != 404 && res.status != 405) s.count("refused", res.status);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // A request without Content-Length or chunks has no body (RFC 9112);
-    // cpp-httplib would read one until the connection's read timeout.
-    if (!req.has_header("Content-Length") && !is_chunked(req)) mutable_req.headers.emplace("Content-Length", "0");
-    if (conn && is_chunked(req)) conn->check_chunked_body();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  svr.set_expect_100_continue_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    if (s.admit(req, res, true)) return 100;
-    if (res.status != 404 && res.status != 405) s.count("refused", res.status);
-    return res.status;
-  });
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([&s](const httplib::Request& req, httplib::Response& res) {
-    // A request httplib refused before routing it (a malformed request
-    // line or header, a request line over 8 KiB, a bad Range) or refused
-    // while it waits for "100 Continue": its body is not read, so the
-    // connection ends after the answer.
-    auto* conn = Connection::current();
-    const bool unrouted = conn && !conn->routed();
-    if (unrouted) conn->close_after_answer();
-    // Handled even when the body is ours already: the response then gets
-    // its Content-Length (refusals of an Expect: 100-continue need it).
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
-    if (unrouted && res.status == 400) {
-      send_error(res, 400, code::invalid_argument, malformed_request_message(*conn));
-      s.count("malformed", 400);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if ((res.status == 404 || res.status == 400) && !s.match(req.method, req.path)) {
-      s.refuse_unmatched(req, res);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    send_error(res, res.status, code_for_status(res.status), message_for_status(res.status));
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  // A connection that ends after this answer says so.
-  svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (auto* conn = Connection::current(); conn && conn->closing()) {
-      res.headers.erase("Keep-Alive");
-      res.headers.erase("Connection");
-      res.set_header("Connection", "close");
-    }
-  });
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log::error("API: " + what);
-    send_error(res, 500, code::internal, "internal error: " + what);
-  });
-
-  for (const auto& c : s.routes) {
-    const Impl::Compiled* cp = &c;
-    const std::string method = c.route->method;
-    auto plain = [&s, cp](const httplib::Request& req, httplib::Response& res) { s.serve(*cp, req, res, nullptr); };
-    auto with_reader = [&s, cp](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& reader) { s.serve(*cp, req, res, &reader); };
-    // Every route with a possible body reads it itself, within its limit.
-    if (method == "GET") {
-      svr.Get(c.pattern, plain);
-    } else if (method == "POST") {
-      svr.Post(c.pattern, with_reader);
-      svr.Post(c.pattern, plain);
-    } else if (method == "PUT") {
-      svr.Put(c.pattern, with_reader);
-      svr.Put(c.pattern, plain);
-    } else if (method == "PATCH") {
-      svr.Patch(c.pattern, with_reader);
-      svr.Patch(c.pattern, plain);
-    } else if (method == "DELETE") {
-      svr.Delete(c.pattern, with_reader);
-      svr.Delete(c.pattern, plain);
-    }
-  }
-
-  int port = s.opts.port;
-  if (port == 0) {
-    port = svr.bind_to_any_port(s.opts.host);
-  } else if (!svr.bind_to_port(s.opts.host, port)) {
-    port = s.opts.any_port_if_taken ? svr.bind_to_any_port(s.opts.host) : -1;
-  }
+  s.compile_routes();
+  s.configure_connections();
+  s.install_hooks();
+  s.register_routes();
+  const int port = s.bind_port();
   if (port <= 0)
     return index::fail(index::Errc::conflict, "cannot listen on " + s.opts.host + ":" + std::to_string(s.opts.port) +
                                                   " (address in use or not available)");
@@ -546,7 +577,7 @@ index::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiContext ctx, ApiOp
   if (s.listen_fd >= 0) ::listen(s.listen_fd, SOMAXCONN);
   self->port_ = port;
   self->host_ = s.opts.host;
-  s.listener = std::thread([&svr] { svr.listen_after_bind(); });
+  s.listener = std::thread([&s] { s.server.listen_after_bind(); });
   return self;
 }
 
