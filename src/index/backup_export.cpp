@@ -69,29 +69,26 @@ void scan_pairs(const Txn& t, const Dbi& db, F fn) {
   });
 }
 
-}  // namespace
+// What each project and asset carries, by id.
+struct Carried {
+  std::vector<std::string> tags;
+  std::string note;
+  json main_image;
+  bool member = false;
+};
 
-json export_metadata(Catalog& c, const Txn& t) {
-  const Tables& db = c.db();
-  Metadata md(c);
-
-  std::unordered_map<TagId, std::string> tag_name;
-  std::vector<std::string> all_tags;
-  for (auto& [id, name] : md.tag_names(t)) {
-    all_tags.push_back(name);
-    tag_name.emplace(id, std::move(name));
-  }
-  std::sort(all_tags.begin(), all_tags.end());
-
-  // What each project and asset carries, by id.
-  struct Carried {
-    std::vector<std::string> tags;
-    std::string note;
-    json main_image;
-    bool member = false;
-  };
+struct AllCarried {
   std::map<ProjectId, Carried> projects;
   std::map<AssetId, Carried> assets;
+};
+
+AllCarried carried_metadata(Catalog& c, const Txn& t, Metadata& md,
+                            const std::unordered_map<TagId, std::string>& tag_name,
+                            const std::vector<Collection>& collections) {
+  const Tables& db = c.db();
+  AllCarried all;
+  auto& projects = all.projects;
+  auto& assets = all.assets;
   scan_pairs(t, db.project_tags, [&](std::uint64_t p, std::uint64_t tag) {
     if (auto n = tag_name.find(tag); n != tag_name.end()) projects[p].tags.push_back(n->second);
   });
@@ -116,31 +113,41 @@ json export_metadata(Catalog& c, const Txn& t) {
     }
     return true;
   });
-  auto collections = md.collections(t);
   for (const auto& col : collections)
     for (ProjectId p : col.projects) projects[p].member = true;
+  return all;
+}
 
-  ProjectHashes hashes(c, t);
-  auto with_hashes = [&](json& j, const Project& p) {
-    json h = hashes.of(p);
-    if (!h.empty()) j["hashes"] = std::move(h);
-  };
-  auto put_common = [](json& j, Carried& m) {
-    std::sort(m.tags.begin(), m.tags.end());
-    if (!m.tags.empty()) j["tags"] = m.tags;
-    if (!m.note.empty()) j["note"] = m.note;
-  };
+void put_common(json& j, Carried& m) {
+  std::sort(m.tags.begin(), m.tags.end());
+  if (!m.tags.empty()) j["tags"] = m.tags;
+  if (!m.note.empty()) j["note"] = m.note;
+}
 
-  // Projects by name, live before tombstones, then by id.
-  struct Row {
-    std::string name, path;
-    ItemState state;
-    std::uint64_t id;
-    json j;
-  };
-  auto row_order = [](const Row& a, const Row& b) {
+void put_hashes(json& j, ProjectHashes& hashes, const Project& p) {
+  json h = hashes.of(p);
+  if (!h.empty()) j["hashes"] = std::move(h);
+}
+
+// Projects and assets are exported by name, live before tombstones, then by
+// id.
+struct Row {
+  std::string name, path;
+  ItemState state;
+  std::uint64_t id;
+  json j;
+};
+
+json in_row_order(std::vector<Row>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return std::tie(a.name, a.path, a.state, a.id) < std::tie(b.name, b.path, b.state, b.id);
-  };
+  });
+  json out = json::array();
+  for (auto& r : rows) out.push_back(std::move(r.j));
+  return out;
+}
+
+json projects_json(Catalog& c, const Txn& t, std::map<ProjectId, Carried>& projects, ProjectHashes& hashes) {
   std::vector<Row> rows;
   for (auto& [id, m] : projects) {
     if (m.tags.empty() && m.note.empty() && m.main_image.is_null() && !m.member) continue;
@@ -149,14 +156,14 @@ json export_metadata(Catalog& c, const Txn& t) {
     json j = {{"name", p->name}, {"state", state_name(p->state)}};
     put_common(j, m);
     if (!m.main_image.is_null()) j["main_image"] = m.main_image;
-    with_hashes(j, *p);
+    put_hashes(j, hashes, *p);
     rows.push_back({p->name, {}, p->state, id, std::move(j)});
   }
-  std::sort(rows.begin(), rows.end(), row_order);
-  json projects_out = json::array();
-  for (auto& r : rows) projects_out.push_back(std::move(r.j));
+  return in_row_order(rows);
+}
 
-  rows.clear();
+json assets_json(Catalog& c, const Txn& t, std::map<AssetId, Carried>& assets) {
+  std::vector<Row> rows;
   for (auto& [id, m] : assets) {
     if (m.tags.empty() && m.note.empty()) continue;
     auto a = c.asset(t, id);
@@ -172,32 +179,48 @@ json export_metadata(Catalog& c, const Txn& t) {
     put_common(j, m);
     rows.push_back({std::move(project), a->path, a->state, id, std::move(j)});
   }
-  std::sort(rows.begin(), rows.end(), row_order);
-  json assets_out = json::array();
-  for (auto& r : rows) assets_out.push_back(std::move(r.j));
+  return in_row_order(rows);
+}
 
-  json collections_out = json::array();
+json collections_json(Catalog& c, const Txn& t, const std::vector<Collection>& collections, ProjectHashes& hashes) {
+  json out = json::array();
   for (const auto& col : collections) {
     json members = json::array();
     for (ProjectId id : col.projects) {
       auto p = c.project(t, id);
       if (!p) continue;
       json m = {{"name", p->name}};
-      with_hashes(m, *p);
+      put_hashes(m, hashes, *p);
       members.push_back(std::move(m));
     }
-    collections_out.push_back({{"name", col.name}, {"projects", std::move(members)}});
+    out.push_back({{"name", col.name}, {"projects", std::move(members)}});
   }
+  return out;
+}
 
+}  // namespace
+
+json export_metadata(Catalog& c, const Txn& t) {
+  Metadata md(c);
+  std::unordered_map<TagId, std::string> tag_name;
+  std::vector<std::string> all_tags;
+  for (auto& [id, name] : md.tag_names(t)) {
+    all_tags.push_back(name);
+    tag_name.emplace(id, std::move(name));
+  }
+  std::sort(all_tags.begin(), all_tags.end());
+  const auto collections = md.collections(t);
+  AllCarried carried = carried_metadata(c, t, md, tag_name, collections);
+  ProjectHashes hashes(c, t);
   auto root = c.library_root(t);
   return {{"format", kExportFormat},
           {"version", kExportVersion},
           {"exported_at", format_time(now_ns())},
           {"library", root ? json(*root) : json()},
           {"tags", all_tags},
-          {"projects", std::move(projects_out)},
-          {"assets", std::move(assets_out)},
-          {"collections", std::move(collections_out)}};
+          {"projects", projects_json(c, t, carried.projects, hashes)},
+          {"assets", assets_json(c, t, carried.assets)},
+          {"collections", collections_json(c, t, collections, hashes)}};
 }
 
 }  // namespace lima::index
