@@ -82,6 +82,86 @@ void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_
   if (v && v->size() == 8 && get_u64(*v) == id) t.del(db, key);
 }
 
+// Opening, step by step: the writer's lock, the schema version, the tables.
+
+/// Takes the exclusive lock on STATE_DIR/lock (writing our pid into it, for
+/// the message a second writer gets); returns its descriptor.
+Result<int> take_writer_lock(const stdfs::path& state_dir) {
+  const auto lock_path = state_dir / "lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::io, "cannot open " + lock_path.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    std::string who = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("?");
+    while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+    return fail(Errc::busy, "the index in " + state_dir.string() + " is in use by another limafs process (pid " +
+                                who + ")");
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only informational; the lock is what matters.
+  }
+  return fd;
+}
+
+/// The schema version the index was written with (0: a new index), read
+/// without creating anything; refused when this limafs cannot open it.
+Result<std::uint32_t> schema_version_of(Env& env, const stdfs::path& state_dir, bool rw) {
+  std::uint32_t found = 0;
+  {
+    ReadTxn t(env);
+    std::optional<Dbi> meta;
+    try {
+      meta = env.find_db(t, kMeta);
+    } catch (const LmdbError& e) {
+      return fail(Errc::io, std::string("cannot read the index: ") + e.what());
+    }
+    if (meta)
+      if (auto v = t.get(*meta, kMetaSchemaVersion); v && v->size() == 4) found = get_u32(*v);
+  }
+  if (found > kSchemaVersion)
+    return fail(Errc::newer_schema, "the index in " + state_dir.string() + " was written by a newer limafs (schema " +
+                                        std::to_string(found) + "; this limafs reads up to " +
+                                        std::to_string(kSchemaVersion) + "); upgrade limafs");
+  if (!rw && found == 0)
+    return fail(Errc::not_found, "no index in " + state_dir.string() + " (run `limafs scan LIBRARY` first)");
+  if (!rw && found < kSchemaVersion)
+    return fail(Errc::conflict, "the index in " + state_dir.string() + " has schema " + std::to_string(found) +
+                                    " and must be upgraded: run `limafs scan` once");
+  return found;
+}
+
+/// Opens every sub-database of schema.h into db, through open(t, name).
+template <class T, class Open>
+void open_tables(T& t, Tables& db, Open open) {
+  const std::pair<Dbi*, const char*> all[] = {
+      {&db.meta, kMeta},
+      {&db.projects, kProjects},
+      {&db.project_names, kProjectNames},
+      {&db.assets, kAssets},
+      {&db.asset_paths, kAssetPaths},
+      {&db.asset_hashes, kAssetHashes},
+      {&db.ext_assets, kExtAssets},
+      {&db.kind_assets, kKindAssets},
+      {&db.tags, kTags},
+      {&db.tag_names, kTagNames},
+      {&db.project_tags, kProjectTags},
+      {&db.tag_projects, kTagProjects},
+      {&db.asset_tags, kAssetTags},
+      {&db.tag_assets, kTagAssets},
+      {&db.collections, kCollections},
+      {&db.collection_names, kCollectionNames},
+      {&db.project_collections, kProjectCollections},
+      {&db.notes, kNotes},
+      {&db.main_images, kMainImages},
+      {&db.runs, kRuns},
+      {&db.problems, kProblems},
+  };
+  for (auto [dbi, name] : all) *dbi = open(t, name);
+}
+
 }  // namespace
 
 void Catalog::write(const std::function<void(WriteTxn&)>& fn) {
@@ -130,22 +210,9 @@ Result<void> Catalog::init(OpenMode mode) {
   if (rw) {
     stdfs::create_directories(dir, ec);
     if (ec) return fail(Errc::io, "cannot create state directory " + dir.string() + ": " + ec.message());
-    const auto lock_path = state_dir_ / "lock";
-    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0)
-      return fail(Errc::io, "cannot open " + lock_path.string() + ": " + std::strerror(errno));
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-      char pid[32] = {};
-      ssize_t n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
-      std::string who = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("?");
-      while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
-      return fail(Errc::busy, "the index in " + state_dir_.string() + " is in use by another limafs process (pid " +
-                                  who + ")");
-    }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
-      // The pid is only informational; the lock is what matters.
-    }
+    auto lock = take_writer_lock(state_dir_);
+    if (!lock) return tl::unexpected(lock.error());
+    lock_fd_ = *lock;
   } else if (!stdfs::exists(dir / "data.mdb", ec)) {
     return fail(Errc::not_found, "no index in " + state_dir_.string() + " (run `limafs scan LIBRARY` first)");
   }
@@ -155,62 +222,15 @@ Result<void> Catalog::init(OpenMode mode) {
   } catch (const LmdbError& e) {
     return fail(Errc::io, "cannot open the index in " + dir.string() + ": " + e.what());
   }
+  const auto found = schema_version_of(*env_, state_dir_, rw);
+  if (!found) return tl::unexpected(found.error());
 
-  // Read the schema version first, without creating anything.
-  std::uint32_t found = 0;
-  {
-    ReadTxn t(*env_);
-    std::optional<Dbi> meta;
-    try {
-      meta = env_->find_db(t, kMeta);
-    } catch (const LmdbError& e) {
-      return fail(Errc::io, std::string("cannot read the index: ") + e.what());
-    }
-    if (meta)
-      if (auto v = t.get(*meta, kMetaSchemaVersion); v && v->size() == 4) found = get_u32(*v);
-  }
-  if (found > kSchemaVersion)
-    return fail(Errc::newer_schema, "the index in " + state_dir_.string() + " was written by a newer limafs (schema " +
-                                        std::to_string(found) + "; this limafs reads up to " +
-                                        std::to_string(kSchemaVersion) + "); upgrade limafs");
-  if (!rw && found == 0)
-    return fail(Errc::not_found, "no index in " + state_dir_.string() + " (run `limafs scan LIBRARY` first)");
-  if (!rw && found < kSchemaVersion)
-    return fail(Errc::conflict, "the index in " + state_dir_.string() + " has schema " + std::to_string(found) +
-                                    " and must be upgraded: run `limafs scan` once");
-
-  auto open_all = [&](auto& t, auto open) {
-    const std::pair<Dbi*, const char*> all[] = {
-        {&db_.meta, kMeta},
-        {&db_.projects, kProjects},
-        {&db_.project_names, kProjectNames},
-        {&db_.assets, kAssets},
-        {&db_.asset_paths, kAssetPaths},
-        {&db_.asset_hashes, kAssetHashes},
-        {&db_.ext_assets, kExtAssets},
-        {&db_.kind_assets, kKindAssets},
-        {&db_.tags, kTags},
-        {&db_.tag_names, kTagNames},
-        {&db_.project_tags, kProjectTags},
-        {&db_.tag_projects, kTagProjects},
-        {&db_.asset_tags, kAssetTags},
-        {&db_.tag_assets, kTagAssets},
-        {&db_.collections, kCollections},
-        {&db_.collection_names, kCollectionNames},
-        {&db_.project_collections, kProjectCollections},
-        {&db_.notes, kNotes},
-        {&db_.main_images, kMainImages},
-        {&db_.runs, kRuns},
-        {&db_.problems, kProblems},
-    };
-    for (auto [dbi, name] : all) *dbi = open(t, name);
-  };
-
+  // Opened in one transaction, with the migrations up to this version.
   try {
     if (rw) {
       env_->write([&](WriteTxn& t) {
-        open_all(t, [&](WriteTxn& tx, const char* name) { return env_->open_db(tx, name); });
-        for (std::uint32_t v = found == 0 ? kSchemaVersion : found; v < kSchemaVersion; ++v)
+        open_tables(t, db_, [&](WriteTxn& tx, const char* name) { return env_->open_db(tx, name); });
+        for (std::uint32_t v = *found == 0 ? kSchemaVersion : *found; v < kSchemaVersion; ++v)
           if (kMigrations[v - 1]) kMigrations[v - 1](t, db_);
         std::string ver;
         put_u32(ver, kSchemaVersion);
@@ -218,7 +238,7 @@ Result<void> Catalog::init(OpenMode mode) {
       });
     } else {
       ReadTxn t(*env_);
-      open_all(t, [&](ReadTxn& tx, const char* name) { return env_->open_db(tx, name); });
+      open_tables(t, db_, [&](ReadTxn& tx, const char* name) { return env_->open_db(tx, name); });
       t.commit();
     }
   } catch (const LmdbError& e) {
