@@ -6,19 +6,20 @@
 #include <unordered_set>
 
 #include "fs/vpath.h"
+#include "index/asset_query.h"
 #include "index/names.h"
 #include "index/problems.h"
+#include "index/project_query.h"
 #include "index/records_json.h"
 #include "index/search.h"
 #include "index/runs.h"
+#include "index/tag_listing.h"
 
 namespace lima::fs {
 
 using index::Asset;
-using index::AssetId;
 using index::ProjectId;
 using index::ReadTxn;
-using index::TagId;
 using Kind = Place::Kind;
 
 Listing::Listing(std::vector<Entry> entries) : entries_(std::move(entries)) {
@@ -288,7 +289,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
     case Kind::untagged: {
       auto id = c_.project_id_by_name(t, name);
-      if (!id || !meta_.project_tag_ids(t, *id).empty()) return std::nullopt;
+      if (!id || !index::is_untagged(c_, t, *id)) return std::nullopt;
       return project_entry(t, *id);
     }
     case Kind::meta:
@@ -353,43 +354,16 @@ std::vector<Entry> Tree::mirror_list(const ReadTxn& t, const Place& dir) const {
 std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const {
   std::vector<Entry> out;
   if (dir.tags.empty()) return out;
-  const auto has_all_project = [&](ProjectId p) {
-    return std::all_of(dir.tags.begin() + 1, dir.tags.end(), [&](TagId tag) { return meta_.project_has_tag(t, p, tag); });
-  };
-  const auto has_all_asset = [&](AssetId a) {
-    return std::all_of(dir.tags.begin() + 1, dir.tags.end(), [&](TagId tag) { return meta_.asset_has_tag(t, a, tag); });
-  };
-  std::unordered_map<TagId, std::size_t> carried;  // tag → members carrying it
-  std::size_t members = 0;
-  for (ProjectId p : meta_.projects_tagged(t, dir.tags.front())) {
-    if (!has_all_project(p)) continue;
-    auto e = project_entry(t, p);
-    if (!e) continue;
-    ++members;
-    for (TagId tag : meta_.project_tag_ids(t, p)) ++carried[tag];
-    out.push_back(std::move(*e));
-  }
-  LinkNames names{*this, t, {}, {}};
-  for (AssetId id : meta_.assets_tagged(t, dir.tags.front())) {
-    if (!has_all_asset(id)) continue;
-    auto a = c_.asset(t, id);
-    if (!a) continue;
-    auto e = names.entry(*a);
-    if (!e) continue;
-    ++members;
-    for (TagId tag : meta_.asset_tag_ids(t, id)) ++carried[tag];
-    out.push_back(std::move(*e));
-  }
-  // A tag narrows when some members carry it and some do not.
+  auto set = index::list_tag_set(c_, t, dir.tags);
+  for (const auto& p : set.projects) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+  LinkNames names{*this, t, std::move(set.project_names), {}};
+  for (const auto& a : set.assets)
+    if (auto e = names.entry(a)) out.push_back(std::move(*e));
   std::vector<Entry> narrowing;
-  for (const auto& [tag, n] : carried) {
-    if (n == 0 || n >= members) continue;
-    if (std::find(dir.tags.begin(), dir.tags.end(), tag) != dir.tags.end()) continue;
-    auto name = meta_.tag_name(t, tag);
-    if (!name) continue;
+  for (const auto& [tag, name] : set.narrowing) {
     Place p = dir;
     p.tags.push_back(tag);
-    narrowing.push_back(dir_entry(narrowing_name(*name, tag), std::move(p), view_time_ns_));
+    narrowing.push_back(dir_entry(narrowing_name(name, tag), std::move(p), view_time_ns_));
   }
   std::sort(narrowing.begin(), narrowing.end(), by_name);
   std::sort(out.begin(), out.end(), by_name);
@@ -429,9 +403,8 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
       auto a = c_.asset(t, p.id);
       return a && match.asset(*a);
     }
-    return std::all_of(dir.tags.begin(), dir.tags.end(), [&](TagId tag) {
-      return p.kind == Kind::mirror ? meta_.project_has_tag(t, p.id, tag) : meta_.asset_has_tag(t, p.id, tag);
-    });
+    return p.kind == Kind::mirror ? index::has_all_tags(c_, t, p.id, dir.tags)
+                                  : index::asset_has_all_tags(c_, t, p.id, dir.tags);
   };
   for (const auto& k : known) {
     std::optional<Entry> now;
@@ -461,7 +434,7 @@ std::optional<std::vector<Entry>> Tree::updated_projects(const ReadTxn& t, const
   bool changed = false;
   for (ProjectId id : wanted) {
     auto e = project_entry(t, id);
-    if (e && dir.kind == Kind::untagged && !meta_.project_tag_ids(t, id).empty()) e.reset();
+    if (e && dir.kind == Kind::untagged && !index::is_untagged(c_, t, id)) e.reset();
     const auto was = before.find(id);
     const bool had = was != before.end();
     if (had != e.has_value()) changed = true;
@@ -507,9 +480,8 @@ std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
     case Kind::search_root: return out;  // looked up, never listed
     case Kind::search: return search_list(t, dir);
     case Kind::untagged:
-      for (const auto& p : c_.projects(t))
-        if (p.id != index::kRootProject && meta_.project_tag_ids(t, p.id).empty())
-          out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+      for (const auto& p : index::untagged_projects(c_, t))
+        out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
       return out;
     case Kind::meta:
       out.push_back(file_entry(t, std::string(kProblemsFile), Place{Kind::problems, {}, 0, {}}));

@@ -1,10 +1,10 @@
-// Ingestion, the only writes to the library: creating a project folder and
-// uploading a file into a project (an unnamed temporary file, fsync, then
-// linked into place; never overwriting unless asked). Also streams an asset's content, with Range.
-// Every path is resolved one component at a time without following
-// symlinks, so nothing a client sends can reach outside the library.
+// Ingestion: creating a project folder and uploading a file into a project
+// (both written by index::LibraryWriter, which keeps the library's
+// guarantees; here requests are only adapted to it), and streaming an
+// asset's content, with Range. A path to a file is opened one component at
+// a time without following symlinks, so nothing is served from outside the
+// library.
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,12 +12,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <random>
+#include <type_traits>
 
 #include "http/input.h"
 #include "http/views.h"
 #include "http/write.h"
-#include "index/ignore.h"
+#include "index/library_writer.h"
 #include "index/names.h"
 
 namespace lima::http {
@@ -28,6 +28,12 @@ using index::ReadTxn;
 namespace {
 
 index::Catalog& cat(Call& c) { return *c.ctx.catalog; }
+
+template <class T>
+T value_or_throw(index::Result<T> r) {
+  if (!r) throw to_api_error(r.error());
+  if constexpr (!std::is_void_v<T>) return std::move(*r);
+}
 
 struct Fd {
   int fd = -1;
@@ -51,39 +57,9 @@ Fd open_library(Call& c) {
   return root;
 }
 
-// The components of a client-given relative path, each checked.
-std::vector<std::string> path_components(std::string_view path, std::string_view what) {
-  if (path.empty()) throw_invalid(std::string(what) + " is empty");
-  if (path.front() == '/') throw_invalid(std::string(what) + " must be relative to the project, not absolute");
-  if (path.size() > 4000) throw_invalid(std::string(what) + " is too long");
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    const auto part = path.substr(start, end - start);
-    if (part.empty()) throw_invalid(std::string(what) + " has an empty component ('//' or a trailing '/')");
-    if (part == "." || part == "..") throw_invalid(std::string(what) + " cannot contain '.' or '..'");
-    if (part.find('\0') != std::string_view::npos) throw_invalid(std::string(what) + " cannot contain NUL");
-    if (part.size() > 255) throw_invalid(std::string(what) + " has a component over 255 bytes");
-    if (index::IgnoreRules::ignored_by_default(part))
-      throw_invalid(std::string(what) + ": '" + index::printable(part) +
-                    "' is a name the index ignores (dot-files, partial downloads, …)");
-    parts.emplace_back(part);
-    start = end + 1;
-  }
-  return parts;
-}
-
 // Opens directory `name` under `dir` without following a symlink.
 int open_subdir(int dir, const std::string& name) {
   return ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-[[noreturn]] void refuse_component(const std::string& name, int err) {
-  if (err == ELOOP || err == ENOTDIR)
-    throw_invalid("'" + index::printable(name) + "' is a symlink or not a folder; uploads never follow symlinks");
-  throw ApiError(500, code::internal, "cannot open '" + index::printable(name) + "': " + std::strerror(err));
 }
 
 // -- POST /projects --
@@ -91,14 +67,7 @@ int open_subdir(int dir, const std::string& name) {
 void create_project(Call& c) {
   const auto body = json_object(c.body, {"name"});
   const auto name = need_string(body, "name");
-  if (auto ok = index::validate_folder_name(name); !ok) throw to_api_error(ok.error());
-  Fd root = open_library(c);
-  if (::mkdirat(root.fd, name.c_str(), 0777) != 0) {
-    if (errno == EEXIST)
-      throw ApiError(409, code::conflict, "the library has a '" + index::printable(name) + "' already");
-    throw ApiError(500, code::internal, "cannot create the folder: " + std::string(std::strerror(errno)));
-  }
-  ::fsync(root.fd);
+  value_or_throw(index::LibraryWriter(c.ctx.library).create_project_folder(name));
   auto run = c.ctx.sync->run_now(index::Mode::incremental, name, index::Trigger::api);
   if (!run) throw to_api_error(run.error());
   settle(c);
@@ -111,169 +80,61 @@ void create_project(Call& c) {
 
 // -- POST /projects/{id}/assets --
 
-std::string temp_name() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, ".limafs-upload-%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
+index::Project live_project(Call& c, index::ProjectId id) {
+  ReadTxn t(cat(c).env());
+  auto p = cat(c).project(t, id);
+  if (!p) throw_not_found("no project with id " + std::to_string(id));
+  if (p->state != index::ItemState::live)
+    throw ApiError(409, code::conflict, "project '" + index::printable(p->name) + "' is gone from the library");
+  return *p;
 }
 
-// What a failed upload leaves behind is removed: the named temporary file
-// (where O_TMPFILE is not supported) and the folders it created.
-struct UploadScratch {
-  std::vector<std::pair<Fd, std::string>> created;  // (parent dir, name), in creation order
-  int temp_dir = -1;
-  std::string temp;
-  bool done = false;
-  ~UploadScratch() {
-    if (done) return;
-    if (!temp.empty()) ::unlinkat(temp_dir, temp.c_str(), 0);
-    for (auto it = created.rbegin(); it != created.rend(); ++it) ::unlinkat(it->first.fd, it->second.c_str(), AT_REMOVEDIR);
-  }
-};
-
-// Gives the unnamed file `fd` the name `name` in `dir`; EEXIST when taken.
-int link_tmpfile(int fd, int dir, const std::string& name) {
-  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  if (::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return 0;
-  if (errno != ENOENT) return errno;
-  return ::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0 ? 0 : errno;  // no /proc
+[[noreturn]] void throw_too_large(Call& c) {
+  throw ApiError(413, code::payload_too_large,
+                 "the file is over the upload limit of " + std::to_string(c.opts.upload_limit) + " bytes");
 }
 
-// The body is received into a file without a name (O_TMPFILE) in the
-// deepest folder that exists already, so a refused, failed or abandoned
-// upload leaves the library exactly as it was, folder times included. Only
-// a complete upload creates the missing folders and links the file in.
+// The body streams into the library writer's upload; the file appears in
+// the project only once the whole body has arrived (library_writer.h).
 void upload(Call& c) {
   const auto project_id = parse_id(c.params[0], "project");
   if (!c.req.has_param("path")) throw_invalid("parameter 'path' (where in the project the file goes) is required");
-  const std::string rel = c.req.get_param_value("path");
-  const auto parts = path_components(rel, "path");
+  const auto path = value_or_throw(index::ProjectPath::parse(c.req.get_param_value("path")));
   const bool overwrite = query_bool(c.req, "overwrite", false);
-  index::Project project;
-  {
-    ReadTxn t(cat(c).env());
-    auto p = cat(c).project(t, project_id);
-    if (!p) throw_not_found("no project with id " + std::to_string(project_id));
-    if (p->state != index::ItemState::live)
-      throw ApiError(409, code::conflict, "project '" + index::printable(p->name) + "' is gone from the library");
-    project = *p;
-  }
-  Fd root = open_library(c);
-  Fd dir(open_subdir(root.fd, project.name));
-  if (dir.fd < 0) {
-    if (errno == ENOENT)
-      throw ApiError(409, code::conflict, "the folder of project '" + index::printable(project.name) + "' is gone (sync)");
-    refuse_component(project.name, errno);
-  }
-  // The folders that exist already.
-  std::size_t existing = 0;
-  for (; existing + 1 < parts.size(); ++existing) {
-    Fd next(open_subdir(dir.fd, parts[existing]));
-    if (next.fd < 0 && errno == ENOENT) break;
-    if (next.fd < 0) refuse_component(parts[existing], errno);
-    dir = std::move(next);
-  }
-  const std::string& name = parts.back();
-  if (existing + 1 == parts.size()) {
-    struct stat st {};
-    if (::fstatat(dir.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      if (S_ISLNK(st.st_mode)) throw_invalid("'" + index::printable(rel) + "' is a symlink; uploads never replace symlinks");
-      if (!S_ISREG(st.st_mode)) throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' exists and is not a file");
-      if (!overwrite)
-        throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' exists already (add overwrite=true to replace it)");
-    }
-  }
+  const auto project = live_project(c, project_id);
+  auto file = value_or_throw(index::LibraryWriter(c.ctx.library).prepare_upload(project.name, path, overwrite));
   if (c.req.has_header("Content-Length") &&
       std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > c.opts.upload_limit)
-    throw ApiError(413, code::payload_too_large, "the file is over the upload limit of " + std::to_string(c.opts.upload_limit) + " bytes");
-
-  UploadScratch scratch;
-  Fd out(::openat(dir.fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
-  if (out.fd < 0) {  // a filesystem without O_TMPFILE: a named temporary file
-    scratch.temp_dir = dir.fd;
-    scratch.temp = temp_name();
-    out = Fd(::openat(dir.fd, scratch.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-    if (out.fd < 0) {
-      scratch.temp.clear();
-      throw ApiError(500, code::internal, std::string("cannot create the upload's temporary file: ") + std::strerror(errno));
-    }
-  }
+    throw_too_large(c);
+  value_or_throw(file.open());
   std::uint64_t size = 0, dropped = 0;
   bool too_large = false;
-  int write_error = 0;
+  index::Result<void> written;
   auto receive = [&](const char* data, std::size_t n) {
     if (too_large || size + n > c.opts.upload_limit) {
       too_large = true;  // read on and drop, so the 413 reaches the client
       dropped += n;
       return dropped <= kDrainLimit;
     }
-    for (std::size_t done = 0; done < n;) {
-      const auto w = ::write(out.fd, data + done, n - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        write_error = errno;
-        return false;
-      }
-      done += static_cast<std::size_t>(w);
-    }
     size += n;
-    return true;
+    return bool(written = file.write(data, n));
   };
   c.body_read = true;
   const bool received = c.reader ? (*c.reader)(receive) : true;
-  if (too_large)
-    throw ApiError(413, code::payload_too_large, "the file is over the upload limit of " + std::to_string(c.opts.upload_limit) + " bytes");
-  if (write_error) throw ApiError(500, code::internal, std::string("cannot write the file: ") + std::strerror(write_error));
+  if (too_large) throw_too_large(c);
+  value_or_throw(std::move(written));
   if (!received) throw_invalid("the upload ended before the whole body arrived");
-  if (::fsync(out.fd) != 0) throw ApiError(500, code::internal, std::string("cannot flush the file: ") + std::strerror(errno));
+  value_or_throw(file.commit());
 
-  // Complete: create the missing folders, then put the file in place.
-  Fd temp_dir(::dup(dir.fd));
-  for (std::size_t i = existing; i + 1 < parts.size(); ++i) {
-    if (::mkdirat(dir.fd, parts[i].c_str(), 0777) == 0) {
-      scratch.created.emplace_back(Fd(::dup(dir.fd)), parts[i]);
-    } else if (errno != EEXIST) {  // made meanwhile (another upload into it): used as it is
-      throw ApiError(500, code::internal, "cannot create folder '" + index::printable(parts[i]) + "': " + std::strerror(errno));
-    }
-    Fd next(open_subdir(dir.fd, parts[i]));
-    if (next.fd < 0) refuse_component(parts[i], errno);
-    dir = std::move(next);
-  }
-  auto placed = [&](int err) {
-    if (err == EEXIST)
-      throw ApiError(409, code::conflict, "'" + index::printable(rel) + "' appeared meanwhile (add overwrite=true to replace it)");
-    if (err) throw ApiError(500, code::internal, std::string("cannot move the file into place: ") + std::strerror(err));
-  };
-  if (scratch.temp.empty()) {
-    if (!overwrite) {
-      placed(link_tmpfile(out.fd, dir.fd, name));
-    } else {
-      // Replace atomically: link under a temporary name, rename over.
-      const auto temp = temp_name();
-      placed(link_tmpfile(out.fd, dir.fd, temp));
-      if (::renameat(dir.fd, temp.c_str(), dir.fd, name.c_str()) != 0) {
-        const int err = errno;
-        ::unlinkat(dir.fd, temp.c_str(), 0);
-        placed(err);
-      }
-    }
-  } else {
-    const unsigned flags = overwrite ? 0u : RENAME_NOREPLACE;
-    placed(::renameat2(temp_dir.fd, scratch.temp.c_str(), dir.fd, name.c_str(), flags) == 0 ? 0 : errno);
-  }
-  scratch.done = true;
-  ::fsync(dir.fd);
-
-  std::string scope = project.name;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) scope += "/" + parts[i];
+  const auto folder = path.folder();
+  const std::string scope = folder.empty() ? project.name : project.name + "/" + folder;
   // The file is complete: the live sync must not hold it back as one still
   // being written (its watcher saw it appear, not its writer close it).
-  auto run = c.ctx.sync->index_written(scope, {project.name + "/" + rel});
+  auto run = c.ctx.sync->index_written(scope, {project.name + "/" + path.text()});
   if (!run) throw to_api_error(run.error());
   settle(c);
   ReadTxn t(cat(c).env());
-  auto id = cat(c).asset_id_by_path(t, project.id, rel);
+  auto id = cat(c).asset_id_by_path(t, project.id, path.text());
   auto asset = id ? cat(c).asset(t, *id) : std::nullopt;
   if (!asset || asset->state != index::ItemState::live)
     throw ApiError(500, code::internal,

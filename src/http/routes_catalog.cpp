@@ -81,67 +81,29 @@ void list_projects(Call& c) {
   refuse_repeats(c.req, {"collection", "q", "name", "limit", "cursor"});
   ReadTxn t(cat(c).env());
   index::Metadata meta(cat(c));
-  const auto tags = tag_filter(t, meta, c.req);
-  std::optional<index::Collection> col;
+  index::ProjectQuery q;
+  q.tags = tag_filter(t, meta, c.req);
   if (c.req.has_param("collection")) {
     const auto v = c.req.get_param_value("collection");
     // By name first (a collection may be called "2026"), then by id.
-    col = meta.collection_by_name(t, v);
+    q.collection = meta.collection_by_name(t, v);
     const bool numeric = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-    if (!col && numeric) col = meta.collection(t, parse_id(v, "collection"));
-    if (!col) throw_not_found("no collection '" + index::printable(v) + "'");
+    if (!q.collection && numeric) q.collection = meta.collection(t, parse_id(v, "collection"));
+    if (!q.collection) throw_not_found("no collection '" + index::printable(v) + "'");
   }
-  std::optional<index::SearchMatcher> match;
   if (c.req.has_param("q")) {
-    match.emplace(cat(c), t, index::search_words(c.req.get_param_value("q")));
-    if (match->words().empty()) throw_invalid("parameter 'q' holds no word to search for");
+    q.words = index::search_words(c.req.get_param_value("q"));
+    if (q.words.empty()) throw_invalid("parameter 'q' holds no word to search for");
   }
+  if (c.req.has_param("name")) q.name = c.req.get_param_value("name");
   // Name order, or collection order: cursors of one do not fit the other.
-  const std::string list = col ? "projects-in-" + std::to_string(col->id) : "projects";
+  const std::string list = q.collection ? "projects-in-" + std::to_string(q.collection->id) : "projects";
   const auto pg = read_page(c.req, list);
-
+  const auto found = index::query_projects(cat(c), t, q, pg.after, pg.limit);
   json items = json::array();
+  for (const auto& p : found.items) items.push_back(project_summary(t, meta, p));
   std::optional<std::string> next;
-  // Takes p if it passes the filters; false once the page is full.
-  auto take = [&](const index::Project& p, const std::string& key) {
-    if (p.state != index::ItemState::live) return true;
-    if (!tags.empty() && !index::has_all_tags(cat(c), t, p.id, tags)) return true;
-    if (col && std::find(col->projects.begin(), col->projects.end(), p.id) == col->projects.end()) return true;
-    if (match && !match->project(p)) return true;
-    if (items.size() == pg.limit) {
-      next = make_cursor(list, key);
-      return false;
-    }
-    items.push_back(project_summary(t, meta, p));
-    return true;
-  };
-  std::string last_key;
-  auto take_keyed = [&](const index::Project& p, std::string key) {
-    const bool more = take(p, last_key);
-    last_key = std::move(key);
-    return more;
-  };
-  if (c.req.has_param("name")) {
-    // One project by its exact folder name.
-    if (auto id = cat(c).project_id_by_name(t, c.req.get_param_value("name")); id && !pg.has_cursor)
-      if (auto p = cat(c).project(t, *id)) take(*p, p->name);
-  } else if (col) {
-    // Collection order; the cursor is a position.
-    std::size_t start = 0;
-    if (pg.has_cursor) start = static_cast<std::size_t>(std::strtoull(pg.after.c_str(), nullptr, 10));
-    for (std::size_t i = start; i < col->projects.size(); ++i)
-      if (auto p = cat(c).project(t, col->projects[i]))
-        if (!take_keyed(*p, std::to_string(i + 1))) break;
-  } else if (!tags.empty()) {
-    // Projects with all the tags, planned from the rarest (project_query.h).
-    index::projects_with_tags(cat(c), t, tags, pg.after,
-                              [&](const index::Project& p) { return take_keyed(p, p.name); });
-  } else {
-    cat(c).project_ids_by_name(t, pg.after, [&](index::ProjectId id) {
-      auto p = cat(c).project(t, id);
-      return !p || take_keyed(*p, p->name);
-    });
-  }
+  if (found.next) next = make_cursor(list, *found.next);
   reply(c.res, 200, page(std::move(items), next));
 }
 
@@ -201,39 +163,23 @@ std::optional<std::string> ext_filter(const httplib::Request& req) {
   return index::extension_of("x." + std::string(e));
 }
 
-bool has_all_asset_tags(const index::Txn& t, index::Metadata& meta, index::AssetId a,
-                        const std::vector<index::TagId>& tags) {
-  return std::all_of(tags.begin(), tags.end(), [&](index::TagId tag) { return meta.asset_has_tag(t, a, tag); });
-}
-
 void list_assets(Call& c) {
   refuse_repeats(c.req, {"path", "limit", "cursor"});
-  const auto kind = kind_filter(c.req);
-  const auto ext = ext_filter(c.req);
+  index::ProjectAssetFilter f;
+  f.kind = kind_filter(c.req);
+  f.ext = ext_filter(c.req);
   ReadTxn t(cat(c).env());
   index::Metadata meta(cat(c));
   const auto p = need_project(t, c, c.params[0]);
-  const auto tags = tag_filter(t, meta, c.req);
+  f.tags = tag_filter(t, meta, c.req);
   const std::string list = "assets-of-" + std::to_string(p.id);
   const auto pg = read_page(c.req, list);
+  if (c.req.has_param("path")) f.path = c.req.get_param_value("path");
+  const auto found = index::query_project_assets(cat(c), t, p.id, f, pg.after, pg.limit);
   json items = json::array();
+  for (const auto& a : found.items) items.push_back(asset_json(t, cat(c), a, false));
   std::optional<std::string> next;
-  std::string last;
-  const std::optional<std::string> only_path =
-      c.req.has_param("path") ? std::optional(c.req.get_param_value("path")) : std::nullopt;
-  for (const auto& a : cat(c).assets_of(t, p.id)) {
-    if (pg.has_cursor && a.path <= pg.after) continue;
-    if (only_path && a.path != *only_path) continue;
-    if (kind && a.kind != *kind) continue;
-    if (ext && index::extension_of(a.path) != *ext) continue;
-    if (!has_all_asset_tags(t, meta, a.id, tags)) continue;
-    if (items.size() == pg.limit) {
-      next = make_cursor(list, last);
-      break;
-    }
-    items.push_back(asset_json(t, cat(c), a, false));
-    last = a.path;
-  }
+  if (found.next) next = make_cursor(list, *found.next);
   reply(c.res, 200, page(std::move(items), next));
 }
 
@@ -270,19 +216,11 @@ void list_library_assets(Call& c) {
     if (ec != std::errc() || end != pg.after.data() + pg.after.size())
       throw_invalid("parameter 'cursor' is not a cursor of this list (pass back the next_cursor of a page)");
   }
-
+  const auto found = index::query_asset_page(cat(c), t, f, after, pg.limit);
   json items = json::array();
+  for (const auto& a : found.items) items.push_back(asset_json(t, cat(c), a, false));
   std::optional<std::string> next;
-  index::AssetId last = 0;
-  index::query_assets(cat(c), t, f, after, [&](const index::Asset& a) {
-    if (items.size() == pg.limit) {
-      next = make_cursor(list, std::to_string(last));
-      return false;
-    }
-    items.push_back(asset_json(t, cat(c), a, false));
-    last = a.id;
-    return true;
-  });
+  if (found.next) next = make_cursor(list, std::to_string(*found.next));
   reply(c.res, 200, page(std::move(items), next));
 }
 

@@ -5,6 +5,7 @@
 
 #include "index/id_streams.h"
 #include "index/key_codec.h"
+#include "index/kinds.h"
 
 namespace lima::index {
 
@@ -45,6 +46,42 @@ void query_assets(const Catalog& c, const Txn& t, const AssetFilter& filter, Ass
     auto a = c.asset(t, *id);
     if (a && a->state == ItemState::live && !fn(*a)) return;
   }
+}
+
+AssetPage query_asset_page(const Catalog& c, const Txn& t, const AssetFilter& filter, AssetId after, std::size_t limit) {
+  AssetPage page;
+  query_assets(c, t, filter, after, [&](const Asset& a) {
+    if (page.items.size() == limit) {
+      page.next = page.items.back().id;
+      return false;
+    }
+    page.items.push_back(a);
+    return true;
+  });
+  return page;
+}
+
+bool asset_has_all_tags(const Catalog& c, const Txn& t, AssetId a, std::span<const TagId> tags) {
+  return std::all_of(tags.begin(), tags.end(),
+                     [&](TagId tag) { return t.get(c.db().asset_tags, key_u64_u64(a, tag)).has_value(); });
+}
+
+ProjectAssetPage query_project_assets(const Catalog& c, const Txn& t, ProjectId p, const ProjectAssetFilter& filter,
+                                      std::string_view after, std::size_t limit) {
+  ProjectAssetPage page;
+  for (auto& a : c.assets_of(t, p)) {
+    if (!after.empty() && a.path <= after) continue;
+    if (filter.path && a.path != *filter.path) continue;
+    if (filter.kind && a.kind != *filter.kind) continue;
+    if (filter.ext && extension_of(a.path) != *filter.ext) continue;
+    if (!asset_has_all_tags(c, t, a.id, filter.tags)) continue;
+    if (page.items.size() == limit) {
+      page.next = page.items.back().path;
+      break;
+    }
+    page.items.push_back(std::move(a));
+  }
+  return page;
 }
 
 }  // namespace lima::index

@@ -1,6 +1,6 @@
-// Library-wide asset lists and tag-filtered project lists: the right items,
-// in order, page after page, found from the indexes at a cost that follows
-// the rarest filter.
+// Asset lists, library-wide and of one project: the right items, in order,
+// page after page, found from the indexes at a cost that follows the rarest
+// filter.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -11,7 +11,6 @@
 #include "index/key_codec.h"
 #include "index/kinds.h"
 #include "index/metadata.h"
-#include "index/project_query.h"
 #include "test_support.h"
 
 using namespace lima::index;
@@ -145,62 +144,81 @@ TEST_CASE("an intersection costs what its smallest stream holds, not its largest
   CHECK(none.seeks() <= 4);
 }
 
-TEST_CASE("projects with every one of several tags come by name, from a small or a large intersection") {
+TEST_CASE("asset pages: a page holds at most its limit, and the next one resumes after its last asset") {
   Fixture fx;
   Catalog& cat = *fx.cat;
   Metadata md(cat);
-  // Names in the reverse order of ids, so that name order is not id order.
-  const std::size_t n = 2 * kSmallTagSet + 600;
-  auto name_of = [&](ProjectId id) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "P%06zu", n - id);
-    return std::string(buf);
-  };
   cat.write([&](WriteTxn& t) {
-    for (ProjectId id = 1; id <= n; ++id) {
-      cat.put_project(t, Project{.id = id, .name = name_of(id), .dev = 1, .ino = id}, nullptr);
-      REQUIRE(md.tag_project(t, id, "all"));
-      if (id % 2) REQUIRE(md.tag_project(t, id, "odd"));
-      if (id % 1000 == 0) REQUIRE(md.tag_project(t, id, "thousand"));
+    cat.put_project(t, Project{.id = 1, .name = "A", .dev = 1, .ino = 1}, nullptr);
+    for (AssetId id = 1; id <= 10; ++id) {
+      Asset a{.id = id, .project = 1, .dev = 1, .ino = 100 + id};
+      a.path = "f" + std::to_string(id) + ".stl";
+      a.state = id == 4 ? ItemState::tombstone : ItemState::live;
+      cat.put_asset(t, a, nullptr);
+      if (id % 3 == 0) REQUIRE(md.tag_asset(t, id, "three"));
     }
-    // A tombstone with every tag is never listed.
-    auto gone = *cat.project(t, 1000);
-    const auto before = gone;
-    gone.state = ItemState::tombstone;
-    cat.put_project(t, gone, &before);
   });
   ReadTxn t(cat.env());
-  auto tag = [&](const char* name) { return *md.tag_id(t, name); };
-  auto listed = [&](std::vector<TagId> tags, std::string after = "", std::size_t limit = 100000) {
-    std::sort(tags.begin(), tags.end());
+  auto first = query_asset_page(cat, t, {}, 0, 4);
+  CHECK(first.items.size() == 4);
+  CHECK(first.items.back().id == 5);  // 4 is a tombstone
+  REQUIRE(first.next);
+  CHECK(*first.next == 5);
+  auto second = query_asset_page(cat, t, {}, *first.next, 4);
+  CHECK(second.items.front().id == 6);
+  REQUIRE(second.next);
+  auto last = query_asset_page(cat, t, {}, *second.next, 4);
+  CHECK(last.items.size() == 1);
+  CHECK(last.items.front().id == 10);
+  CHECK_FALSE(last.next);
+  // A page that is exactly full is the last when nothing follows.
+  auto exact = query_asset_page(cat, t, {.tags = {*md.tag_id(t, "three")}}, 0, 3);
+  CHECK(exact.items.size() == 3);
+  CHECK_FALSE(exact.next);
+}
+
+TEST_CASE("a project's assets come in path order, filtered by path, kind, extension and tags, page after page") {
+  Fixture fx;
+  Catalog& cat = *fx.cat;
+  Metadata md(cat);
+  const char* paths[] = {"b/part.stl", "a.STL", "photo.jpg", "notes.md", "c/deep/part.stl", "z.3mf"};
+  cat.write([&](WriteTxn& t) {
+    cat.put_project(t, Project{.id = 1, .name = "A", .dev = 1, .ino = 1}, nullptr);
+    cat.put_project(t, Project{.id = 2, .name = "B", .dev = 1, .ino = 2}, nullptr);
+    AssetId id = 0;
+    for (const char* path : paths) {
+      ++id;
+      Asset a{.id = id, .project = 1, .path = path, .dev = 1, .ino = 100 + id};
+      a.kind = kind_of(a.path);
+      cat.put_asset(t, a, nullptr);
+      if (a.kind == Kind::model) REQUIRE(md.tag_asset(t, id, "printable"));
+    }
+    cat.put_asset(t, Asset{.id = 50, .project = 2, .path = "other.stl", .dev = 1, .ino = 500}, nullptr);
+  });
+  ReadTxn t(cat.env());
+  auto paths_of = [](const ProjectAssetPage& page) {
     std::vector<std::string> out;
-    projects_with_tags(cat, t, tags, after, [&](const Project& p) {
-      if (out.size() == limit) return false;
-      out.push_back(p.name);
-      return true;
-    });
+    for (const auto& a : page.items) out.push_back(a.path);
     return out;
   };
-  auto expected = [&](auto pred, std::string after = "") {
-    std::vector<std::string> out;
-    for (ProjectId id = 1; id <= n; ++id)
-      if (id != 1000 && pred(id) && name_of(id) > after) out.push_back(name_of(id));
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  // Small: "thousand" (4 live projects), with or without "all".
-  CHECK(listed({tag("thousand")}) == expected([](ProjectId id) { return id % 1000 == 0; }));
-  CHECK(listed({tag("thousand"), tag("all")}) == expected([](ProjectId id) { return id % 1000 == 0; }));
-  CHECK(listed({tag("thousand"), tag("odd")}).empty());
-  // Large: "all" and "odd" (more than kSmallTagSet in common): the name walk.
-  const auto odd = expected([](ProjectId id) { return id % 2 == 1; });
-  REQUIRE(odd.size() > kSmallTagSet);
-  CHECK(listed({tag("all"), tag("odd")}) == odd);
-  CHECK(listed({tag("all")}).size() == n - 1);
-  // Pages resume after a name, in either plan.
-  CHECK(listed({tag("all"), tag("odd")}, odd[99], 10) == std::vector<std::string>(odd.begin() + 100, odd.begin() + 110));
-  const auto thousands = expected([](ProjectId id) { return id % 1000 == 0; });
-  CHECK(listed({tag("thousand")}, thousands[0]) == std::vector<std::string>(thousands.begin() + 1, thousands.end()));
-  CHECK(has_all_tags(cat, t, 3, std::vector<TagId>{tag("all"), tag("odd")}));
-  CHECK_FALSE(has_all_tags(cat, t, 4, std::vector<TagId>{tag("all"), tag("odd")}));
+  using V = std::vector<std::string>;
+  CHECK(paths_of(query_project_assets(cat, t, 1, {}, "", 100)) ==
+        V{"a.STL", "b/part.stl", "c/deep/part.stl", "notes.md", "photo.jpg", "z.3mf"});
+  CHECK(paths_of(query_project_assets(cat, t, 1, {.ext = "stl"}, "", 100)) == V{"a.STL", "b/part.stl", "c/deep/part.stl"});
+  CHECK(paths_of(query_project_assets(cat, t, 1, {.kind = Kind::image}, "", 100)) == V{"photo.jpg"});
+  CHECK(paths_of(query_project_assets(cat, t, 1, {.path = "notes.md"}, "", 100)) == V{"notes.md"});
+  CHECK(paths_of(query_project_assets(cat, t, 1, {.path = "nope"}, "", 100)).empty());
+  const auto printable = *Metadata(cat).tag_id(t, "printable");
+  CHECK(paths_of(query_project_assets(cat, t, 1, {.tags = {printable}}, "", 100)) ==
+        V{"a.STL", "b/part.stl", "c/deep/part.stl", "z.3mf"});
+  CHECK(asset_has_all_tags(cat, t, 1, std::vector<TagId>{printable}));
+  CHECK_FALSE(asset_has_all_tags(cat, t, 3, std::vector<TagId>{printable}));
+
+  auto first = query_project_assets(cat, t, 1, {.tags = {printable}}, "", 2);
+  CHECK(paths_of(first) == V{"a.STL", "b/part.stl"});
+  REQUIRE(first.next);
+  CHECK(*first.next == "b/part.stl");
+  auto second = query_project_assets(cat, t, 1, {.tags = {printable}}, *first.next, 2);
+  CHECK(paths_of(second) == V{"c/deep/part.stl", "z.3mf"});
+  CHECK_FALSE(second.next);
 }
