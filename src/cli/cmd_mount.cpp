@@ -19,11 +19,13 @@
 #include "cli/cli.h"
 #include "cli/daemon_registry.h"
 #include "cli/progress_view.h"
+#include "fs/live_status_text.h"
 #include "fs/mount.h"
 #include "fs/mount_table.h"
 #include "http/api.h"
 #include "index/backup.h"
 #include "index/live_sync.h"
+#include "index/sync_coordinator.h"
 #include "index/log.h"
 #include "index/names.h"
 #include "index/sync.h"
@@ -265,7 +267,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   // and leaves no mount behind. Its threads (and the backup writer's) start
   // with the stop signals blocked: only the main thread takes them.
   const std::vector<std::string> ignore_globs = args->all("ignore");
-  http::SyncService syncs(**catalog, {library, ignore_globs, args->has("allow-device-change")});
+  index::SyncCoordinator syncs(**catalog, {library, ignore_globs, args->has("allow-device-change")});
   std::atomic<fs::Mount*> mounted{nullptr};
   live_opts.library = library;
   live_opts.ignore_globs = ignore_globs;
@@ -277,7 +279,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   // Whichever way this function ends, the syncs stop before `live` and
   // `syncs` go: each calls the other.
   struct StopSyncs {
-    http::SyncService& syncs;
+    index::SyncCoordinator& syncs;
     index::LiveSync& live;
     ~StopSyncs() {
       syncs.cancel();  // a long API sync must not hold up the live sync's stop
@@ -300,9 +302,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
     auto* m = mounted.load();
     return nlohmann::json{{"mountpoint", mountpoint.string()}, {"mounted", m && !m->finished()}};
   };
-  ctx.library_status = [&live] { return live.library_json(); };
-  ctx.watcher_status = [&live] { return live.watcher_json(); };
-  ctx.live_metrics = [&live] { return live.metrics(); };
+  ctx.live_status = [&live] { return live.status(); };
   ctx.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   ctx.version = version();
@@ -372,7 +372,7 @@ int cmd_mount(const std::vector<std::string>& argv) {
   mopts.mountpoint = mountpoint;
   mopts.fuse_options = fuse_options;
   mopts.api_url = (*api)->url();
-  mopts.status_text = [&live] { return live.status_text(); };
+  mopts.status_text = [&live] { return fs::live_status_text(live.status()); };
   auto mount = fs::Mount::start(**catalog, library, mopts);
   if (!mount) {
     live.stop();

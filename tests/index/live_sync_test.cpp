@@ -105,7 +105,7 @@ struct LiveFixture {
 
 TEST_CASE("live sync rescans what changed, once quiet, in few runs", "[watcher][live]") {
   LiveFixture f;
-  REQUIRE(f.eventually([&] { return f.live->watcher_json()["state"] == "watching"; }));
+  REQUIRE(f.eventually([&] { return f.live->status().mode == WatchMode::watching; }));
   for (int i = 0; i < 200; ++i) write_file(f.lib / ("Boat/parts/p" + std::to_string(i) + ".stl"), std::to_string(i));
   REQUIRE(f.eventually([&] { return f.asset("Boat", "parts/p199.stl").has_value(); }));
   CHECK(f.asset("Boat", "parts/p0.stl"));
@@ -128,7 +128,7 @@ TEST_CASE("live sync rescans what changed, once quiet, in few runs", "[watcher][
 
 TEST_CASE("live sync holds a file back until its writer closes it", "[watcher][live]") {
   LiveFixture f;
-  REQUIRE(f.eventually([&] { return f.live->watcher_json()["state"] == "watching"; }));
+  REQUIRE(f.eventually([&] { return f.live->status().mode == WatchMode::watching; }));
   const int fd = ::open((f.lib / "Boat/slow.stl").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   REQUIRE(fd >= 0);
   REQUIRE(::write(fd, "first half ", 11) == 11);
@@ -136,7 +136,7 @@ TEST_CASE("live sync holds a file back until its writer closes it", "[watcher][l
   // rescanned, the open file is held back.
   write_file(f.lib / "Boat/other.stl", "other");
   REQUIRE(f.eventually([&] { return f.asset("Boat", "other.stl").has_value(); }));
-  CHECK(f.live->watcher_json()["files_being_written"] == 1);
+  CHECK(f.live->status().files_being_written == 1);
   std::this_thread::sleep_for(300ms);
   CHECK_FALSE(f.asset("Boat", "slow.stl"));
   bool held = false;
@@ -148,30 +148,28 @@ TEST_CASE("live sync holds a file back until its writer closes it", "[watcher][l
   ::close(fd);
   REQUIRE(f.eventually([&] { return f.asset("Boat", "slow.stl").has_value(); }));
   CHECK(f.asset("Boat", "slow.stl")->size == 22);
-  CHECK(f.live->watcher_json()["files_being_written"] == 0);
+  CHECK(f.live->status().files_being_written == 0);
 }
 
 TEST_CASE("live sync notices an offline library within seconds and catches up when it returns", "[watcher][live]") {
   LiveSyncOptions o;
   o.probe_interval = 200ms;
   LiveFixture f(o);
-  REQUIRE(f.eventually([&] { return f.live->watcher_json()["state"] == "watching"; }));
+  REQUIRE(f.eventually([&] { return f.live->status().mode == WatchMode::watching; }));
   stdfs::rename(f.lib, f.tmp / "away");
   REQUIRE(f.eventually([&] { return !f.live->online(); }, 3s));
-  const auto lib = f.live->library_json();
-  CHECK(lib["online"] == false);
-  CHECK(lib["offline_reason"].get<std::string>().find("gone") != std::string::npos);
-  CHECK(f.live->watcher_json()["state"] == "offline");
-  CHECK(f.live->status_text().find("library online: no") != std::string::npos);
-  CHECK(f.live->metrics().find("\nlimafs_library_online 0\n") != std::string::npos);
-  CHECK(f.live->metrics().find("\nlimafs_watcher_watching 0\n") != std::string::npos);
+  const auto st = f.live->status();
+  CHECK_FALSE(st.online);
+  CHECK(st.offline_reason.find("gone") != std::string::npos);
+  CHECK(st.offline_since_ns > 0);
+  CHECK(st.mode == WatchMode::offline);
   CHECK(f.asset("Boat", "hull.stl"));  // nothing removed
 
   write_file(f.tmp / "away/Castle/while-away.stl", "w");
   stdfs::rename(f.tmp / "away", f.lib);
   REQUIRE(f.eventually([&] { return f.live->online() && f.asset("Castle", "while-away.stl").has_value(); }));
   CHECK(f.asset("Boat", "hull.stl"));
-  REQUIRE(f.eventually([&] { return f.live->watcher_json()["state"] == "watching"; }));
+  REQUIRE(f.eventually([&] { return f.live->status().mode == WatchMode::watching; }));
 
   // Emptied (a disk unmounted from under its mount point leaves the empty
   // directory): offline too.
@@ -179,8 +177,8 @@ TEST_CASE("live sync notices an offline library within seconds and catches up wh
   stdfs::create_directory(f.lib);
   CHECK(f.eventually(
       [&] {
-        const auto j = f.live->library_json();
-        return j["online"] == false && j["offline_reason"].get<std::string>().find("empty") != std::string::npos;
+        const auto now = f.live->status();
+        return !now.online && now.offline_reason.find("empty") != std::string::npos;
       },
       3s));
   CHECK(f.asset("Castle", "tower.stl"));
@@ -191,10 +189,12 @@ TEST_CASE("live sync falls back to periodic syncs when it cannot watch", "[watch
   o.max_watches = 2;
   o.poll_interval = 1s;
   LiveFixture f(o);
-  REQUIRE(f.eventually([&] { return f.live->watcher_json()["state"] == "periodic"; }));
-  const auto w = f.live->watcher_json();
-  CHECK(w["reason"].get<std::string>().find("--max-watches 2") != std::string::npos);
-  CHECK(w["watches"] == 0);
+  REQUIRE(f.eventually([&] { return f.live->status().mode == WatchMode::periodic; }));
+  const auto w = f.live->status();
+  CHECK(w.mode_reason.find("--max-watches 2") != std::string::npos);
+  CHECK(w.watches == 0);
+  CHECK(w.watch_limit == 2);
+  CHECK(w.next_poll_ns > 0);
   write_file(f.lib / "Castle/polled.stl", "p");
   REQUIRE(f.eventually([&] { return f.asset("Castle", "polled.stl").has_value(); }));
   CHECK(f.requests().back().trigger == Trigger::schedule);
