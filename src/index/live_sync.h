@@ -62,7 +62,7 @@ struct LiveSyncOptions {
   std::size_t max_scoped_runs = 8;
 };
 
-/// One sync for the live sync to run (through the daemon's sync service).
+/// One sync for the live sync to run (through the daemon's sync coordinator).
 struct SyncRequest {
   Mode mode = Mode::incremental;
   std::string scope;
