@@ -1,5 +1,6 @@
-// limafs: the one composition root. Everything it does lives in the
-// modules; main() sets up the process and hands over to the command line.
+// limafs: main() sets up the process and hands over to the command line.
+// Everything it does lives in the modules; the running daemon is wired
+// together in src/daemon.
 #include <sys/resource.h>
 
 #include <cstdio>

@@ -1,13 +1,10 @@
-// `limafs mount LIBRARY MOUNTPOINT`: the daemon. Checks the paths, clears a
-// mount left by a killed daemon, syncs the index, mounts the read-only view
-// and serves it until SIGINT/SIGTERM or an unmount.
-#include <pthread.h>
-#include <signal.h>
+// `limafs mount LIBRARY MOUNTPOINT`: parses the options, checks the paths
+// (clearing a mount left by a killed daemon), detaches when asked, then runs
+// the daemon: syncs the index, mounts the read-only view and serves it until
+// SIGINT/SIGTERM or an unmount.
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,14 +16,12 @@
 #include "cli/cli.h"
 #include "cli/daemon_registry.h"
 #include "cli/progress_view.h"
+#include "daemon/daemon.h"
+#include "daemon/stop_signals.h"
 #include "fs/mount.h"
 #include "fs/mount_table.h"
-#include "http/api.h"
-#include "index/backup.h"
-#include "index/live_sync.h"
 #include "index/log.h"
 #include "index/names.h"
-#include "index/sync.h"
 
 namespace lima::cli {
 
@@ -90,10 +85,6 @@ Exit status: 0 unmounted cleanly (or interrupted before mounting), 1 error,
 2 usage.
 )";
 
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
-
 // "4G", "512M", "1000" → bytes.
 std::optional<std::uint64_t> parse_size(const std::string& text) {
   char* end = nullptr;
@@ -111,17 +102,6 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return n * unit;
 }
 
-// The mount's request counters as Prometheus text.
-std::string fuse_metrics(const fs::RequestStats& stats) {
-  std::string out =
-      "# HELP limafs_fuse_requests_total Requests the kernel sent the mount, by operation.\n"
-      "# TYPE limafs_fuse_requests_total counter\n";
-  for (std::size_t i = 0; i < fs::kOpNames.size(); ++i)
-    out += "limafs_fuse_requests_total{op=\"" + std::string(fs::kOpNames[i]) + "\"} " +
-           std::to_string(stats.get(static_cast<fs::Op>(i))) + "\n";
-  return out;
-}
-
 std::vector<std::string> split_options(const std::vector<std::string>& given) {
   std::vector<std::string> out;
   for (const auto& g : given) {
@@ -133,9 +113,69 @@ std::vector<std::string> split_options(const std::vector<std::string>& given) {
   return out;
 }
 
-}  // namespace
+/// What `limafs mount` was asked to do, once its options are read.
+struct MountRequest {
+  daemon::DaemonOptions daemon;
+  std::string library_arg, mountpoint_arg;
+  std::vector<std::string> state_opt;
+  std::string token_file;  ///< absolute; empty without --token-file
+  bool foreground = false, background = false;
+};
 
-int cmd_mount(const std::vector<std::string>& argv) {
+// Each parse_* and check_* returns nullopt when all is well, else the exit
+// status after saying what is wrong.
+
+std::optional<int> parse_api_options(const ParsedArgs& args, http::ApiOptions& api, std::string& token_file) {
+  api.any_port_if_taken = !args.has("listen");
+  if (auto listen = args.value("listen")) {
+    auto hp = http::parse_listen(*listen);
+    if (!hp) return complain(kUsage, "mount: " + hp.error().message);
+    std::tie(api.host, api.port) = *hp;
+  }
+  if (auto tf = args.value("token-file")) {
+    token_file = stdfs::absolute(*tf).string();
+    auto token = read_token_file(token_file);
+    if (!token) return complain(kUsage, "mount: " + token.error().message);
+    if (token->size() < 16)
+      return complain(kUsage, "mount: the token in " + token_file + " is shorter than 16 characters");
+    api.token = *token;
+  }
+  if (!http::is_loopback(api.host) && !api.token)
+    return complain(kUsage, "mount: --listen " + api.host +
+                                " is not a loopback address; give --token-file so that API requests need a token");
+  if (auto mu = args.value("max-upload")) {
+    auto size = parse_size(*mu);
+    if (!size) return complain(kUsage, "mount: --max-upload wants a size such as 512M or 4G, not '" + *mu + "'");
+    api.upload_limit = *size;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> parse_live_options(const ParsedArgs& args, index::LiveSyncOptions& live) {
+  live.watch = !args.has("no-watch");
+  for (auto [name, target] : {std::pair{"reconcile-interval", &live.reconcile_interval},
+                              std::pair{"poll-interval", &live.poll_interval}}) {
+    if (auto v = args.value(name)) {
+      auto d = index::parse_duration(*v);
+      if (!d)
+        return complain(kUsage, std::string("mount: --") + name + " wants a duration such as 90s, 15m, 1h or off, not '" +
+                                    *v + "'");
+      *target = *d;
+    }
+  }
+  if (auto v = args.value("max-watches")) {
+    char* end = nullptr;
+    errno = 0;
+    const auto n = std::strtoull(v->c_str(), &end, 10);
+    if (v->empty() || *end || errno || n == 0)
+      return complain(kUsage, "mount: --max-watches wants a positive number, not '" + *v + "'");
+    live.max_watches = n;
+  }
+  return std::nullopt;
+}
+
+/// Reads the command line into `req`; --help prints the help (kOk).
+std::optional<int> parse_mount(const std::vector<std::string>& argv, MountRequest& req) {
   std::string err;
   auto args = parse_args(argv,
                          {{"state", true}, {"o", true, true, 'o'}, {"ignore", true, true}, {"allow-device-change"},
@@ -150,67 +190,36 @@ int cmd_mount(const std::vector<std::string>& argv) {
   }
   if (args->positional.size() != 2)
     return complain(kUsage, "mount: expected LIBRARY and MOUNTPOINT (usage: limafs mount LIBRARY MOUNTPOINT)");
-  const auto fuse_options = split_options(args->all("o"));
-  for (const auto& o : fuse_options)
+  req.library_arg = args->positional[0];
+  req.mountpoint_arg = args->positional[1];
+  req.daemon.fuse_options = split_options(args->all("o"));
+  for (const auto& o : req.daemon.fuse_options)
     if (o == "rw") return complain(kUsage, "mount: the view is read-only; '-o rw' is not possible");
-
-  http::ApiOptions api_opts;
-  api_opts.any_port_if_taken = !args->has("listen");
-  if (auto listen = args->value("listen")) {
-    auto hp = http::parse_listen(*listen);
-    if (!hp) return complain(kUsage, "mount: " + hp.error().message);
-    std::tie(api_opts.host, api_opts.port) = *hp;
-  }
-  std::string token_file;
-  if (auto tf = args->value("token-file")) {
-    token_file = stdfs::absolute(*tf).string();
-    auto token = read_token_file(token_file);
-    if (!token) return complain(kUsage, "mount: " + token.error().message);
-    if (token->size() < 16)
-      return complain(kUsage, "mount: the token in " + token_file + " is shorter than 16 characters");
-    api_opts.token = *token;
-  }
-  if (!http::is_loopback(api_opts.host) && !api_opts.token)
-    return complain(kUsage, "mount: --listen " + api_opts.host +
-                                " is not a loopback address; give --token-file so that API requests need a token");
-  if (auto mu = args->value("max-upload")) {
-    auto size = parse_size(*mu);
-    if (!size) return complain(kUsage, "mount: --max-upload wants a size such as 512M or 4G, not '" + *mu + "'");
-    api_opts.upload_limit = *size;
-  }
-
-  index::LiveSyncOptions live_opts;
-  live_opts.watch = !args->has("no-watch");
-  for (auto [name, target] : {std::pair{"reconcile-interval", &live_opts.reconcile_interval},
-                              std::pair{"poll-interval", &live_opts.poll_interval}}) {
-    if (auto v = args->value(name)) {
-      auto d = index::parse_duration(*v);
-      if (!d)
-        return complain(kUsage, std::string("mount: --") + name + " wants a duration such as 90s, 15m, 1h or off, not '" +
-                                    *v + "'");
-      *target = *d;
-    }
-  }
-  if (auto v = args->value("max-watches")) {
-    char* end = nullptr;
-    errno = 0;
-    const auto n = std::strtoull(v->c_str(), &end, 10);
-    if (v->empty() || *end || errno || n == 0)
-      return complain(kUsage, "mount: --max-watches wants a positive number, not '" + *v + "'");
-    live_opts.max_watches = n;
-  }
+  if (auto refused = parse_api_options(*args, req.daemon.api, req.token_file)) return refused;
+  if (auto refused = parse_live_options(*args, req.daemon.live)) return refused;
   if (auto v = args->value("log-level")) {
     auto lv = log::parse_level(*v);
     if (!lv) return complain(kUsage, "mount: --log-level is one of error, warning, notice, info, debug; not '" + *v + "'");
     log::set_level(*lv);
   }
+  req.daemon.ignore_globs = args->all("ignore");
+  req.daemon.allow_device_change = args->has("allow-device-change");
+  req.state_opt = args->all("state");
+  req.foreground = args->has("foreground");
+  req.background = args->has("background");
+  return std::nullopt;
+}
 
-  const auto library = resolve_library(args->positional[0]);
+/// The library, the mountpoint (an empty directory that is no mount point,
+/// outside the library and not holding it; a dead mount on it is cleared)
+/// and the state directory; fills in their absolute paths.
+std::optional<int> check_paths(MountRequest& req) {
+  const auto library = resolve_library(req.library_arg);
   std::error_code ec;
   if (!stdfs::is_directory(library, ec))
     return complain(kError, "library " + index::printable(library.string()) + " does not exist or is not a directory");
 
-  const stdfs::path mp_arg = stdfs::absolute(args->positional[1], ec).lexically_normal();
+  const stdfs::path mp_arg = stdfs::absolute(req.mountpoint_arg, ec).lexically_normal();
   auto cleared = fs::clear_stale_mount(mp_arg);
   if (!cleared) return complain(kError, cleared.error().message);
   if (*cleared) log::notice("cleared a dead mount left on " + index::printable(mp_arg.string()));
@@ -235,120 +244,18 @@ int cmd_mount(const std::vector<std::string>& argv) {
   if (!stdfs::is_empty(mountpoint, ec) || ec)
     return complain(kError, "mountpoint " + index::printable(mountpoint.string()) + " is not empty");
 
-  const auto state = resolve_state(library, args->all("state"));
+  const auto state = resolve_state(library, req.state_opt);
   if (is_inside(state, library))
     return complain(kUsage, "mount: the state directory cannot be inside the library (the library is never written to)");
   if (is_inside(state, mountpoint))
     return complain(kUsage, "mount: the state directory cannot be inside the mountpoint");
+  req.daemon.library = library;
+  req.daemon.mountpoint = mountpoint;
+  req.daemon.state = state;
+  return std::nullopt;
+}
 
-  if (args->has("foreground") && args->has("background"))
-    return complain(kUsage, "mount: --foreground and --background exclude each other");
-  // Forked before anything opens the index or starts a thread.
-  Detached detached;
-  if (args->has("background")) {
-    auto d = detach();
-    if (!d) return complain(kError, d.error().message);
-    if (d->exit_status) return *d->exit_status;  // the starting process
-    detached = std::move(d->daemon);
-  }
-
-  auto catalog = index::Catalog::open(state, index::OpenMode::read_write);
-  if (!catalog) return complain(kError, catalog.error().message);
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);
-
-  // The API comes up first, so a taken address is known before a long sync
-  // and leaves no mount behind. Its threads (and the backup writer's) start
-  // with the stop signals blocked: only the main thread takes them.
-  const std::vector<std::string> ignore_globs = args->all("ignore");
-  http::SyncService syncs(**catalog, {library, ignore_globs, args->has("allow-device-change")});
-  std::atomic<fs::Mount*> mounted{nullptr};
-  live_opts.library = library;
-  live_opts.ignore_globs = ignore_globs;
-  index::LiveSync live(**catalog, live_opts, [&syncs](const index::SyncRequest& r) {
-    return syncs.run_now(r.mode, r.scope, r.trigger, nullptr, r.cancel, r.held);
-  });
-  syncs.set_held_files([&live] { return live.files_being_written(); });
-  syncs.set_written_hook([&live](const std::string& path) { live.written_by_daemon(path); });
-  // Whichever way this function ends, the syncs stop before `live` and
-  // `syncs` go: each calls the other.
-  struct StopSyncs {
-    http::SyncService& syncs;
-    index::LiveSync& live;
-    ~StopSyncs() {
-      syncs.cancel();  // a long API sync must not hold up the live sync's stop
-      live.stop();
-      syncs.wait_idle();
-    }
-  } stop_syncs{syncs, live};
-  http::ApiContext ctx;
-  ctx.catalog = catalog->get();
-  ctx.library = library;
-  ctx.sync = &syncs;
-  ctx.settle = [&mounted] {
-    if (auto* m = mounted.load()) m->flush();
-  };
-  ctx.extra_metrics = [&mounted] {
-    auto* m = mounted.load();
-    return m ? fuse_metrics(m->stats()) : std::string();
-  };
-  ctx.mount_status = [&mounted, &mountpoint] {
-    auto* m = mounted.load();
-    return nlohmann::json{{"mountpoint", mountpoint.string()}, {"mounted", m && !m->finished()}};
-  };
-  ctx.library_status = [&live] { return live.library_json(); };
-  ctx.watcher_status = [&live] { return live.watcher_json(); };
-  ctx.live_metrics = [&live] { return live.metrics(); };
-  ctx.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  ctx.version = version();
-  sigset_t old_mask;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
-  auto backup = std::make_unique<index::BackupWriter>(**catalog);
-  auto api = http::ApiServer::start(ctx, api_opts);
-  // Watching starts before the startup sync, so that nothing changed while
-  // it runs is missed; what the watcher sees meanwhile is synced after it.
-  if (api) live.start();
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  if (!api) return complain(kError, "cannot start the control API: " + api.error().message);
-  log::info("control API on " + (*api)->url());
-  // Registered from here on, so `limafs status` finds the daemon during a
-  // long startup sync too.
-  auto registration = Registration::create(
-      {::getpid(), library.string(), state.string(), mountpoint.string(), (*api)->url(), token_file});
-  if (!registration)
-    log::warning("client commands will need --api (" + registration.error().message + ")");
-
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C during the sync kills at once
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
-
-  // The startup sync begins once the watches are set: what changes during
-  // or after it is then seen.
-  if (!live.wait_started(std::chrono::seconds(60)))
-    log::warning("setting up the watches takes long; syncing meanwhile");
-  index::SyncProgress progress;
-  const bool tty = ::isatty(STDERR_FILENO) == 1;
-  notify_systemd("STATUS=syncing " + library.string());
-  if (!tty) log::info("syncing " + index::printable(library.string()));
-  index::Result<index::Run> run;
-  {
-    // Through the API's sync service: a sync asked for meanwhile waits.
-    ProgressView view(progress, stderr, tty);
-    run = syncs.run_now(index::Mode::incremental, "", index::Trigger::startup, &progress, &g_stop);
-  }
-  if (g_stop.load()) {
-    live.stop();
-    log::info("interrupted before mounting");
-    return kOk;
-  }
+void log_startup_sync(const index::Result<index::Run>& run) {
   if (!run) {
     log::error("sync failed, mounting what the index holds: " + run.error().message);
   } else if (run->status == index::RunStatus::offline) {
@@ -359,49 +266,74 @@ int cmd_mount(const std::vector<std::string>& argv) {
               std::to_string(k.changed) + " changed, " + std::to_string(k.removed) + " removed, " +
               std::to_string(k.errors) + " errors)");
   }
+}
 
-  // From here on signals are taken by sigtimedwait below, never by a FUSE
-  // worker: every thread started from now on inherits the blocked mask.
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  if (g_stop.load()) {  // a signal between the sync and here
-    live.stop();
+/// Starts the daemon, syncs, mounts, serves until stopped, and stops.
+int run_daemon(MountRequest req) {
+  if (req.foreground && req.background)
+    return complain(kUsage, "mount: --foreground and --background exclude each other");
+  // Forked before anything opens the index or starts a thread.
+  Detached detached;
+  if (req.background) {
+    auto d = detach();
+    if (!d) return complain(kError, d.error().message);
+    if (d->exit_status) return *d->exit_status;  // the starting process
+    detached = std::move(d->daemon);
+  }
+
+  daemon::StopSignals signals;
+  const auto library = req.daemon.library, state = req.daemon.state, mountpoint = req.daemon.mountpoint;
+  req.daemon.version = version();
+  auto service = daemon::Daemon::start(std::move(req.daemon), signals);
+  if (!service) return complain(kError, service.error().message);
+  log::info("control API on " + (*service)->api_url());
+  // Registered from here on, so `limafs status` finds the daemon during a
+  // long startup sync too.
+  auto registration = Registration::create(
+      {::getpid(), library.string(), state.string(), mountpoint.string(), (*service)->api_url(), req.token_file});
+  if (!registration)
+    log::warning("client commands will need --api (" + registration.error().message + ")");
+  signals.handle();
+
+  (*service)->wait_for_watches();
+  index::SyncProgress progress;
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  notify_systemd("STATUS=syncing " + library.string());
+  if (!tty) log::info("syncing " + index::printable(library.string()));
+  index::Result<index::Run> run;
+  {
+    ProgressView view(progress, stderr, tty);
+    run = (*service)->sync_at_startup(progress, signals.flag());
+  }
+  if (signals.stop_requested()) {
+    log::info("interrupted before mounting");
     return kOk;
   }
+  log_startup_sync(run);
 
-  fs::MountOptions mopts;
-  mopts.mountpoint = mountpoint;
-  mopts.fuse_options = fuse_options;
-  mopts.api_url = (*api)->url();
-  mopts.status_text = [&live] { return live.status_text(); };
-  auto mount = fs::Mount::start(**catalog, library, mopts);
-  if (!mount) {
-    live.stop();
-    return complain(kError, mount.error().message);
-  }
-  mounted = mount->get();
+  // From here on signals are taken by serve_until_stopped, never by a FUSE
+  // worker: every thread started from now on inherits the blocked mask.
+  signals.block();
+  if (signals.stop_requested()) return kOk;  // a signal between the sync and here
+
+  if (auto mounted = (*service)->mount(); !mounted) return complain(kError, mounted.error().message);
   log::notice("serving " + index::printable(library.string()) + " on " + index::printable(mountpoint.string()) +
               " (Ctrl-C or SIGTERM to unmount)");
   detached.ready();
   notify_systemd("READY=1\nSTATUS=serving " + library.string() + " on " + mountpoint.string());
-  const timespec tick{0, 200'000'000};
-  while (!(*mount)->finished()) {
-    const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-    if (sig > 0 || g_stop.load()) break;
-  }
+  (*service)->serve_until_stopped(signals);
   notify_systemd("STOPPING=1");
-  syncs.cancel();
-  live.stop();
-  (*api)->stop();
-  (*mount)->stop();
-  mounted = nullptr;
-  log::notice("unmounted " + index::printable(mountpoint.string()));
-  if (auto written = backup->flush(); !written)
-    log::warning("the last metadata export failed: " + written.error().message);
-  if ((*mount)->abandoned()) {
-    std::fflush(nullptr);
-    std::_Exit(kOk);  // its threads still run: nothing may be destroyed under them
-  }
+  service->reset();  // stops everything
   return kOk;
+}
+
+}  // namespace
+
+int cmd_mount(const std::vector<std::string>& argv) {
+  MountRequest req;
+  if (auto done = parse_mount(argv, req)) return *done;
+  if (auto refused = check_paths(req)) return *refused;
+  return run_daemon(std::move(req));
 }
 
 }  // namespace lima::cli

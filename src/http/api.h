@@ -14,8 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/sync_service.h"
 #include "index/catalog.h"
+#include "index/live_status.h"
+#include "index/sync_coordinator.h"
 
 namespace lima::http {
 
@@ -40,18 +41,17 @@ struct ApiOptions {
 struct ApiContext {
   index::Catalog* catalog = nullptr;
   std::filesystem::path library;
-  SyncService* sync = nullptr;
+  index::SyncCoordinator* sync = nullptr;
   /// Waits until every committed index change is visible in the mount.
   std::function<void()> settle;
   /// Extra Prometheus text (the mount's request counters).
   std::function<std::string()> extra_metrics;
   /// The "mount" member of /status.
   std::function<nlohmann::json()> mount_status;
-  /// The "library" online state and the "watcher" member of /status, and
-  /// their Prometheus text; without them the library is probed directly.
-  std::function<nlohmann::json()> library_status;
-  std::function<nlohmann::json()> watcher_status;
-  std::function<std::string()> live_metrics;
+  /// The live sync's status: the "library" online state and the
+  /// "watcher" member of /status, and their Prometheus text; without it the
+  /// library is probed directly.
+  std::function<index::LiveStatus()> live_status;
   std::int64_t started_ns = 0;
   std::string version;
   /// The API's own request counters as Prometheus text; filled in by the server.

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "http/input.h"
+#include "http/status_views.h"
 #include "http/write.h"
 #include "index/library_root.h"
 #include "index/names.h"
@@ -33,7 +34,7 @@ std::int64_t now_ns() {
 // there but empty, or on another disk), else a look at the root: does it
 // open as a directory?
 json library_state(Call& c) {
-  if (c.ctx.library_status) return c.ctx.library_status();
+  if (c.ctx.live_status) return library_json(c.ctx.live_status());
   index::RootExpectation look;
   look.list = false;
   return json{{"online", index::probe_library_root(c.ctx.library, look).online()}};
@@ -44,7 +45,7 @@ bool library_online(Call& c) { return library_state(c).value("online", false); }
 json run_json(Call& c, const index::Run& run) {
   json j = index::to_json(run);
   if (run.status == index::RunStatus::running)
-    if (auto p = c.ctx.sync->progress(run.id)) j["progress"] = *p;
+    if (auto p = c.ctx.sync->progress(run.id)) j["progress"] = progress_json(*p);
   return j;
 }
 
@@ -80,8 +81,8 @@ void status(Call& c) {
   j["library"] = {{"path", c.ctx.library.string()}, {"state_dir", cat(c).state_dir().string()}};
   j["library"].update(library_state(c));
   j["mount"] = c.ctx.mount_status ? c.ctx.mount_status() : json(nullptr);
-  j["watcher"] = c.ctx.watcher_status
-                     ? c.ctx.watcher_status()
+  j["watcher"] = c.ctx.live_status
+                     ? watcher_json(c.ctx.live_status())
                      : json{{"state", "off"}, {"reason", "changes are picked up by syncs (limafs sync, POST /api/v1/sync/runs)"}};
   j["counts"] = index::to_json(cat(c).counts(t));
   j["last_run"] = runs.empty() ? json(nullptr) : run_json(c, runs.front());
@@ -123,11 +124,11 @@ void metrics(Call& c) {
     gauge(o, "limafs_index_collections", "Collections.", n.collections);
     gauge(o, "limafs_index_problems", "Problems found by the last syncs.", n.problems);
   }
-  if (c.ctx.live_metrics)
-    o << c.ctx.live_metrics();
+  if (c.ctx.live_status)
+    o << live_metrics_text(c.ctx.live_status());
   else
     gauge(o, "limafs_library_online", "1 while the library root is there and readable.", library_online(c) ? 1 : 0);
-  o << c.ctx.sync->metrics();
+  o << sync_metrics_text(c.ctx.sync->metrics());
   if (c.ctx.extra_metrics) o << c.ctx.extra_metrics();
   if (c.ctx.http_metrics) o << c.ctx.http_metrics();
   c.res.status = 200;

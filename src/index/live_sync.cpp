@@ -16,7 +16,6 @@
 #include "index/log.h"
 #include "index/names.h"
 #include "index/reconcile.h"
-#include "index/records_json.h"
 #include "index/watcher.h"
 
 namespace lima::index {
@@ -62,6 +61,16 @@ std::optional<std::vector<std::string>> fold_scopes(std::vector<std::string> sco
 
 }  // namespace
 
+std::string_view to_string(WatchMode mode) {
+  switch (mode) {
+    case WatchMode::starting: return "starting";
+    case WatchMode::watching: return "watching";
+    case WatchMode::periodic: return "periodic";
+    case WatchMode::offline: return "offline";
+  }
+  return "unknown";
+}
+
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   if (text == "off" || text == "0") return std::chrono::seconds(0);
   std::uint64_t n = 0;
@@ -103,7 +112,7 @@ void LiveSync::start() {
 
 bool LiveSync::wait_started(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return stopping_ || mode_ != "starting"; });
+  return cv_.wait_for(lock, timeout, [&] { return stopping_ || mode_ != WatchMode::starting; });
 }
 
 void LiveSync::stop() {
@@ -149,7 +158,7 @@ void LiveSync::watch_loop() {
         } else if (w && !(*w)->limit_reached()) {
           limit_at_failure_ = 0;
           watcher = std::move(*w);
-          mode_ = "watching";
+          mode_ = WatchMode::watching;
           mode_reason_.clear();
           watches_ = watcher->watches();
           full_needed_ = full_needed_ || rewatch;
@@ -227,8 +236,8 @@ std::string LiveSync::limit_reason(std::size_t watches) const {
 
 // Under mu_.
 void LiveSync::set_periodic(const std::string& reason) {
-  const bool changed = mode_ != "periodic" || mode_reason_ != reason;
-  mode_ = "periodic";
+  const bool changed = mode_ != WatchMode::periodic || mode_reason_ != reason;
+  mode_ = WatchMode::periodic;
   mode_reason_ = reason;
   want_watch_ = false;
   pending_.clear();
@@ -307,14 +316,14 @@ void LiveSync::work_loop() {
 
     // While the watches are being set up, nothing runs: a sync must start
     // after them, or what changes in between would go unseen.
-    if (mode_ == "starting") {
+    if (mode_ == WatchMode::starting) {
       cv_.wait_until(lock, next_probe);
       continue;
     }
 
     // What is due, and when the next thing will be.
     auto wake = next_probe;
-    const bool periodic = mode_ == "periodic";
+    const bool periodic = mode_ == WatchMode::periodic;
     if (full_needed_) {
       full_needed_ = false;
       pending_.clear();
@@ -461,7 +470,7 @@ void LiveSync::go_offline(const std::string& reason) {
   online_ = false;
   offline_reason_ = reason;
   offline_since_ns_ = wall_ns();
-  mode_ = "offline";
+  mode_ = WatchMode::offline;
   want_watch_ = false;
   pending_.clear();
   writing_.clear();
@@ -483,7 +492,7 @@ void LiveSync::go_online(std::uint64_t dev, std::uint64_t ino) {
 // Under mu_.
 void LiveSync::restart_watching() {
   if (opts_.watch) {
-    mode_ = "starting";
+    mode_ = WatchMode::starting;
     mode_reason_.clear();
     want_watch_ = true;
     rewatch_needed_ = false;
@@ -514,82 +523,31 @@ std::vector<std::string> LiveSync::files_being_written() const {
   return out;
 }
 
-nlohmann::json LiveSync::library_json() const {
+LiveStatus LiveSync::status() const {
   std::lock_guard lock(mu_);
-  nlohmann::json j{{"online", online_.load()}};
-  if (!online_) {
-    j["offline_reason"] = offline_reason_;
-    j["offline_since"] = format_time(offline_since_ns_);
+  LiveStatus st;
+  st.online = online_.load();
+  if (!st.online) {
+    st.offline_reason = offline_reason_;
+    st.offline_since_ns = offline_since_ns_;
   }
-  return j;
-}
-
-nlohmann::json LiveSync::watcher_json() const {
-  std::lock_guard lock(mu_);
-  nlohmann::json j{{"state", mode_},
-                   {"reason", mode_reason_.empty() ? nlohmann::json(nullptr) : nlohmann::json(mode_reason_)},
-                   {"watches", watches_},
-                   {"watch_limit", opts_.max_watches ? opts_.max_watches : system_watch_limit()},
-                   {"events", events_},
-                   {"overflows", overflows_},
-                   {"pending_dirs", pending_.size()},
-                   {"files_being_written", writing_.size()},
-                   {"runs", runs_done_.load()},
-                   {"last_event_at", last_event_ns_ ? nlohmann::json(format_time(last_event_ns_)) : nullptr},
-                   {"quiet_ms", opts_.quiet.count()},
-                   {"reconcile_interval_s", opts_.reconcile_interval.count()},
-                   {"next_reconcile_at", opts_.reconcile_interval.count() ? nlohmann::json(format_time(wall_ns_at(next_reconcile_)))
-                                                                          : nlohmann::json(nullptr)},
-                   {"poll_interval_s", opts_.poll_interval.count()}};
-  if (mode_ == "periodic" && opts_.poll_interval.count()) j["next_poll_at"] = format_time(wall_ns_at(next_poll_));
-  return j;
-}
-
-std::string LiveSync::status_text() const {
-  std::lock_guard lock(mu_);
-  std::string s;
-  if (online_)
-    s += "library online: yes\n";
-  else
-    s += "library online: no, since " + format_time(offline_since_ns_) + " (" + offline_reason_ + ")\n";
-  const std::size_t limit = opts_.max_watches ? opts_.max_watches : system_watch_limit();
-  if (mode_ == "watching")
-    s += "watcher: watching " + plural(watches_, "directory", "directories") + " (limit " + std::to_string(limit) + ")\n";
-  else if (mode_ == "periodic")
-    s += "watcher: periodic sync" +
-         (opts_.poll_interval.count() ? " every " + std::to_string(opts_.poll_interval.count()) + " s" : std::string(" off")) +
-         " (" + mode_reason_ + ")\n";
-  else
-    s += "watcher: " + mode_ + "\n";
-  s += "watcher events: " + std::to_string(events_) + ", overflows: " + std::to_string(overflows_) +
-       ", runs: " + std::to_string(runs_done_.load()) + "\n";
-  s += "next reconciliation: " +
-       (opts_.reconcile_interval.count() ? format_time(wall_ns_at(next_reconcile_)) : std::string("off")) + "\n";
-  return s;
-}
-
-std::string LiveSync::metrics() const {
-  std::lock_guard lock(mu_);
-  std::string o;
-  auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
-    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(v) + "\n";
-  };
-  metric("limafs_library_online", "gauge", "1 while the library is online (root there, readable, on its disk).",
-         online_ ? 1 : 0);
-  metric("limafs_watcher_watching", "gauge", "1 while inotify watches the library (0: periodic sync or offline).",
-         mode_ == "watching" ? 1 : 0);
-  metric("limafs_watcher_watches", "gauge", "inotify watches in use.", watches_);
-  metric("limafs_watcher_watch_limit", "gauge", "The inotify watch limit that applies.",
-         opts_.max_watches ? opts_.max_watches : system_watch_limit());
-  metric("limafs_watcher_pending_dirs", "gauge", "Changed directories waiting for their rescan.", pending_.size());
-  metric("limafs_watcher_files_being_written", "gauge", "Files held back until their writer closes them.",
-         writing_.size());
-  metric("limafs_watcher_events_total", "counter", "inotify events read.", events_);
-  metric("limafs_watcher_overflows_total", "counter", "inotify queue overflows (each followed by a full sync).",
-         overflows_);
-  metric("limafs_watcher_batches_total", "counter", "Batches of changes synced by the live sync.", batches_);
-  return o;
+  st.mode = mode_;
+  st.mode_reason = mode_reason_;
+  st.watches = watches_;
+  st.watch_limit = opts_.max_watches ? opts_.max_watches : system_watch_limit();
+  st.events = events_;
+  st.overflows = overflows_;
+  st.batches = batches_;
+  st.runs = runs_done_.load();
+  st.pending_dirs = pending_.size();
+  st.files_being_written = writing_.size();
+  st.last_event_ns = last_event_ns_;
+  st.quiet = opts_.quiet;
+  st.reconcile_interval = opts_.reconcile_interval;
+  if (opts_.reconcile_interval.count()) st.next_reconcile_ns = wall_ns_at(next_reconcile_);
+  st.poll_interval = opts_.poll_interval;
+  if (mode_ == WatchMode::periodic && opts_.poll_interval.count()) st.next_poll_ns = wall_ns_at(next_poll_);
+  return st;
 }
 
 }  // namespace lima::index

@@ -25,10 +25,9 @@
 
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
 #include "index/catalog.h"
 #include "index/ignore.h"
+#include "index/live_status.h"
 
 namespace lima::index {
 
@@ -63,7 +62,7 @@ struct LiveSyncOptions {
   std::size_t max_scoped_runs = 8;
 };
 
-/// One sync for the live sync to run (through the daemon's sync service).
+/// One sync for the live sync to run (through the daemon's sync coordinator).
 struct SyncRequest {
   Mode mode = Mode::incremental;
   std::string scope;
@@ -91,15 +90,9 @@ class LiveSync {
   /// Cancels a run going on and stops; idempotent.
   void stop();
 
-  /// "library" members of /status: online, and while offline the reason
-  /// and since when.
-  nlohmann::json library_json() const;
-  /// The "watcher" member of /status.
-  nlohmann::json watcher_json() const;
-  /// Lines for .limafs/status.
-  std::string status_text() const;
-  /// Prometheus text: library online, watches, events, overflows, runs.
-  std::string metrics() const;
+  /// The library online or not, how changes are picked up, the counters
+  /// and the schedule, as they are now.
+  LiveStatus status() const;
   bool online() const { return online_.load(); }
   /// Library-relative files written to and not closed yet.
   std::vector<std::string> files_being_written() const;
@@ -158,7 +151,7 @@ class LiveSync {
   std::string offline_reason_;
   std::int64_t offline_since_ns_ = 0;
   std::uint64_t root_dev_ = 0, root_ino_ = 0;
-  std::string mode_ = "starting";  // starting, watching, periodic, offline
+  WatchMode mode_ = WatchMode::starting;
   std::string mode_reason_;
   std::size_t watches_ = 0;
   std::uint64_t events_ = 0, overflows_ = 0, batches_ = 0;

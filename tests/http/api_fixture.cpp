@@ -270,9 +270,9 @@ ApiFixture::ApiFixture(FixtureOptions options) {
     });
   }
 
-  http::SyncSettings settings;
+  index::SyncSettings settings;
   settings.library = root_;
-  sync_ = std::make_unique<http::SyncService>(*catalog_, settings);
+  sync_ = std::make_unique<index::SyncCoordinator>(*catalog_, settings);
   sync_->record(*run);
 
   http::ApiContext ctx;

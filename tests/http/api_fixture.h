@@ -18,8 +18,8 @@
 
 #include "e2e/library_snapshot.h"
 #include "http/api.h"
-#include "http/sync_service.h"
 #include "index/catalog.h"
+#include "index/sync_coordinator.h"
 #include "test_support.h"
 
 namespace lima::test {
@@ -79,7 +79,7 @@ class ApiFixture {
   const std::filesystem::path& state() const { return state_; }    ///< the state directory
   const std::filesystem::path& outside() const { return outside_; } ///< a folder beside the library
   index::Catalog& catalog() { return *catalog_; }
-  http::SyncService& sync() { return *sync_; }
+  index::SyncCoordinator& sync() { return *sync_; }
   http::ApiServer& server() { return *server_; }
   int port() const { return server_->port(); }
 
@@ -129,7 +129,7 @@ class ApiFixture {
   TempDir tmp_;
   std::filesystem::path root_, state_, outside_;
   std::unique_ptr<index::Catalog> catalog_;
-  std::unique_ptr<http::SyncService> sync_;
+  std::unique_ptr<index::SyncCoordinator> sync_;
   std::unique_ptr<http::ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
 };

@@ -163,7 +163,7 @@ TEST_CASE("the API refuses to listen beyond loopback without a token") {
   auto cat = lima::index::Catalog::open(tmp / "state", lima::index::OpenMode::read_write);
   REQUIRE(cat);
   std::filesystem::create_directories(tmp / "library");
-  lima::http::SyncService sync(**cat, {tmp / "library", {}, false});
+  lima::index::SyncCoordinator sync(**cat, {tmp / "library", {}, false});
   for (const std::string host : {"0.0.0.0", "::", "192.0.2.1"}) {
     INFO(host);
     lima::http::ApiContext ctx;

@@ -1,0 +1,137 @@
+#include "daemon/daemon.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "fs/live_status_text.h"
+#include "fs/mount.h"
+#include "index/log.h"
+#include "index/names.h"
+
+namespace lima::daemon {
+
+namespace {
+
+// The mount's request counters as Prometheus text.
+std::string fuse_metrics(const fs::RequestStats& stats) {
+  std::string out =
+      "# HELP limafs_fuse_requests_total Requests the kernel sent the mount, by operation.\n"
+      "# TYPE limafs_fuse_requests_total counter\n";
+  for (std::size_t i = 0; i < fs::kOpNames.size(); ++i)
+    out += "limafs_fuse_requests_total{op=\"" + std::string(fs::kOpNames[i]) + "\"} " +
+           std::to_string(stats.get(static_cast<fs::Op>(i))) + "\n";
+  return out;
+}
+
+DaemonOptions with_live_defaults(DaemonOptions o) {
+  o.live.library = o.library;
+  o.live.ignore_globs = o.ignore_globs;
+  return o;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options, std::unique_ptr<index::Catalog> catalog)
+    : opts_(with_live_defaults(std::move(options))),
+      catalog_(std::move(catalog)),
+      syncs_(*catalog_, {opts_.library, opts_.ignore_globs, opts_.allow_device_change}),
+      live_(*catalog_, opts_.live,
+            [this](const index::SyncRequest& r) {
+              return syncs_.run_now(r.mode, r.scope, r.trigger, nullptr, r.cancel, r.held);
+            }),
+      started_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count()) {
+  syncs_.set_held_files([this] { return live_.files_being_written(); });
+  syncs_.set_written_hook([this](const std::string& path) { live_.written_by_daemon(path); });
+}
+
+index::Result<std::unique_ptr<Daemon>> Daemon::start(DaemonOptions options, const StopSignals& signals) {
+  auto catalog = index::Catalog::open(options.state, index::OpenMode::read_write);
+  if (!catalog) return tl::unexpected(catalog.error());
+  std::unique_ptr<Daemon> d(new Daemon(std::move(options), std::move(*catalog)));
+
+  http::ApiContext ctx;
+  ctx.catalog = d->catalog_.get();
+  ctx.library = d->opts_.library;
+  ctx.sync = &d->syncs_;
+  ctx.settle = [d = d.get()] {
+    if (auto* m = d->mounted_.load()) m->flush();
+  };
+  ctx.extra_metrics = [d = d.get()] {
+    auto* m = d->mounted_.load();
+    return m ? fuse_metrics(m->stats()) : std::string();
+  };
+  ctx.mount_status = [d = d.get()] {
+    auto* m = d->mounted_.load();
+    return nlohmann::json{{"mountpoint", d->opts_.mountpoint.string()}, {"mounted", m && !m->finished()}};
+  };
+  ctx.live_status = [d = d.get()] { return d->live_.status(); };
+  ctx.started_ns = d->started_ns_;
+  ctx.version = d->opts_.version;
+
+  // Only the main thread takes the stop signals.
+  const auto masked = signals.masked();
+  d->backup_ = std::make_unique<index::BackupWriter>(*d->catalog_);
+  auto api = http::ApiServer::start(std::move(ctx), d->opts_.api);
+  if (!api) return index::fail(api.error().code, "cannot start the control API: " + api.error().message);
+  d->api_ = std::move(*api);
+  // Watching starts before the startup sync, so that nothing changed while
+  // it runs is missed; what the watcher sees meanwhile is synced after it.
+  d->live_.start();
+  return d;
+}
+
+Daemon::~Daemon() { stop(); }
+
+std::string Daemon::api_url() const { return api_->url(); }
+
+void Daemon::wait_for_watches() {
+  if (!live_.wait_started(std::chrono::seconds(60))) log::warning("setting up the watches takes long; syncing meanwhile");
+}
+
+index::Result<index::Run> Daemon::sync_at_startup(index::SyncProgress& progress, const std::atomic<bool>& stop) {
+  return syncs_.run_now(index::Mode::incremental, "", index::Trigger::startup, &progress, &stop);
+}
+
+index::Result<void> Daemon::mount() {
+  fs::MountOptions mopts;
+  mopts.mountpoint = opts_.mountpoint;
+  mopts.fuse_options = opts_.fuse_options;
+  mopts.api_url = api_->url();
+  mopts.status_text = [this] { return fs::live_status_text(live_.status()); };
+  auto mount = fs::Mount::start(*catalog_, opts_.library, mopts);
+  if (!mount) {
+    live_.stop();
+    return tl::unexpected(mount.error());
+  }
+  mount_ = std::move(*mount);
+  mounted_ = mount_.get();
+  return {};
+}
+
+void Daemon::serve_until_stopped(StopSignals& signals) {
+  while (!mount_->finished())
+    if (signals.wait(std::chrono::milliseconds(200))) break;
+}
+
+void Daemon::stop() {
+  syncs_.cancel();  // a long API sync must not hold up the live sync's stop
+  live_.stop();
+  if (api_) api_->stop();
+  if (mount_) {
+    mount_->stop();
+    mounted_ = nullptr;
+    log::notice("unmounted " + index::printable(opts_.mountpoint.string()));
+    if (auto written = backup_->flush(); !written)
+      log::warning("the last metadata export failed: " + written.error().message);
+    if (mount_->abandoned()) {
+      std::fflush(nullptr);
+      std::_Exit(0);  // its threads still run: nothing may be destroyed under them
+    }
+  }
+  syncs_.wait_idle();
+}
+
+}  // namespace lima::daemon
