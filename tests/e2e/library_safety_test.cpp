@@ -8,7 +8,7 @@
 
 #include "e2e/run_limafs.h"
 #include "index/hasher.h"
-#include "e2e/library_snapshot.h"
+#include "support/library_snapshot.h"
 #include "test_support.h"
 
 using lima::test::run_limafs;

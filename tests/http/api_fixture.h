@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "e2e/library_snapshot.h"
+#include "support/library_snapshot.h"
 #include "http/api.h"
 #include "http/sync_service.h"
 #include "index/catalog.h"
