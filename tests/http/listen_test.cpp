@@ -27,7 +27,7 @@ std::string refusal(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("--listen takes ADDR:PORT, [v6]:PORT, :PORT or PORT; the address defaults to loopback", "[listen]") {
+TEST_CASE("a listen address is ADDR:PORT or PORT, IPv6 in brackets, and the address defaults to loopback", "[listen]") {
   using P = std::pair<std::string, int>;
   CHECK(listen_at("127.0.0.1:7700") == P{"127.0.0.1", 7700});
   CHECK(listen_at("0.0.0.0:8080") == P{"0.0.0.0", 8080});
