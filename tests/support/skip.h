@@ -14,10 +14,17 @@
 
 namespace lima::test {
 
-/// Marks the running test case as skipped, saying why; the caller returns
-/// (LIMA_SKIP does both). For helpers that cannot return from the test
-/// themselves: the test then checks and returns.
-void skip_test(const std::string& why);
+/// Marks the running test case as skipped; the caller says why and returns
+/// (LIMA_SKIP does all three).
+void mark_skipped();
+
+/// Marks the running test case as skipped, saying why; the caller returns.
+/// For helpers that cannot return from the test themselves: the test then
+/// checks and returns.
+inline void skip_test(const std::string& why) {
+  WARN("skipped: " << why);
+  mark_skipped();
+}
 
 /// Runs the Catch session on the command line: its result, or 77 when every
 /// test case that ran was skipped and none failed.
@@ -34,9 +41,11 @@ inline bool fuse_available() {
 
 }  // namespace lima::test
 
-/// Ends the running test case as skipped, with the reason in the output.
-#define LIMA_SKIP(why)            \
-  do {                            \
-    ::lima::test::skip_test(why); \
-    return;                       \
+/// Ends the running test case as skipped, with the reason (and the line
+/// that skipped) in the output.
+#define LIMA_SKIP(why)                \
+  do {                                \
+    WARN("skipped: " << (why));       \
+    ::lima::test::mark_skipped();     \
+    return;                           \
   } while (false)
