@@ -24,7 +24,7 @@
 
 namespace lima::fs {
 
-/// Where invalidations go (the FUSE session; a recorder in tests).
+/// Where invalidations go (the FUSE session; a recording one in the tests).
 class Notifier {
  public:
   virtual ~Notifier() = default;

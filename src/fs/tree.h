@@ -1,7 +1,7 @@
 // The tree: what each place of the mounted view holds, answered from the
 // index inside the caller's read transaction. A Place is the meaning of one
 // directory or file of the view (DESIGN §3); the tree lists a directory and
-// looks a name up in it. No FUSE here: fuse_ops turns answers into replies
+// looks a name up in it. No FUSE here: fuse_server turns answers into replies
 // and the node table remembers the places the kernel knows.
 #pragma once
 

@@ -1,5 +1,5 @@
-// Where a library's state (index, run history, later thumbnails) lives by
-// default: one directory per library under the XDG state home.
+// Where a library's state (the index with its run history, metadata backups)
+// lives by default: one directory per library under the XDG state home.
 #pragma once
 
 #include <filesystem>

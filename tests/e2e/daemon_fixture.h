@@ -28,6 +28,7 @@
 #include "e2e/run_limafs.h"
 #include "index/catalog.h"
 #include "index/metadata.h"
+#include "support/skip.h"
 #include "test_support.h"
 
 namespace lima::e2e {
@@ -46,7 +47,7 @@ inline constexpr auto kStartTimeout = 30s;  // sync + mount of a small library
 inline constexpr auto kStopTimeout = 30s;   // unmount and exit after a signal
 inline constexpr auto kPoll = 20ms;
 
-inline bool have_fuse() { return ::access("/dev/fuse", R_OK | W_OK) == 0; }
+inline bool have_fuse() { return lima::test::fuse_available(); }
 
 /// Asks `pred` every kPoll until it holds (true) or `timeout` has passed
 /// (false, after one last look at the deadline). For changes that happen in
@@ -61,13 +62,10 @@ bool wait_until(Pred&& pred, std::chrono::milliseconds timeout) {
   }
 }
 
-// Without /dev/fuse the daemon cannot mount: such a test passes with a warning.
-#define RETURN_WITHOUT_FUSE()                                             \
-  do {                                                                    \
-    if (!have_fuse()) {                                                   \
-      WARN("/dev/fuse is missing: limafs mount cannot be exercised here"); \
-      return;                                                             \
-    }                                                                     \
+// Without /dev/fuse the daemon cannot mount: such a test is skipped.
+#define RETURN_WITHOUT_FUSE()                                                        \
+  do {                                                                               \
+    if (!have_fuse()) LIMA_SKIP("/dev/fuse is missing: limafs cannot mount here"); \
   } while (false)
 
 /// Undoes the octal escapes (\040 for a space...) of /proc/self/mountinfo.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/run_limafs.h"
+#include "support/skip.h"
 #include "test_support.h"
 
 using lima::test::run_limafs;
@@ -51,10 +52,7 @@ struct NobodySetup {
 
 TEST_CASE("unreadable files and folders are recorded, counted and never removed") {
   NobodySetup s;
-  if (::geteuid() == 0 && !s.as) {
-    WARN("no 'nobody' user: permission checks not exercised");
-    return;
-  }
+  if (::geteuid() == 0 && !s.as) LIMA_SKIP("no 'nobody' user to check permissions as");
   auto first = s.scan();
   REQUIRE(first.exit_code == 0);
   ::chmod((s.lib / "Open/secret.stl").c_str(), 0);
@@ -118,10 +116,7 @@ TEST_CASE("an unreadable library root means offline: nothing is removed") {
 }
 
 TEST_CASE("files on a filesystem mounted inside the library are not rehashed on every scan") {
-  if (::geteuid() != 0) {
-    WARN("needs root to mount a tmpfs; not checked here");
-    return;
-  }
+  if (::geteuid() != 0) LIMA_SKIP("needs root to mount a tmpfs");
   TempDir tmp;
   const auto lib = tmp / "lib";
   write_file(lib / "Benchy/b.stl", "benchy");
@@ -137,10 +132,7 @@ TEST_CASE("files on a filesystem mounted inside the library are not rehashed on 
 }
 
 TEST_CASE("a library root on another device than before is offline until accepted") {
-  if (::geteuid() != 0) {
-    WARN("needs root to mount a tmpfs; not checked here");
-    return;
-  }
+  if (::geteuid() != 0) LIMA_SKIP("needs root to mount a tmpfs");
   TempDir tmp;
   const auto lib = tmp / "lib";
   write_file(lib / "Benchy/b.stl", "benchy");

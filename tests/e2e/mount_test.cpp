@@ -29,7 +29,7 @@
 #include "index/hasher.h"
 #include "index/metadata.h"
 #include "e2e/daemon_fixture.h"
-#include "e2e/library_snapshot.h"
+#include "support/library_snapshot.h"
 #include "test_support.h"
 
 using lima::test::read_file;

@@ -21,7 +21,7 @@ struct SmallStateDisk {
   std::optional<lima::test::TmpfsMount> disk;
   SmallStateDisk(const Setup& s, const std::string& size) {
     if (::geteuid() != 0) {
-      WARN("needs root to mount a small tmpfs; not checked here");
+      lima::test::skip_test("needs root to mount a small tmpfs");
       return;
     }
     stdfs::create_directories(s.state);

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "e2e/library_snapshot.h"
+#include "support/library_snapshot.h"
 #include "http/api.h"
 #include "index/catalog.h"
 #include "index/sync_coordinator.h"

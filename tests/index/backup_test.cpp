@@ -7,6 +7,7 @@
 #include "index/names.h"
 #include "index/records_json.h"
 #include "index/sync.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
@@ -19,12 +20,7 @@ namespace stdfs = std::filesystem;
 namespace {
 
 // A library on disk and its index, which can be thrown away and rebuilt.
-struct Lib {
-  TempDir tmp;
-  stdfs::path root = tmp / "library";
-  stdfs::path state = tmp / "state";
-  std::unique_ptr<Catalog> cat;
-
+struct Lib : lima::test::IndexedLibrary {
   Lib() {
     write_file(root / "Benchy/models/3DBenchy.stl", random_bytes(3000, 1));
     write_file(root / "Benchy/images/cover.png", random_bytes(2000, 2));
@@ -33,36 +29,22 @@ struct Lib {
     write_file(root / "Dragon/parts/wing.stl", random_bytes(4000, 5));
     write_file(root / "Dragon/README.md", "# Dragon\n");
     write_file(root / "Cube/cube.stl", random_bytes(1000, 6));
-    open();
     sync();
-  }
-  void open() {
-    auto c = Catalog::open(state, OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
   }
   /// Forgets the index entirely (the state dir goes) and indexes the library again.
   void rebuild() {
-    cat.reset();
-    stdfs::remove_all(state);
-    open();
+    forget_index();
     sync();
   }
-  void sync() {
-    SyncOptions o;
-    o.library = root;
-    REQUIRE(run_sync(*cat, o)->status == RunStatus::ok);
-  }
+  void sync() { REQUIRE(sync_with({}).status == RunStatus::ok); }
   ProjectId project(const std::string& name) {
-    ReadTxn t(cat->env());
-    auto id = cat->project_id_by_name(t, name);
+    auto id = project_id_of(name);
     REQUIRE(id);
     return *id;
   }
   AssetId asset(const std::string& project_name, const std::string& path) {
-    ProjectId p = project(project_name);
-    ReadTxn t(cat->env());
-    auto id = cat->asset_id_by_path(t, p, path);
+    project(project_name);
+    auto id = asset_id_of(project_name, path);
     REQUIRE(id);
     return *id;
   }

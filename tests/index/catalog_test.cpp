@@ -178,7 +178,7 @@ void load_dump(const stdfs::path& dump, const stdfs::path& state) {
 
 TEST_CASE("an index written by schema 1 is upgraded at open, its metadata intact and its new indexes filled") {
   TempDir dir;
-  const auto dump = stdfs::path(__FILE__).parent_path() / "data/index_v1.dump";
+  const auto dump = stdfs::path(LIMA_TEST_DATA_DIR) / "index_v1.dump";
   load_dump(dump, dir.path());
   // A reader cannot upgrade it.
   auto ro = Catalog::open(dir.path(), OpenMode::read_only);

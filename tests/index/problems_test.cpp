@@ -9,6 +9,7 @@
 #include "index/problems.h"
 #include "index/runs.h"
 #include "index/sync.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
@@ -19,24 +20,11 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-struct Lib {
-  TempDir tmp;
-  stdfs::path root = tmp / "library";
-  std::unique_ptr<Catalog> cat;
-
-  Lib() {
-    stdfs::create_directories(root);
-    auto c = Catalog::open(tmp / "state", OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
-  }
+struct Lib : lima::test::IndexedLibrary {
   Run sync(std::string scope = "") {
     SyncOptions o;
-    o.library = root;
     o.scope = std::move(scope);
-    auto r = run_sync(*cat, o);
-    REQUIRE(r);
-    return *r;
+    return sync_with(std::move(o));
   }
   std::vector<Problem> report() {
     ReadTxn t(cat->env());

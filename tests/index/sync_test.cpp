@@ -12,6 +12,7 @@
 #include "index/metadata.h"
 #include "index/runs.h"
 #include "index/sync.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
@@ -21,42 +22,21 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-struct Lib {
-  TempDir tmp;
-  stdfs::path root = tmp / "library";
-  stdfs::path state = tmp / "state";
-  std::unique_ptr<Catalog> cat;
-
+struct Lib : lima::test::IndexedLibrary {
   Lib() {
     write_file(root / "Benchy/models/3DBenchy.stl", lima::test::random_bytes(3000, 1));
     write_file(root / "Benchy/images/cover.png", lima::test::random_bytes(2000, 2));
     write_file(root / "Dragon/dragon.stl", lima::test::random_bytes(5000, 3));
     write_file(root / "Dragon/README.md", "# Dragon\n");
-    auto c = Catalog::open(state, OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
   }
   Run sync(Mode mode = Mode::incremental, std::string scope = "", std::vector<std::string> ignore = {}) {
     SyncOptions o;
-    o.library = root;
     o.mode = mode;
     o.scope = std::move(scope);
     o.ignore_globs = std::move(ignore);
-    auto r = run_sync(*cat, o);
-    REQUIRE(r);
-    return *r;
+    return sync_with(std::move(o));
   }
-  std::optional<Asset> asset_at(const std::string& project, const std::string& path) {
-    ReadTxn t(cat->env());
-    auto p = cat->project_id_by_name(t, project);
-    if (!p) return std::nullopt;
-    auto id = cat->asset_id_by_path(t, *p, path);
-    return id ? cat->asset(t, *id) : std::nullopt;
-  }
-  ProjectId project_id(const std::string& name) {
-    ReadTxn t(cat->env());
-    return cat->project_id_by_name(t, name).value_or(0);
-  }
+  ProjectId project_id(const std::string& name) { return project_id_of(name).value_or(0); }
 };
 
 }  // namespace
