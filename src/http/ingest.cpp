@@ -19,6 +19,7 @@
 #include "http/write.h"
 #include "index/library_writer.h"
 #include "index/names.h"
+#include "index/unique_fd.h"
 
 namespace lima::http {
 
@@ -35,19 +36,7 @@ T value_or_throw(index::Result<T> r) {
   if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using Fd = index::UniqueFd;
 
 Fd open_library(Call& c) {
   Fd root(::open(c.ctx.library.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "index/unique_fd.h"
+
 namespace lima::index {
 
 namespace {
@@ -27,19 +29,12 @@ int open_for_hash(int dirfd, const char* name) {
   return fd;
 }
 
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
                      int attempts) {
   HashedFile out;
-  Fd f{open_for_hash(dirfd, name)};
+  UniqueFd f{open_for_hash(dirfd, name)};
   if (f.fd < 0) {
     out.error = errno == ELOOP ? 0 : errno;
     out.not_regular = errno == ELOOP;  // O_NOFOLLOW on a symlink

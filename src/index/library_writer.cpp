@@ -13,24 +13,13 @@
 
 #include "index/ignore.h"
 #include "index/names.h"
+#include "index/unique_fd.h"
 
 namespace lima::index {
 
 namespace {
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using Fd = UniqueFd;
 
 std::string error_text(int err) { return std::strerror(err); }
 

@@ -11,22 +11,15 @@
 #include "index/key_codec.h"
 #include "index/kinds.h"
 #include "index/metadata.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
-using lima::test::TempDir;
 
 namespace {
 
-struct Fixture {
-  TempDir dir;
-  std::unique_ptr<Catalog> cat;
-  Fixture() {
-    auto c = Catalog::open(dir.path(), OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
-  }
-};
+/// An empty index, open for writing.
+using Fixture = lima::test::IndexedLibrary;
 
 ContentHash hash_of(unsigned n) {
   ContentHash h;

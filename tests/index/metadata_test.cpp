@@ -1,20 +1,15 @@
 #include <catch2/catch.hpp>
 
 #include "index/metadata.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
-using lima::test::TempDir;
 
 namespace {
 
-struct Fixture {
-  TempDir dir;
-  std::unique_ptr<Catalog> cat;
+struct Fixture : lima::test::IndexedLibrary {
   Fixture() {
-    auto c = Catalog::open(dir.path(), OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
     cat->env().write([&](WriteTxn& t) {
       for (ProjectId id : {1, 2, 3}) cat->put_project(t, Project{.id = id, .name = "P" + std::to_string(id), .ino = id}, nullptr);
       auto add = [&](AssetId id, ProjectId p, std::string path, Kind k) {

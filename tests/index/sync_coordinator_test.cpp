@@ -11,27 +11,21 @@
 
 #include "index/runs.h"
 #include "index/sync_coordinator.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
-using lima::test::TempDir;
 using lima::test::write_file;
 using namespace std::chrono_literals;
 namespace stdfs = std::filesystem;
 
 namespace {
 
-struct Library {
-  TempDir tmp;
-  stdfs::path root = tmp / "library";
-  std::unique_ptr<Catalog> cat;
-
+/// Two projects of one file each, not yet indexed.
+struct Library : lima::test::IndexedLibrary {
   Library() {
     write_file(root / "Benchy/3DBenchy.stl", lima::test::random_bytes(3000, 1));
     write_file(root / "Dragon/dragon.stl", lima::test::random_bytes(5000, 3));
-    auto c = Catalog::open(tmp / "state", OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
   }
   /// A sparse file of 1 GiB: a verify run takes a while to read it.
   void add_big_file() {

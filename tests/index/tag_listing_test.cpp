@@ -5,22 +5,15 @@
 
 #include "index/metadata.h"
 #include "index/tag_listing.h"
+#include "support/indexed_library.h"
 #include "test_support.h"
 
 using namespace lima::index;
-using lima::test::TempDir;
 
 namespace {
 
-struct Fixture {
-  TempDir dir;
-  std::unique_ptr<Catalog> cat;
-  Fixture() {
-    auto c = Catalog::open(dir.path(), OpenMode::read_write);
-    REQUIRE(c);
-    cat = std::move(*c);
-  }
-};
+/// An empty index, open for writing.
+using Fixture = lima::test::IndexedLibrary;
 
 void tombstone(Catalog& cat, WriteTxn& t, ProjectId id) {
   auto p = *cat.project(t, id);
