@@ -32,7 +32,7 @@ int open_for_hash(int dirfd, const char* name) {
 }  // namespace
 
 HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
-                     int attempts) {
+                     int attempts, const std::function<bool()>& stop) {
   HashedFile out;
   UniqueFd f{open_for_hash(dirfd, name)};
   if (f.fd < 0) {
@@ -80,6 +80,10 @@ HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const 
       XXH3_128bits_update(state.get(), buffer.data(), static_cast<std::size_t>(n));
       offset += n;
       if (static_cast<std::size_t>(n) < want) break;  // end of file
+      if (stop && stop()) {
+        out.stopped = true;
+        return out;
+      }
     }
     changed = offset != size;
     struct stat after{};

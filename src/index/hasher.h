@@ -28,6 +28,7 @@ struct HashedFile {
   int error = 0;           ///< errno of a failed open/read (ENOENT: vanished)
   bool not_regular = false;  ///< the name no longer refers to a regular file
   bool unstable = false;   ///< kept changing while being read
+  bool stopped = false;    ///< given up part way because `stop` said so
 };
 
 /// Hashes the regular file `name` in directory `dirfd` (AT_FDCWD for a
@@ -35,9 +36,11 @@ struct HashedFile {
 /// access time is left alone where the kernel allows it. `expected` is the
 /// file's stat from the walk, if any (saves a call; a file that is no longer
 /// what the walk saw is re-read). A file that changes while being read is
-/// re-read, up to `attempts` times.
+/// re-read, up to `attempts` times. `stop`, when given, is asked between
+/// two reads: true gives the file up (`stopped`), so a cancelled sync does
+/// not wait for a large file to be read to its end.
 HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
-                     int attempts = 3);
+                     int attempts = 3, const std::function<bool()>& stop = {});
 
 /// Convenience for tests and tools: the hash of a path, or nullopt.
 std::optional<ContentHash> hash_path(const std::filesystem::path& p);

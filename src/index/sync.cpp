@@ -325,8 +325,10 @@ class Collector final : public WalkSink {
       return;
     }
     try {
-      HashedFile h = hash_file(dir.get(), item.name.c_str(), buf, st);
-      if (h.error == ENOENT || h.not_regular) {
+      HashedFile h = hash_file(dir.get(), item.name.c_str(), buf, st, 3, [this] { return cancelled(); });
+      if (h.stopped) {
+        f.ok = false;  // cancelled part way: left as the index has it
+      } else if (h.error == ENOENT || h.not_regular) {
         f.ok = false;
         f.gone = true;
         problem(lib_path(f), ProblemKind::vanished,

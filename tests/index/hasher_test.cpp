@@ -67,3 +67,20 @@ TEST_CASE("the hash pool runs every job and waits for them") {
   pool.wait_idle();
   CHECK(done == 200);
 }
+
+TEST_CASE("hashing gives a file up between two reads when told to stop, and only then") {
+  TempDir dir;
+  lima::test::write_file(dir / "big.stl", lima::test::random_bytes(5u << 20, 7));
+  std::vector<char> buffer(1u << 20);
+  int asked = 0;
+  auto h = hash_file(AT_FDCWD, (dir / "big.stl").c_str(), buffer, nullptr, 3, [&] { return ++asked == 2; });
+  CHECK(h.stopped);
+  CHECK(asked == 2);  // after the second of five reads
+  CHECK(h.size == 0);
+  CHECK(h.error == 0);
+
+  auto whole = hash_file(AT_FDCWD, (dir / "big.stl").c_str(), buffer, nullptr, 3, [] { return false; });
+  CHECK_FALSE(whole.stopped);
+  CHECK(whole.size == 5u << 20);
+  CHECK(whole.hash == *hash_path(dir / "big.stl"));
+}

@@ -27,7 +27,8 @@ struct Library : lima::test::IndexedLibrary {
     write_file(root / "Benchy/3DBenchy.stl", lima::test::random_bytes(3000, 1));
     write_file(root / "Dragon/dragon.stl", lima::test::random_bytes(5000, 3));
   }
-  /// A sparse file of 1 GiB: a verify run takes a while to read it.
+  /// A sparse file of 1 GiB: a verify run takes a while to read it (and
+  /// notices a cancel between two of its reads).
   void add_big_file() {
     { std::ofstream big(root / "Benchy/big.bin"); }
     stdfs::resize_file(root / "Benchy/big.bin", std::uintmax_t{1} << 30);
