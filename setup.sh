@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libfuse3-dev fuse3
-          nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base)
+          nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base libvips-dev zlib1g-dev)
 # The tests also drive the mount with real programs; the API benchmark uses wrk;
 # systemd-analyze checks the unit files.
 TEST_PACKAGES=(python3 tree wrk systemd inotify-tools)
