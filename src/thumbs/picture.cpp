@@ -14,7 +14,7 @@ std::string_view to_string(FailureKind k) {
   switch (k) {
     case FailureKind::undecodable_image: return "undecodable_image";
     case FailureKind::unparsable_model: return "unparsable_model";
-    case FailureKind::over_cap: return "over_cap";
+    case FailureKind::over_cap: return "picture_over_cap";
     case FailureKind::no_picture: return "no_picture";
   }
   return "unknown";

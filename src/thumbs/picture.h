@@ -50,12 +50,18 @@ enum class FailureKind : std::uint8_t {
   over_cap = 3,           ///< over a cap: file size, pixels, triangles or time
   no_picture = 4,         ///< a kind with nothing to show (no renderer, no embedded picture)
 };
-std::string_view to_string(FailureKind k);  ///< "undecodable_image", …
+/// "undecodable_image", "unparsable_model", "picture_over_cap", "no_picture":
+/// the problem kinds the library's report shows.
+std::string_view to_string(FailureKind k);
 
 struct Failure {
   FailureKind kind = FailureKind::undecodable_image;
   std::string reason;  ///< one line a user can act on: "not a PNG file: bad signature"
 };
+
+/// When the work on one file must end (start + Limits::max_time).
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
 
 template <class T>
 using Outcome = tl::expected<T, Failure>;
