@@ -15,6 +15,9 @@ namespace {
 using vips::VImage;
 
 constexpr int kWebpQuality = 80;
+// Effort 2 of 6: a third of the default's time for a 256 px picture, a
+// few percent more bytes.
+constexpr int kWebpEffort = 2;
 // A truncated file is an error, not a picture with a grey bottom half;
 // smaller damage libvips recovers from still gives a picture.
 constexpr VipsFailOn kFailOn = VIPS_FAIL_ON_TRUNCATED;
@@ -116,7 +119,7 @@ Picture encode(VImage image, Format format, TimeWatch& watch) {
   if (format == Format::png)
     blob = image.pngsave_buffer(VImage::option()->set("strip", true));
   else
-    blob = image.webpsave_buffer(VImage::option()->set("Q", kWebpQuality)->set("strip", true));
+    blob = image.webpsave_buffer(VImage::option()->set("Q", kWebpQuality)->set("effort", kWebpEffort)->set("strip", true));
   std::size_t length = 0;
   const void* data = vips_blob_get(blob, &length);
   Picture picture{std::string(static_cast<const char*>(data), length), format, image.width(), image.height()};

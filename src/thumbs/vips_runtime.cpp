@@ -28,6 +28,9 @@ tl::expected<void, std::string> start_once() {
     return tl::unexpected(std::move(reason));
   }
   vips_block_untrusted_set(TRUE);
+  // libvips' own text matrix format is trusted, but no picture: a text
+  // file that starts with two numbers is not an image.
+  vips_operation_block_set("VipsForeignLoadMatrix", TRUE);
   vips_cache_set_max(kCachedOperations);
   vips_cache_set_max_mem(kCachedBytes);
   vips_cache_set_max_files(kCachedFiles);

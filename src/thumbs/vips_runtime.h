@@ -13,7 +13,8 @@ namespace lima::thumbs {
 
 /// Starts libvips once per process; later calls (from any thread, at once)
 /// return the first call's outcome. After it, the untrusted loaders
-/// (ImageMagick, FITS, Matlab, PDF, SVG, OpenSlide, raw, ...) are refused,
+/// (ImageMagick, FITS, Matlab, PDF, SVG, OpenSlide, raw, ...) and libvips'
+/// text matrix loader are refused,
 /// the operation cache keeps nothing, and an evaluation uses one thread.
 /// The error is libvips' reason for not starting.
 tl::expected<void, std::string> start_vips();

@@ -329,7 +329,8 @@ TEST_CASE("a text file named photo.jpg is not an image", "[thumbs][image][hostil
   TempDir dir;
   write_file(dir / "photo.jpg", "this is a shopping list, not a photo\n");
   write_file(dir / "empty.png", "");
-  for (const char* name : {"photo.jpg", "empty.png"}) {
+  write_file(dir / "grid.jpg", "2 2\n0 1\n1 0\n");  // libvips' text matrix format
+  for (const char* name : {"photo.jpg", "empty.png", "grid.jpg"}) {
     INFO(name);
     auto picture = thumbnail_file(dir / name, 256, Format::webp, Limits{}, in_a_minute());
     REQUIRE_FALSE(picture);
@@ -354,7 +355,7 @@ TEST_CASE("untrusted loaders are blocked: a format only they read is not an imag
   CHECK(has("gifload"));
   CHECK(has("pngload_buffer"));
   for (const char* untrusted : {"magickload", "magickload_buffer", "matload", "fitsload", "pdfload", "svgload",
-                                "csvload", "vipsload", "openslideload", "rawload"})
+                                "csvload", "vipsload", "openslideload", "rawload", "matrixload"})
     CHECK_FALSE(has(untrusted));
 
   // A 2 x 2 BMP: only ImageMagick reads it here.
