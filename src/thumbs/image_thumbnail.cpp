@@ -107,14 +107,28 @@ void on_eval(VipsImage* image, VipsProgress*, void* watch_arg) {
   vips_image_set_kill(image, TRUE);
 }
 
+// Watches the evaluation of `image` (and of the images made from it): it
+// is killed once the deadline has passed.
+void watch_time(const VImage& image, TimeWatch& watch) {
+  if (watch.deadline == Deadline::max()) return;
+  vips_image_set_progress(image.get_image(), TRUE);
+  g_signal_connect(image.get_image(), "eval", G_CALLBACK(on_eval), &watch);
+}
+
+// The picture turned upright as its EXIF orientation says. Turning needs
+// the whole (small) picture at hand, so the pipeline behind it is evaluated
+// here, under the watch (the thumbnail operation would do it unwatched).
+VImage upright(VImage image, TimeWatch& watch) {
+  if (!image.get_typeof("orientation") || image.get_int("orientation") == 1) return image;
+  watch_time(image, watch);
+  return image.copy_memory().autorot();
+}
+
 // Evaluates `image` (the whole pipeline, from the file's bytes) into an
 // encoded picture. Throws VError; `watch` says whether it was killed.
 Picture encode(VImage image, Format format, TimeWatch& watch) {
   image = as_8bit_srgb(std::move(image));
-  if (watch.deadline != Deadline::max()) {
-    vips_image_set_progress(image.get_image(), TRUE);
-    g_signal_connect(image.get_image(), "eval", G_CALLBACK(on_eval), &watch);
-  }
+  watch_time(image, watch);
   VipsBlob* blob = nullptr;
   if (format == Format::png)
     blob = image.pngsave_buffer(VImage::option()->set("strip", true));
@@ -155,7 +169,8 @@ Outcome<Picture> thumbnail_of(OpenSource open_source, int size, Format format, c
       VImage header = VImage::new_from_source(source, "", header_options());
       if (auto over = over_pixel_cap(header, limits)) return tl::unexpected(*over);
     }
-    return encode(VImage::thumbnail_source(open_source(), size, thumbnail_options(size)), format, watch);
+    VImage thumbnail = VImage::thumbnail_source(open_source(), size, thumbnail_options(size)->set("no_rotate", true));
+    return encode(upright(std::move(thumbnail), watch), format, watch);
   } catch (const vips::VError& failure) {
     std::string reason = vips_reason(failure);
     if (watch.expired) return took_too_long(limits);

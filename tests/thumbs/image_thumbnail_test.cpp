@@ -301,6 +301,31 @@ TEST_CASE("a decode past the deadline is killed and reported as over the time ca
   CHECK(late.error().kind == FailureKind::over_cap);
 }
 
+TEST_CASE("turning a sideways image upright is under the time cap too", "[thumbs][image][hostile]") {
+  require_vips();
+  TempDir dir;
+  VImage sideways = VImage::black(9000, 9000, VImage::option()->set("bands", 3)).copy();
+  sideways.set("orientation", 6);
+  sideways.tiffsave((dir / "slow.tif").c_str(), VImage::option()->set("compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE));
+  REQUIRE(VImage::new_from_file((dir / "slow.tif").c_str()).get_int("orientation") == 6);
+
+  auto start = Clock::now();
+  auto whole = thumbnail_file(dir / "slow.tif", 256, Format::webp, Limits{}, in_a_minute());
+  auto full = Clock::now() - start;
+  INFO(describe(whole));
+  REQUIRE(whole);
+
+  Limits limits;
+  limits.max_time = std::chrono::milliseconds(20);
+  start = Clock::now();
+  auto picture = thumbnail_file(dir / "slow.tif", 256, Format::webp, limits, Clock::now() + limits.max_time);
+  auto killed = Clock::now() - start;
+  INFO(describe(picture));
+  REQUIRE_FALSE(picture);
+  CHECK(picture.error().kind == FailureKind::over_cap);
+  CHECK(killed < full);
+}
+
 TEST_CASE("truncated JPEG and PNG files are undecodable, with a one-line reason", "[thumbs][image][hostile]") {
   require_vips();
   TempDir dir;
