@@ -56,13 +56,16 @@ std::optional<Marker> parse_marker(std::string_view comment) {
     if (space == std::string_view::npos) return std::nullopt;
     format.assign(comment.substr(1, space - 1));
     comment.remove_prefix(space);
+    if (format == "JPEG") format = "JPG";
+    // Other tags (forks' display-specific formats) are not images we read.
+    if (format != "PNG" && format != "JPG" && format != "QOI") return std::nullopt;
   }
   comment = trim(comment);
   Marker m;
   if (comment.substr(0, 5) == "begin") {
     m.begin = true;
     comment = trim(comment.substr(5));
-    m.block.format = format == "JPEG" ? "JPG" : format;
+    m.block.format = format;
     m.block.width = parse_number(comment);
     if (!comment.empty() && comment.front() == 'x') {
       comment.remove_prefix(1);

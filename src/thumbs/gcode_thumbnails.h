@@ -6,7 +6,8 @@
 //     ; iVBORw0KGgoAAAANSUhEUgAAASwAAAEsCAYAAAB5fY51AAAgAElEQVR4nOy9...
 //     ; thumbnail end
 //
-// with `thumbnail_JPG` and `thumbnail_QOI` for the other formats.
+// with `thumbnail_JPG` and `thumbnail_QOI` for the other formats. Blocks
+// with other tags (display-specific formats of some forks) are passed over.
 #pragma once
 
 #include <cstdint>

@@ -175,6 +175,7 @@ TEST_CASE("a G-code's largest thumbnail block is its picture", "[thumbs][embedde
                             lima::test::gcode_thumbnail_block("thumbnail", 16, 16, small) +
                             lima::test::gcode_thumbnail_block("thumbnail", 300, 300, large) +
                             lima::test::gcode_thumbnail_block("thumbnail_QOI", 220, 124, middle) +
+                            "; thumbnail_COLPIC begin 500x500 12\n; 00ff00ff00ff\n; thumbnail_COLPIC end\n" +
                             "; external perimeters extrusion width = 0.45mm\nM73 P0 R12\nG28\n" + gcode_moves(1000);
   write_file(dir / "benchy.gcode", gcode);
   const EmbeddedPicture p = picture_of(dir / "benchy.gcode");
