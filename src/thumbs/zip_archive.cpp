@@ -122,11 +122,14 @@ tl::expected<ZipArchive, std::string> ZipArchive::open(const std::filesystem::pa
   std::uint64_t cd_offset = le32(end + 16);
   std::uint64_t cd_limit = end_offset;  // the central directory ends before this
 
-  if (count == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
-    if (end_offset < kZip64LocatorSize) return not_zip("ZIP64 end record locator missing");
-    unsigned char loc[kZip64LocatorSize];
+  // Saturated fields mean a ZIP64 end record, found through the locator
+  // just before the end record (65535 members is also a plain count).
+  unsigned char loc[kZip64LocatorSize];
+  const bool saturated = count == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF;
+  if (saturated && end_offset >= kZip64LocatorSize) {
     if (!read_at(fd, loc, sizeof loc, end_offset - kZip64LocatorSize)) return read_error();
-    if (le32(loc) != kZip64LocatorSig) return not_zip("ZIP64 end record locator missing");
+  }
+  if (saturated && end_offset >= kZip64LocatorSize && le32(loc) == kZip64LocatorSig) {
     const std::uint64_t z64_offset = le64(loc + 8);
     if (z64_offset > end_offset - kZip64LocatorSize || end_offset - kZip64LocatorSize - z64_offset < kZip64EndSize)
       return not_zip("ZIP64 end record offset is past the end of the file");

@@ -1,8 +1,10 @@
 #include "thumbs/zip_archive.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 
+#include "support/skip.h"
 #include "test_support.h"
 #include "thumbs/slicer_files.h"
 
@@ -201,4 +203,59 @@ TEST_CASE("corrupt deflate data, other methods and missing members are refused",
   auto c = z->read("c.txt", 1 << 20);
   REQUIRE_FALSE(c);
   CHECK(c.error() == "zip member c.txt: no such member");
+}
+
+TEST_CASE("overlapping entries and miscounted directories are refused", "[thumbs][zip]") {
+  TempDir dir;
+  // b.txt's entry points into the middle of a.txt's data, where no local
+  // header is (the overlap zip bombs are built on).
+  std::string zip = lima::test::zip_bytes({{"a.txt", text_of(5000), false}, {"b.txt", "b", false}});
+  const std::size_t b_entry = zip.find(std::string("PK\x01\x02", 4), central_entry(zip) + 4);
+  put32_at(zip, b_entry + 42, 100);
+  write_file(dir / "overlap.zip", zip);
+  auto z = ZipArchive::open(dir / "overlap.zip");
+  REQUIRE(z);
+  CHECK(z->read("a.txt", 1 << 20).value_or("") == text_of(5000));
+  auto b = z->read("b.txt", 1 << 20);
+  REQUIRE_FALSE(b);
+  CHECK(b.error() == "zip member b.txt: local header has a bad signature");
+
+  // An end record counting more members than its directory holds.
+  std::string counted = lima::test::zip_bytes({{"a.txt", "a"}});
+  const std::size_t end = counted.size() - 22;
+  counted[end + 8] = counted[end + 10] = 100;
+  write_file(dir / "counted.zip", counted);
+  auto c = ZipArchive::open(dir / "counted.zip");
+  REQUIRE_FALSE(c);
+  CHECK(c.error() == "not a zip archive: more members declared than the central directory holds");
+}
+
+TEST_CASE("archives Python's zipfile streams (data descriptors, ZIP64 members) read back", "[thumbs][zip]") {
+  if (std::system("python3 -c 'import zipfile' >/dev/null 2>&1") != 0) LIMA_SKIP("python3 with zipfile is not installed");
+  TempDir dir;
+  // Written to a pipe, so zipfile cannot seek back: sizes and CRCs follow
+  // each member in a data descriptor, and the big member has ZIP64 fields.
+  const std::string script =
+      "import sys, zipfile\n"
+      "z = zipfile.ZipFile(sys.stdout.buffer, 'w', zipfile.ZIP_DEFLATED)\n"
+      "z.writestr('3D/3dmodel.model', ''.join('<vertex x=\"%d\"/>' % i for i in range(20000)))\n"
+      "with z.open('Metadata/big.bin', 'w', force_zip64=True) as f:\n"
+      "    f.write(bytes(range(256)) * 4000)\n"
+      "z.writestr(zipfile.ZipInfo('stored.txt'), 'plain text', compress_type=zipfile.ZIP_STORED)\n"
+      "z.close()\n";
+  write_file(dir / "make.py", script);
+  const std::string cmd = "python3 '" + (dir / "make.py").string() + "' | cat > '" + (dir / "py.3mf").string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto z = ZipArchive::open(dir / "py.3mf");
+  REQUIRE(z);
+  CHECK(z->names() == std::vector<std::string>{"3D/3dmodel.model", "Metadata/big.bin", "stored.txt"});
+  auto model = z->read("3D/3dmodel.model", 1 << 20);
+  REQUIRE(model);
+  CHECK(model->rfind("<vertex x=\"0\"/><vertex x=\"1\"/>", 0) == 0);
+  CHECK(model->size() > 200'000);
+  auto big = z->read("Metadata/big.bin", 2 << 20);
+  REQUIRE(big);
+  CHECK(big->size() == 1'024'000);
+  CHECK(static_cast<unsigned char>((*big)[257]) == 1);
+  CHECK(z->read("stored.txt", 100).value_or("") == "plain text");
 }
