@@ -102,9 +102,4 @@ inline void write_binary_stl(const std::filesystem::path& file, const thumbs::Me
   }
   std::ofstream(file, std::ios::binary) << bytes;
 }
-
-inline void write_text(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream(file, std::ios::binary) << text;
-}
-
 }  // namespace lima::test
