@@ -8,39 +8,50 @@
 #include <cstring>
 
 namespace lima::thumbs {
-namespace {
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-}  // namespace
-
-Outcome<std::string> read_model_file(const std::filesystem::path& file, const Limits& limits) {
-  Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) return failed(FailureKind::unparsable_model, std::string("cannot open: ") + std::strerror(errno));
+Outcome<ModelFile> ModelFile::open(const std::filesystem::path& file, const Limits& limits) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failed(FailureKind::unparsable_model, std::string("cannot open: ") + std::strerror(errno));
+  ModelFile f(fd, 0);
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0)
+  if (::fstat(fd, &st) != 0)
     return failed(FailureKind::unparsable_model, std::string("cannot stat: ") + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return failed(FailureKind::unparsable_model, "not a regular file");
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size > limits.max_model_bytes)
-    return failed(FailureKind::over_cap, "the file is " + std::to_string(size) + " bytes, over the cap of " +
+  f.size_ = static_cast<std::uint64_t>(st.st_size);
+  if (f.size_ > limits.max_model_bytes)
+    return failed(FailureKind::over_cap, "the file is " + std::to_string(f.size_) + " bytes, over the cap of " +
                                              std::to_string(limits.max_model_bytes) + " bytes for a model");
-  std::string bytes(static_cast<std::size_t>(size), '\0');
+  return f;
+}
+
+ModelFile::~ModelFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Outcome<std::size_t> ModelFile::read(char* to, std::size_t n) {
   std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::read(f.fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failed(FailureKind::unparsable_model, std::string("cannot read: ") + std::strerror(errno));
-    if (n == 0) break;  // shrank while being read: parse what is there
-    done += static_cast<std::size_t>(n);
+  while (done < n) {
+    const ssize_t got = ::read(fd_, to + done, n - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return failed(FailureKind::unparsable_model, std::string("cannot read: ") + std::strerror(errno));
+    if (got == 0) break;
+    done += static_cast<std::size_t>(got);
   }
-  bytes.resize(done);
+  position_ += done;
+  return done;
+}
+
+Outcome<std::string> ModelFile::read_rest() {
+  std::string bytes(static_cast<std::size_t>(size_ > position_ ? size_ - position_ : 0), '\0');
+  auto got = read(bytes.data(), bytes.size());  // a file that shrank meanwhile: what is there
+  if (!got) return tl::unexpected<Failure>(std::move(got.error()));
+  bytes.resize(*got);
   return bytes;
+}
+
+Outcome<std::string> read_model_file(const std::filesystem::path& file, const Limits& limits) {
+  auto f = ModelFile::open(file, limits);
+  if (!f) return tl::unexpected<Failure>(std::move(f.error()));
+  return f->read_rest();
 }
 
 std::string over_time_reason(const Limits& limits) {

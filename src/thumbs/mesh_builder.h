@@ -13,9 +13,34 @@
 
 namespace lima::thumbs {
 
-/// The whole file, in one read. Fails with over_cap (before reading) when it
-/// is over limits.max_model_bytes, with unparsable_model when it cannot be
-/// opened or read, or is not a regular file.
+/// A model file open for reading, its size within the cap.
+class ModelFile {
+ public:
+  /// Fails with over_cap when the file is over limits.max_model_bytes, with
+  /// unparsable_model when it cannot be opened or is not a regular file.
+  static Outcome<ModelFile> open(const std::filesystem::path& file, const Limits& limits);
+  ModelFile(ModelFile&& other) noexcept : fd_(other.fd_), size_(other.size_), position_(other.position_) {
+    other.fd_ = -1;
+  }
+  ModelFile& operator=(ModelFile&&) = delete;
+  ~ModelFile();
+
+  /// The size when opened.
+  std::uint64_t size() const { return size_; }
+  /// Up to `n` bytes from where the last read ended: fewer only at the end
+  /// of the file.
+  Outcome<std::size_t> read(char* to, std::size_t n);
+  /// The rest of the file (up to size()), in one read.
+  Outcome<std::string> read_rest();
+
+ private:
+  ModelFile(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  std::uint64_t size_;
+  std::uint64_t position_ = 0;
+};
+
+/// The whole file, in one read: ModelFile::open, then read_rest.
 Outcome<std::string> read_model_file(const std::filesystem::path& file, const Limits& limits);
 
 /// "took longer than 20 s": the reason of a model given up at its deadline.

@@ -1,6 +1,7 @@
 // read_stl: binary and ASCII STL files into a Mesh.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "thumbs/mesh.h"
@@ -25,17 +26,43 @@ bool starts_with_solid(std::string_view bytes) {
   return bytes.substr(i, 5) == "solid";
 }
 
-Outcome<Mesh> read_binary(std::string_view bytes, std::uint64_t count, const Limits& limits, Deadline deadline) {
+Failure truncated(std::uint64_t count, std::uint64_t size) {
+  return Failure{FailureKind::unparsable_model, "truncated binary STL: the header says " + std::to_string(count) +
+                                                    " triangles (" + std::to_string(kHeader + kRecord * count) +
+                                                    " bytes), the file has " + std::to_string(size) + " bytes"};
+}
+
+/// The binary form's triangles, read in chunks of whole records: `start` is
+/// what was read of the file so far (the header and perhaps some records).
+Outcome<Mesh> read_binary(ModelFile& file, std::string_view start, std::uint64_t count, const Limits& limits,
+                          Deadline deadline) {
   if (count > limits.max_triangles)
     return failed(FailureKind::over_cap, "the header says " + std::to_string(count) + " triangles, over the cap of " +
                                              std::to_string(limits.max_triangles));
   MeshBuilder mesh(limits, deadline);
   mesh.reserve(count);
-  const char* p = bytes.data() + kHeader + 12;  // the first record's first vertex
+  constexpr std::size_t kChunk = kRecord * 20'000;
+  std::unique_ptr<char[]> chunk(new char[kChunk]);
+  std::size_t have = std::min(start.size() - kHeader, kChunk);
+  std::memcpy(chunk.get(), start.data() + kHeader, have);
+  std::uint64_t left = count;
   float v[9];
-  for (std::uint64_t i = 0; i < count; ++i, p += kRecord) {
-    std::memcpy(v, p, sizeof v);  // little-endian floats, as the host's
-    if (!mesh.add(v)) break;
+  while (left > 0) {
+    const std::size_t records = static_cast<std::size_t>(std::min<std::uint64_t>(have / kRecord, left));
+    const char* p = chunk.get() + 12;  // a record's first vertex, after its normal
+    for (std::size_t i = 0; i < records; ++i, p += kRecord) {
+      std::memcpy(v, p, sizeof v);  // little-endian floats, as the host's
+      if (!mesh.add(v)) return mesh.finish();
+    }
+    left -= records;
+    if (left == 0) break;
+    const std::size_t used = records * kRecord;
+    std::memmove(chunk.get(), chunk.get() + used, have - used);
+    have -= used;
+    auto got = file.read(chunk.get() + have, kChunk - have);
+    if (!got) return tl::unexpected<Failure>(std::move(got.error()));
+    if (*got == 0) return tl::unexpected<Failure>(truncated(count, file.size()));  // shrank while read
+    have += *got;
   }
   return mesh.finish();
 }
@@ -116,28 +143,31 @@ Outcome<Mesh> read_ascii(std::string_view text, const Limits& limits, Deadline d
 }  // namespace
 
 Outcome<Mesh> read_stl(const std::filesystem::path& file, const Limits& limits, Deadline deadline) {
-  auto bytes = read_model_file(file, limits);
-  if (!bytes) return tl::unexpected<Failure>(std::move(bytes.error()));
-  const std::string_view b = *bytes;
-  const bool solid = starts_with_solid(b);
+  auto f = ModelFile::open(file, limits);
+  if (!f) return tl::unexpected<Failure>(std::move(f.error()));
+  // The start: the header, the count, and enough to tell text from binary.
+  std::string start(static_cast<std::size_t>(std::min<std::uint64_t>(f->size(), 4096)), '\0');
+  auto got = f->read(start.data(), start.size());
+  if (!got) return tl::unexpected<Failure>(std::move(got.error()));
+  start.resize(*got);
+  const bool solid = starts_with_solid(start);
   // Text STL holds no NUL byte; binary headers and floats nearly always do.
-  const bool text = std::memchr(b.data(), 0, std::min<std::size_t>(b.size(), 4096)) == nullptr;
-  if (b.size() >= kHeader) {
-    const std::uint64_t count = little_u32(b.data() + 80);
+  const bool text = std::memchr(start.data(), 0, start.size()) == nullptr;
+  if (start.size() >= kHeader) {
+    const std::uint64_t count = little_u32(start.data() + 80);
     const std::uint64_t expected = kHeader + kRecord * count;
-    if (b.size() == expected) return read_binary(b, count, limits, deadline);
+    if (f->size() == expected) return read_binary(*f, start, count, limits, deadline);
     if (!solid || !text) {
-      if (b.size() < expected)
-        return failed(FailureKind::unparsable_model,
-                      "truncated binary STL: the header says " + std::to_string(count) + " triangles (" +
-                          std::to_string(expected) + " bytes), the file has " + std::to_string(b.size()) + " bytes");
-      return read_binary(b, count, limits, deadline);  // trailing bytes after the triangles are ignored
+      if (f->size() < expected) return tl::unexpected<Failure>(truncated(count, f->size()));
+      return read_binary(*f, start, count, limits, deadline);  // bytes after the triangles are ignored
     }
   } else if (!solid) {
     return failed(FailureKind::unparsable_model,
-                  "not an STL file: " + std::to_string(b.size()) + " bytes, too short for a binary STL");
+                  "not an STL file: " + std::to_string(start.size()) + " bytes, too short for a binary STL");
   }
-  return read_ascii(b, limits, deadline);
+  auto rest = f->read_rest();
+  if (!rest) return tl::unexpected<Failure>(std::move(rest.error()));
+  return read_ascii(start + *rest, limits, deadline);
 }
 
 }  // namespace lima::thumbs
