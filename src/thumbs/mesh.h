@@ -7,6 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -47,5 +50,17 @@ Outcome<Mesh> read_obj(const std::filesystem::path& file, const Limits& limits, 
 /// read_stl (limits.max_triangles counts the triangles placed, instances
 /// included).
 Outcome<Mesh> read_3mf_model(std::string_view xml, const Limits& limits, Deadline deadline);
+
+/// Another model part of the 3MF package, by its path in the package
+/// ("/3D/Objects/object_1.model"): its XML, or nullopt when the package has
+/// no such part (or it is over a cap of the caller's).
+using ModelPartReader = std::function<std::optional<std::string>(std::string_view path)>;
+
+/// read_3mf_model, where components may refer to objects in other model
+/// parts (the production extension's p:path, as slicers write projects):
+/// each part is asked of `parts` once, when first referred to. Their sizes
+/// together count against limits.max_model_bytes.
+Outcome<Mesh> read_3mf_model(std::string_view xml, const Limits& limits, Deadline deadline,
+                             const ModelPartReader& parts);
 
 }  // namespace lima::thumbs

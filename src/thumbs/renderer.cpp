@@ -207,7 +207,8 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
   }
   if (!(hi_x >= lo_x && hi_y >= lo_y)) return failed(FailureKind::unparsable_model, "no finite vertices");
 
-  const int samples = size <= 256 ? 3 : 2;  // per pixel edge
+  // Samples per pixel edge: 3x3 for small pictures, fewer as they grow (memory and time).
+  const int samples = size <= 256 ? 3 : size <= 1024 ? 2 : 1;
   Target t{size * samples, {}, {}};
   const std::size_t count = static_cast<std::size_t>(t.size) * static_cast<std::size_t>(t.size);
   t.depth.assign(count, -std::numeric_limits<float>::infinity());

@@ -8,14 +8,15 @@
 namespace lima::thumbs {
 
 /// The largest picture render_mesh draws (its long edge).
-inline constexpr int kMaxRenderSize = 4096;
+inline constexpr int kMaxRenderSize = 2048;
 
 /// A picture of the mesh: a square RGB raster of size x size. The camera
 /// looks from the front-right-top (Z up, front is -Y, as on a printer's
 /// bed) with an orthographic, isometric-style view fitted so the model fills
 /// the picture with a small margin. One model colour, lit by a key light
 /// from the upper left, a weak fill and ambient light, over a light grey
-/// gradient; edges anti-aliased by supersampling.
+/// gradient; edges anti-aliased by supersampling (3x3 samples a pixel up to
+/// 256 px, 2x2 up to 1024).
 ///
 /// Both sides of every triangle are drawn (meshes are often not closed or
 /// not consistently wound); a face is lit on the side the camera sees.

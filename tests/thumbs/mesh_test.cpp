@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "test_support.h"
 #include "thumbs/test_meshes.h"
@@ -234,6 +235,33 @@ TEST_CASE("3MF components are placed by their transform, then their object's", "
   REQUIRE(mesh);
   CHECK(mesh->triangles() == 2);
   CHECK(x_range(*mesh) == std::pair<float, float>(100.0f, 120.0f));
+}
+
+TEST_CASE("3MF components may refer to objects in other model parts, as slicer projects do", "[thumbs][mesh]") {
+  const std::string main_part = model(
+      "<object id=\"2\" type=\"model\"><components>"
+      "<component p:path=\"/3D/Objects/object_1.model\" objectid=\"1\" transform=\"1 0 0 0 1 0 0 0 1 50 0 0\"/>"
+      "<component p:path=\"/3D/Objects/object_1.model\" objectid=\"1\"/>"
+      "</components></object>",
+      "<item objectid=\"2\"/>");
+  int asked = 0;
+  const thumbs::ModelPartReader parts = [&](std::string_view path) -> std::optional<std::string> {
+    ++asked;
+    if (path != "/3D/Objects/object_1.model") return std::nullopt;
+    return model(square_object("", 1), "");
+  };
+  auto mesh = thumbs::read_3mf_model(main_part, Limits{}, later(), parts);
+  REQUIRE(mesh);
+  CHECK(mesh->triangles() == 4);
+  CHECK(x_range(*mesh) == std::pair<float, float>(0.0f, 60.0f));
+  CHECK(asked == 1);
+
+  // Without the part (or without a way to read parts), a reason that names it.
+  auto alone = thumbs::read_3mf_model(main_part, Limits{}, later());
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().kind == FailureKind::unparsable_model);
+  CHECK(contains(alone.error().reason,
+                 "refers to model part /3D/Objects/object_1.model, which the package does not have"));
 }
 
 TEST_CASE("hostile 3MF models fail with a reason", "[thumbs][mesh]") {
