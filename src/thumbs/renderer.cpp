@@ -60,19 +60,50 @@ std::vector<std::uint32_t> colour_table() {
   return table;
 }
 
-/// The orthographic camera: world to (right, up, toward the camera).
+/// The orthographic camera: world to (right, up, toward the camera); and
+/// the lights, in sample space (x right, y down, z toward the camera) where
+/// triangles are lit.
 struct Camera {
   Vec3 right, up, toward;
   Vec3 key, fill;  // directions to the lights
   Vec3 halfway;    // between the key light and the camera: where highlights are
+  Vec3 sky;        // the world's up
 
   Camera() {
     toward = normalized(kToCamera);
     right = normalized(cross(toward * -1.0f, Vec3{0, 0, 1}));
     up = cross(right, toward * -1.0f);
-    key = normalized(kKey);
-    fill = normalized(kFill);
-    halfway = normalized(key + toward);
+    key = to_samples(normalized(kKey));
+    fill = to_samples(normalized(kFill));
+    halfway = normalized(key + Vec3{0, 0, 1});
+    sky = to_samples(Vec3{0, 0, 1});
+  }
+  Vec3 to_samples(Vec3 w) const { return {dot(w, right), -dot(w, up), dot(w, toward)}; }
+};
+
+/// A triangle's colour: flat shading, lit on the side the camera sees.
+struct Shader {
+  const Camera& cam;
+  std::vector<std::uint32_t> table = colour_table();
+
+  /// The colour of the triangle p (sample space, 9 floats).
+  std::uint32_t colour(const float* p) const {
+    const Vec3 a{p[0], p[1], p[2]}, b{p[3], p[4], p[5]}, c{p[6], p[7], p[8]};
+    Vec3 n = cross(b - a, c - a);
+    const float len2 = dot(n, n);
+    if (!(len2 > 0.0f)) return table[0];
+    n = n * (1.0f / std::sqrt(len2));
+    if (n.z < 0.0f) n = n * -1.0f;
+    const float light = kAmbientLight + kKeyLight * std::max(0.0f, dot(n, cam.key)) +
+                        kFillLight * std::max(0.0f, dot(n, cam.fill)) + kSkyLight * (0.5f + 0.5f * dot(n, cam.sky));
+    float shine = std::max(0.0f, dot(n, cam.halfway));
+    shine *= shine;
+    shine *= shine;
+    shine *= shine;
+    shine *= shine;  // a power of 16
+    const int level = std::clamp(static_cast<int>(light * ((kLevels - 1) / kMaxLight) + 0.5f), 0, kLevels - 1);
+    const int glint = std::clamp(static_cast<int>(shine * (kShineLevels - 1) + 0.5f), 0, kShineLevels - 1);
+    return table[static_cast<std::size_t>(glint * kLevels + level)];
   }
 };
 
@@ -84,22 +115,25 @@ struct Target {
   std::vector<std::uint32_t> colour;
 };
 
-struct Fit {
-  float centre_x, centre_y, scale, half;
-};
-
 std::uint64_t stride_for(std::size_t triangles, std::uint64_t budget) {
   if (budget == 0 || triangles <= budget) return 1;
   return (triangles + budget - 1) / budget;
 }
 
+/// A sample-space coordinate in fixed point, rounded to the nearest step
+/// (inline: std::lrint is a library call).
+inline std::int64_t to_fixed(float v) {
+  const float f = v * kSub;
+  return static_cast<std::int64_t>(f < 0.0f ? f - 0.5f : f + 0.5f);
+}
+
 /// Draws one triangle (already in sample space: x right, y down, z toward
 /// the camera) with a top-left fill rule, so triangles sharing an edge
 /// leave no gap and draw no sample twice.
-inline void draw_triangle(Target& t, const float* p, std::uint32_t colour) {
-  std::int64_t x0 = std::lrint(p[0] * kSub), y0 = std::lrint(p[1] * kSub);
-  std::int64_t x1 = std::lrint(p[3] * kSub), y1 = std::lrint(p[4] * kSub);
-  std::int64_t x2 = std::lrint(p[6] * kSub), y2 = std::lrint(p[7] * kSub);
+inline void draw_triangle(Target& t, const float* p, const Shader& shader) {
+  std::int64_t x0 = to_fixed(p[0]), y0 = to_fixed(p[1]);
+  std::int64_t x1 = to_fixed(p[3]), y1 = to_fixed(p[4]);
+  std::int64_t x2 = to_fixed(p[6]), y2 = to_fixed(p[7]);
   float z0 = p[2], z1 = p[5], z2 = p[8];
   // Sample centres at (i + 0.5): the samples whose centres are in the box.
   const std::int64_t half = kSub / 2;
@@ -118,6 +152,7 @@ inline void draw_triangle(Target& t, const float* p, std::uint32_t colour) {
     std::swap(z1, z2);
     area = -area;
   }
+  const std::uint32_t colour = shader.colour(p);
   // Edge a->b: E(p) = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x),
   // positive inside. A sample exactly on an edge belongs to the triangle
   // only when the edge is a top edge (dy == 0, dx > 0) or a left edge (dy < 0).
@@ -193,19 +228,23 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
                                                         : "took longer than " + std::to_string(ms) + " ms");
   };
 
-  // The drawn triangles' extent on the screen plane.
-  float lo_x = std::numeric_limits<float>::max(), hi_x = -lo_x, lo_y = lo_x, hi_y = -lo_x;
+  // The drawn triangles' extent in view space.
+  float lo[3], hi[3];
+  std::fill_n(lo, 3, std::numeric_limits<float>::max());
+  std::fill_n(hi, 3, -std::numeric_limits<float>::max());
   for (std::size_t i = 0; i < end; i += step) {
     for (int c = 0; c < 3; ++c) {
       const Vec3 v{xyz[i + c * 3], xyz[i + c * 3 + 1], xyz[i + c * 3 + 2]};
-      const float x = dot(v, cam.right), y = dot(v, cam.up);
-      lo_x = std::min(lo_x, x);
-      hi_x = std::max(hi_x, x);
-      lo_y = std::min(lo_y, y);
-      hi_y = std::max(hi_y, y);
+      const float w[3] = {dot(v, cam.right), dot(v, cam.up), dot(v, cam.toward)};
+      for (int k = 0; k < 3; ++k) {
+        lo[k] = std::min(lo[k], w[k]);
+        hi[k] = std::max(hi[k], w[k]);
+      }
     }
   }
-  if (!(hi_x >= lo_x && hi_y >= lo_y)) return failed(FailureKind::unparsable_model, "no finite vertices");
+  const float extent = std::max(hi[0] - lo[0], hi[1] - lo[1]);
+  if (!std::isfinite(extent) || !std::isfinite(hi[2] - lo[2]))
+    return failed(FailureKind::unparsable_model, "coordinates too large to draw");
 
   // Samples per pixel edge: 3x3 for small pictures, fewer as they grow (memory and time).
   const int samples = size <= 256 ? 3 : size <= 1024 ? 2 : 1;
@@ -218,40 +257,23 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
     const std::uint32_t bg = pack(background(0, py, size), background(1, py, size), background(2, py, size));
     std::fill_n(t.colour.begin() + static_cast<std::ptrdiff_t>(y) * t.size, t.size, bg);
   }
-  const float extent = std::max({hi_x - lo_x, hi_y - lo_y, 1e-30f});
+  // View space to sample space: the model's extent fills the picture, less the margins.
   const float half = static_cast<float>(t.size) * 0.5f;
-  const float scale = static_cast<float>(t.size) * (1.0f - 2.0f * kMargin) / extent;
-  const float centre_x = (lo_x + hi_x) * 0.5f, centre_y = (lo_y + hi_y) * 0.5f;
+  const float scale = static_cast<float>(t.size) * (1.0f - 2.0f * kMargin) / std::max(extent, 1e-30f);
+  const float centre[3] = {(lo[0] + hi[0]) * 0.5f, (lo[1] + hi[1]) * 0.5f, (lo[2] + hi[2]) * 0.5f};
 
-  const std::vector<std::uint32_t> table = colour_table();
+  const Shader shader{cam};
   float p[9];
   std::size_t drawn = 0;
   for (std::size_t i = 0; i < end; i += step) {
     if ((++drawn & 0xfff) == 0 && Clock::now() > deadline) return over_time();
-    const float* v = xyz + i;
-    const Vec3 a{v[0], v[1], v[2]}, b{v[3], v[4], v[5]}, c{v[6], v[7], v[8]};
     for (int k = 0; k < 3; ++k) {
-      const Vec3 w = k == 0 ? a : k == 1 ? b : c;
-      p[k * 3] = (dot(w, cam.right) - centre_x) * scale + half;
-      p[k * 3 + 1] = half - (dot(w, cam.up) - centre_y) * scale;
-      p[k * 3 + 2] = dot(w, cam.toward) * scale;
+      const Vec3 w{xyz[i + k * 3], xyz[i + k * 3 + 1], xyz[i + k * 3 + 2]};
+      p[k * 3] = (dot(w, cam.right) - centre[0]) * scale + half;
+      p[k * 3 + 1] = half - (dot(w, cam.up) - centre[1]) * scale;
+      p[k * 3 + 2] = (dot(w, cam.toward) - centre[2]) * scale;
     }
-    // Flat shading, lit on the side the camera sees.
-    Vec3 n = cross(b - a, c - a);
-    const float len2 = dot(n, n);
-    if (!(len2 > 0.0f)) continue;
-    n = n * (1.0f / std::sqrt(len2));
-    if (dot(n, cam.toward) < 0.0f) n = n * -1.0f;
-    const float light = kAmbientLight + kKeyLight * std::max(0.0f, dot(n, cam.key)) +
-                        kFillLight * std::max(0.0f, dot(n, cam.fill)) + kSkyLight * (0.5f + 0.5f * n.z);
-    float shine = std::max(0.0f, dot(n, cam.halfway));
-    shine *= shine;
-    shine *= shine;
-    shine *= shine;
-    shine *= shine;  // a power of 16
-    const int level = std::clamp(static_cast<int>(light * ((kLevels - 1) / kMaxLight) + 0.5f), 0, kLevels - 1);
-    const int glint = std::clamp(static_cast<int>(shine * (kShineLevels - 1) + 0.5f), 0, kShineLevels - 1);
-    draw_triangle(t, p, table[static_cast<std::size_t>(glint * kLevels + level)]);
+    draw_triangle(t, p, shader);
   }
 
   // Down to pixels: the mean of each pixel's samples.
