@@ -63,6 +63,9 @@ json asset_json(const index::Txn& t, index::Catalog& c, const index::Asset& a, b
             {"hash", a.hash.to_string()},
             {"tags", meta.asset_tags(t, a.id)},
             {"state", state_name(a.state)}};
+  const auto px = a.pixels();
+  j["width"] = px ? json(px->first) : json(nullptr);
+  j["height"] = px ? json(px->second) : json(nullptr);
   if (detail) {
     j["library_path"] = index::library_path(project_name, a.path);
     j["note"] = meta.note(t, {index::NoteTarget::Type::asset, a.id});
