@@ -83,8 +83,10 @@ std::vector<std::string> thumbnail_targets(const ZipArchive& zip) {
 /// The first of `candidates` the package holds (names compared ignoring
 /// case), read and checked. nullopt when it holds none.
 Outcome<std::optional<EmbeddedPicture>> first_member(const ZipArchive& zip, const std::vector<std::string>& candidates,
-                                                     const Limits& limits) {
+                                                     const Limits& limits, Deadline deadline) {
   for (const auto& candidate : candidates) {
+    if (Clock::now() > deadline)
+      return failed(FailureKind::over_cap, "searching the package for its picture took longer than the time cap");
     auto name = zip.find_ignoring_case(candidate);
     if (!name) continue;
     if (zip.uncompressed_size(*name).value_or(0) > limits.max_image_bytes)
@@ -99,11 +101,18 @@ Outcome<std::optional<EmbeddedPicture>> first_member(const ZipArchive& zip, cons
   return std::nullopt;
 }
 
-Outcome<std::optional<EmbeddedPicture>> from_package(const std::filesystem::path& file, std::vector<std::string> candidates,
-                                                     const Limits& limits) {
+/// The picture of a package (ZIP) file: the first of `candidates` it holds,
+/// after the targets of its thumbnail relationships when `relationships`.
+Outcome<std::optional<EmbeddedPicture>> from_package(const std::filesystem::path& file, bool relationships,
+                                                     std::vector<std::string> candidates, const Limits& limits,
+                                                     Deadline deadline) {
   auto zip = ZipArchive::open(file);
   if (!zip) return failed(FailureKind::unparsable_model, zip.error());
-  return first_member(*zip, candidates, limits);
+  if (relationships) {
+    std::vector<std::string> targets = thumbnail_targets(*zip);
+    candidates.insert(candidates.begin(), targets.begin(), targets.end());
+  }
+  return first_member(*zip, candidates, limits, deadline);
 }
 
 }  // namespace
@@ -125,14 +134,8 @@ Outcome<std::optional<EmbeddedPicture>> find_embedded_picture(const std::filesys
 
   if (is_gcode) return find_gcode_thumbnail(file, limits, deadline);
   if (is_bgcode) return find_bgcode_thumbnail(file, limits, deadline);
-  if (is_fcstd) return from_package(file, {"thumbnails/Thumbnail.png"}, limits);
-
-  auto zip = ZipArchive::open(file);
-  if (!zip) return failed(FailureKind::unparsable_model, zip.error());
-  std::vector<std::string> candidates = thumbnail_targets(*zip);
-  candidates.push_back("Metadata/thumbnail.png");
-  candidates.push_back("Metadata/plate_1.png");
-  return first_member(*zip, candidates, limits);
+  if (is_fcstd) return from_package(file, false, {"thumbnails/Thumbnail.png"}, limits, deadline);
+  return from_package(file, true, {"Metadata/thumbnail.png", "Metadata/plate_1.png"}, limits, deadline);
 }
 
 }  // namespace lima::thumbs

@@ -120,9 +120,14 @@ Outcome<std::optional<EmbeddedPicture>> find_gcode_thumbnail(const std::filesyst
   std::optional<Block> best, current;
   bool collecting = false;  // current is larger than best: its base64 is kept
   std::optional<Failure> broken;
+  bool done = false;  // the blocks are behind us: G-code after a thumbnail
   auto on_line = [&](std::string_view line) {
     line = trim(line);
     const bool comment = !line.empty() && line.front() == ';';
+    if (best && !current && !comment && !line.empty()) {
+      done = true;
+      return;
+    }
     const std::optional<Marker> marker = comment ? parse_marker(line.substr(1)) : std::nullopt;
     if (current) {
       if (marker && !marker->begin) {
@@ -148,7 +153,7 @@ Outcome<std::optional<EmbeddedPicture>> find_gcode_thumbnail(const std::filesyst
   bool overlong = false;
   std::uint64_t scanned = 0;
   bool at_eof = false;
-  while (!broken && scanned < kGcodeScanBytes) {
+  while (!broken && !done && scanned < kGcodeScanBytes) {
     if (Clock::now() > deadline)
       return failed(FailureKind::over_cap, "searching the G-code for thumbnails took longer than the time cap");
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
@@ -156,7 +161,7 @@ Outcome<std::optional<EmbeddedPicture>> find_gcode_thumbnail(const std::filesyst
     if (in.bad()) return failed(FailureKind::unparsable_model, "cannot read " + file.string() + ": " + std::strerror(errno));
     scanned += got;
     std::string_view chunk(buf.data(), got);
-    while (!chunk.empty() && !broken) {
+    while (!chunk.empty() && !broken && !done) {
       const auto nl = chunk.find('\n');
       const std::string_view piece = chunk.substr(0, nl);
       if (!overlong) {
@@ -174,7 +179,7 @@ Outcome<std::optional<EmbeddedPicture>> find_gcode_thumbnail(const std::filesyst
       break;
     }
   }
-  if (!broken && at_eof && !line.empty()) on_line(line);
+  if (!broken && !done && at_eof && !line.empty()) on_line(line);
   if (broken) return tl::unexpected(*broken);
   if (current && at_eof)
     return failed(FailureKind::undecodable_image, current->label() + ": the file ends inside the block");

@@ -25,7 +25,8 @@ namespace lima::thumbs {
 inline constexpr std::uint64_t kGcodeScanBytes = 16ull << 20;
 
 /// The largest (W*H, from the begin line) thumbnail block in the first
-/// kGcodeScanBytes of `file`, decoded. nullopt when there is none. Broken
+/// kGcodeScanBytes of `file`, decoded. The search ends early at the first
+/// G-code command after a block (slicers write all blocks together). nullopt when there is none. Broken
 /// base64 or a block the file ends inside -> undecodable_image; a block over
 /// limits.max_image_bytes or past `deadline` -> over_cap.
 Outcome<std::optional<EmbeddedPicture>> find_gcode_thumbnail(const std::filesystem::path& file, const Limits& limits,

@@ -31,6 +31,7 @@ constexpr std::uint64_t kMaxCentralDirectory = 64ull << 20;
 /// Deflate cannot expand data more than about 1032:1.
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
 constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::uint64_t kInitialReserve = 16ull << 20;
 
 std::uint16_t le16(const unsigned char* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
 std::uint32_t le32(const unsigned char* p) {
@@ -274,7 +275,8 @@ tl::expected<std::string, std::string> ZipArchive::read(std::string_view name, s
     InflateStream stream;
     if (!stream.ready) return refuse("cannot start inflating");
     z_stream& zs = stream.zs;
-    out.reserve(static_cast<std::size_t>(e.uncompressed));
+    // Grown as the data really inflates: a declared size is only a claim.
+    out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(e.uncompressed, kInitialReserve)));
     std::vector<unsigned char> in(kChunk), buf(kChunk);
     std::uint64_t remaining = e.compressed, pos = data_start;
     for (;;) {

@@ -189,6 +189,11 @@ TEST_CASE("a G-code's largest thumbnail block is its picture", "[thumbs][embedde
   CHECK(p.width == 300);
   CHECK(p.height == 300);
 
+  // The blocks sit together above the G-code: the search ends at the first
+  // command after them, so one further down is not looked for.
+  write_file(dir / "later.gcode", gcode + lima::test::gcode_thumbnail_block("thumbnail", 400, 400, png_bytes(gradient(40, 40))));
+  CHECK(picture_of(dir / "later.gcode").encoded == large);
+
   // Upper-case extensions and the .gco / .g spellings are G-code too.
   write_file(dir / "BENCHY.GCO", gcode);
   CHECK(picture_of(dir / "BENCHY.GCO").encoded == large);
