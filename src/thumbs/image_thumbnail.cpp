@@ -1,5 +1,6 @@
 #include "thumbs/image_thumbnail.h"
 
+#include <atomic>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -97,7 +98,7 @@ VImage as_8bit_srgb(VImage image) {
 // Kills the evaluation watched once the deadline has passed.
 struct TimeWatch {
   Deadline deadline;
-  bool expired = false;
+  std::atomic<bool> expired{false};
 };
 
 void on_eval(VipsImage* image, VipsProgress*, void* watch_arg) {
@@ -133,7 +134,8 @@ Picture encode(VImage image, Format format, TimeWatch& watch) {
   if (format == Format::png)
     blob = image.pngsave_buffer(VImage::option()->set("strip", true));
   else
-    blob = image.webpsave_buffer(VImage::option()->set("Q", kWebpQuality)->set("effort", kWebpEffort)->set("strip", true));
+    blob = image.webpsave_buffer(
+        VImage::option()->set("Q", kWebpQuality)->set("effort", kWebpEffort)->set("strip", true));
   std::size_t length = 0;
   const void* data = vips_blob_get(blob, &length);
   Picture picture{std::string(static_cast<const char*>(data), length), format, image.width(), image.height()};
@@ -169,7 +171,8 @@ Outcome<Picture> thumbnail_of(OpenSource open_source, int size, Format format, c
       VImage header = VImage::new_from_source(source, "", header_options());
       if (auto over = over_pixel_cap(header, limits)) return tl::unexpected(*over);
     }
-    VImage thumbnail = VImage::thumbnail_source(open_source(), size, thumbnail_options(size)->set("no_rotate", true));
+    VImage thumbnail =
+        VImage::thumbnail_source(open_source(), size, thumbnail_options(size)->set("no_rotate", true));
     return encode(upright(std::move(thumbnail), watch), format, watch);
   } catch (const vips::VError& failure) {
     std::string reason = vips_reason(failure);
@@ -181,7 +184,8 @@ Outcome<Picture> thumbnail_of(OpenSource open_source, int size, Format format, c
 std::optional<Failure> check_start(int size, Deadline deadline, const Limits& limits) {
   if (auto started = start_vips(); !started)
     return Failure{FailureKind::undecodable_image, "libvips did not start: " + started.error()};
-  if (size < 1) return Failure{FailureKind::undecodable_image, "picture size " + std::to_string(size) + " is not positive"};
+  if (size < 1)
+    return Failure{FailureKind::undecodable_image, "picture size " + std::to_string(size) + " is not positive"};
   if (Clock::now() >= deadline) return took_too_long(limits).value();
   return std::nullopt;
 }

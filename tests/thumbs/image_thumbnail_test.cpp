@@ -306,7 +306,8 @@ TEST_CASE("turning a sideways image upright is under the time cap too", "[thumbs
   TempDir dir;
   VImage sideways = VImage::black(9000, 9000, VImage::option()->set("bands", 3)).copy();
   sideways.set("orientation", 6);
-  sideways.tiffsave((dir / "slow.tif").c_str(), VImage::option()->set("compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE));
+  sideways.tiffsave((dir / "slow.tif").c_str(),
+                    VImage::option()->set("compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE));
   REQUIRE(VImage::new_from_file((dir / "slow.tif").c_str()).get_int("orientation") == 6);
 
   auto start = Clock::now();
