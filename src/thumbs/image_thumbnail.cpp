@@ -77,9 +77,13 @@ std::optional<Failure> over_pixel_cap(const VImage& header, const Limits& limits
 vips::VOption* fit_options(int size) { return VImage::option()->set("height", size)->set("size", VIPS_SIZE_DOWN); }
 
 // fail_on twice: the thumbnail operation does not pass its own on to a
-// loader reading from memory.
-vips::VOption* thumbnail_options(int size) {
-  return fit_options(size)->set("fail_on", kFailOn)->set("option_string", kLoaderOptions);
+// loader reading from memory. An image with an ICC profile (a Display P3
+// or Adobe RGB photo) is turned into sRGB (the profile is dropped later);
+// one without is taken as sRGB already, and left alone.
+vips::VOption* thumbnail_options(int size, bool has_profile) {
+  vips::VOption* options = fit_options(size)->set("fail_on", kFailOn)->set("option_string", kLoaderOptions);
+  if (has_profile) options->set("export_profile", "srgb");
+  return options;
 }
 
 vips::VOption* header_options() {
@@ -125,10 +129,21 @@ VImage upright(VImage image, TimeWatch& watch) {
   return image.copy_memory().autorot();
 }
 
+// The image without its metadata (EXIF, XMP, IPTC, ICC profile): libvips
+// 8.14's WebP saver writes what the image carries even when told to strip
+// (and, whatever it carries, a small EXIF block of its own, orientation 1).
+VImage without_metadata(VImage image) {
+  image = image.copy();
+  gchar** fields = vips_image_get_fields(image.get_image());
+  for (gchar** field = fields; *field; ++field) image.remove(*field);
+  g_strfreev(fields);
+  return image;
+}
+
 // Evaluates `image` (the whole pipeline, from the file's bytes) into an
 // encoded picture. Throws VError; `watch` says whether it was killed.
 Picture encode(VImage image, Format format, TimeWatch& watch) {
-  image = as_8bit_srgb(std::move(image));
+  image = without_metadata(as_8bit_srgb(std::move(image)));
   watch_time(image, watch);
   VipsBlob* blob = nullptr;
   if (format == Format::png)
@@ -165,14 +180,16 @@ Outcome<Picture> thumbnail_of(OpenSource open_source, int size, Format format, c
                               Deadline deadline) {
   TimeWatch watch{deadline};
   try {
+    bool has_profile = false;
     {
       vips::VSource source = open_source();
       if (auto refused = refuse_unreadable(source)) return tl::unexpected(*refused);
       VImage header = VImage::new_from_source(source, "", header_options());
       if (auto over = over_pixel_cap(header, limits)) return tl::unexpected(*over);
+      has_profile = header.get_typeof(VIPS_META_ICC_NAME) != 0;
     }
     VImage thumbnail =
-        VImage::thumbnail_source(open_source(), size, thumbnail_options(size)->set("no_rotate", true));
+        VImage::thumbnail_source(open_source(), size, thumbnail_options(size, has_profile)->set("no_rotate", true));
     return encode(upright(std::move(thumbnail), watch), format, watch);
   } catch (const vips::VError& failure) {
     std::string reason = vips_reason(failure);
