@@ -133,11 +133,11 @@ index::Result<void> Daemon::start_pictures() {
   o.workers = opts_.thumb_workers;
   o.limits = opts_.picture_limits;
   thumbs::PictureWorker::Hooks hooks;
-  hooks.more = [this](std::size_t max) {
-    auto jobs = feed_.more(pictures_->store(), max);
+  hooks.more = [this](std::size_t max, thumbs::PictureStore& store) {
+    auto jobs = feed_.more(store, max);
     if (jobs.empty() && feed_.done() && !collected_.exchange(true)) {
       // Every file has its picture: what no live file needs any more goes.
-      auto c = pictures_->store().collect([this](std::string_view h) { return feed_.needed(h); }, stopping_);
+      auto c = store.collect([this](std::string_view h) { return feed_.needed(h); }, stopping_);
       if (c.removed) log::notice("removed " + std::to_string(c.removed) + " pictures no file needs any more");
       drop_orphan_failures();
     }
