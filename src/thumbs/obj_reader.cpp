@@ -15,7 +15,7 @@ bool corner_vertex(std::string_view corner, std::size_t vertices, std::size_t& i
   const std::string_view number = corner.substr(0, corner.find('/'));
   std::int64_t i = 0;
   if (!parse_int(number, i) || i == 0) {
-    why = "face corner '" + std::string(corner) + "' is not a vertex index";
+    why = "face corner " + quote_text(corner) + " is not a vertex index";
     return false;
   }
   const auto count = static_cast<std::int64_t>(vertices);

@@ -261,7 +261,7 @@ TEST_CASE("3MF components may refer to objects in other model parts, as slicer p
   REQUIRE_FALSE(alone);
   CHECK(alone.error().kind == FailureKind::unparsable_model);
   CHECK(contains(alone.error().reason,
-                 "refers to model part /3D/Objects/object_1.model, which the package does not have"));
+                 "refers to model part '/3D/Objects/object_1.model', which the package does not have"));
 }
 
 TEST_CASE("hostile 3MF models fail with a reason", "[thumbs][mesh]") {

@@ -163,6 +163,24 @@ TEST_CASE("over the triangle budget an even subset is drawn, in bounded time", "
   CHECK(subset_time < std::chrono::seconds(2));
 }
 
+TEST_CASE("a model far from the origin renders like the same model at the origin", "[thumbs][renderer]") {
+  thumbs::Mesh far = test::cube();
+  for (std::size_t i = 0; i < far.xyz.size(); ++i) far.xyz[i] += i % 3 == 2 ? 0.0f : 100'000.0f;
+  const Silhouette a = silhouette(render(test::cube())), b = silhouette(render(far));
+  CHECK(std::abs(a.left - b.left) <= 2);
+  CHECK(std::abs(a.right - b.right) <= 2);
+  CHECK(std::abs(a.top - b.top) <= 2);
+  CHECK(std::abs(a.bottom - b.bottom) <= 2);
+  CHECK(std::abs(a.count - b.count) < a.count / 50);
+
+  // Coordinates whose view-space extent is no finite number: a reason, not a crash.
+  thumbs::Mesh huge = test::cube();
+  for (float& f : huge.xyz) f *= 1.5e37f;
+  auto refused = thumbs::render_mesh(huge, 64, Limits{}, later());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason == "coordinates too large to draw");
+}
+
 TEST_CASE("a render past its deadline fails with over_cap", "[thumbs][renderer]") {
   const thumbs::Mesh mesh = test::sphere(10, 100, 100);
   auto late = thumbs::render_mesh(mesh, 256, Limits{}, thumbs::Clock::now() - std::chrono::seconds(1));
