@@ -28,7 +28,10 @@ constexpr float kAmbientLight = 0.12f, kKeyLight = 0.85f, kFillLight = 0.2f, kSk
 constexpr float kShine = 0.25f;                       // a white highlight of the key light
 constexpr Vec3 kModelColour = {0.13f, 0.32f, 0.70f};  // linear: a clear blue
 constexpr std::uint8_t kTop[3] = {246, 247, 249}, kBottom[3] = {211, 215, 221};
-constexpr float kMargin = 0.06f;  // of the picture's edge, on each side
+constexpr float kMargin = 0.06f;              // of the picture's edge, on each side
+constexpr float kGrowth = 1.5f;               // samples a triangle of a subset may grow by
+constexpr float kOutlineStep = 0.02f;         // a step in depth outlined: of the picture's edge
+constexpr std::uint32_t kOutlineShade = 150;  // of 256: an outline's brightness
 
 constexpr int kSubBits = 4;  // sub-sample precision of vertex positions
 constexpr int kSub = 1 << kSubBits;
@@ -120,6 +123,70 @@ std::uint64_t stride_for(std::size_t triangles, std::uint64_t budget) {
   return (triangles + budget - 1) / budget;
 }
 
+/// The triangles drawn, in order: every one, or over the budget one of each
+/// run of `stride` consecutive triangles, at a position that varies from run
+/// to run (a fixed one would pick the same column of a regular mesh's grid
+/// each time, drawing stripes).
+template <class F>
+void for_each_drawn(std::size_t triangles, std::uint64_t stride, F&& f) {
+  if (stride == 1) {
+    for (std::size_t t = 0; t < triangles; ++t)
+      if (!f(t)) return;
+    return;
+  }
+  for (std::uint64_t run = 0; run * stride < triangles; ++run) {
+    std::uint64_t h = run * 0x9e3779b97f4a7c15ull;  // a cheap mix of the run number
+    h ^= h >> 29;
+    const std::uint64_t t = run * stride + h % stride;
+    if (t < triangles && !f(static_cast<std::size_t>(t))) return;
+  }
+}
+
+/// Grows a small triangle (sample space) about its centre, at most
+/// `max_growth` times and by at most about kGrowth samples, so that a
+/// subset of a fine mesh covers its surface. Large triangles keep their size.
+void grow(float* p, float max_growth) {
+  const float cx = (p[0] + p[3] + p[6]) / 3, cy = (p[1] + p[4] + p[7]) / 3, cz = (p[2] + p[5] + p[8]) / 3;
+  float r2 = 0;
+  for (int k = 0; k < 9; k += 3) r2 = std::max(r2, (p[k] - cx) * (p[k] - cx) + (p[k + 1] - cy) * (p[k + 1] - cy));
+  const float r = std::sqrt(r2);
+  if (!(r > 0.0f)) return;
+  const float f = std::min(max_growth, (r + kGrowth) / r);
+  for (int k = 0; k < 9; k += 3) {
+    p[k] = cx + (p[k] - cx) * f;
+    p[k + 1] = cy + (p[k + 1] - cy) * f;
+    p[k + 2] = cz + (p[k + 2] - cz) * f;
+  }
+}
+
+/// Fills the gaps a subset of a fine mesh leaves: a background sample
+/// with model on three or four sides takes its nearest neighbour's colour
+/// and depth. Twice, each pass from the previous one's picture.
+void fill_gaps(Target& t) {
+  const auto n = static_cast<std::size_t>(t.size);
+  const float none = -std::numeric_limits<float>::infinity();
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::vector<float> depth = t.depth;
+    for (std::size_t y = 1; y + 1 < n; ++y)
+      for (std::size_t x = 1; x + 1 < n; ++x) {
+        const std::size_t i = y * n + x;
+        if (depth[i] != none) continue;
+        const std::size_t around[4] = {i - 1, i + 1, i - n, i + n};
+        int covered = 0;
+        std::size_t nearest = i;
+        for (std::size_t j : around) {
+          if (depth[j] == none) continue;
+          ++covered;
+          if (nearest == i || depth[j] > depth[nearest]) nearest = j;
+        }
+        if (covered >= 3) {
+          t.depth[i] = depth[nearest];
+          t.colour[i] = t.colour[nearest];
+        }
+      }
+  }
+}
+
 /// A sample-space coordinate in fixed point, rounded to the nearest step
 /// (inline: std::lrint is a library call).
 inline std::int64_t to_fixed(float v) {
@@ -204,6 +271,25 @@ inline void draw_triangle(Target& t, const float* p, const Shader& shader) {
   }
 }
 
+/// Darkens the near side of every step in depth (the outline, and where a
+/// part stands in front of another of the same shade), one sample wide.
+void outline(Target& t) {
+  const float step = static_cast<float>(t.size) * kOutlineStep;
+  const auto n = static_cast<std::size_t>(t.size);
+  for (std::size_t y = 0; y < n; ++y)
+    for (std::size_t x = 0; x < n; ++x) {
+      const std::size_t i = y * n + x;
+      const float z = t.depth[i] - step;
+      if (z == -std::numeric_limits<float>::infinity()) continue;  // background
+      const bool edge = (x > 0 && t.depth[i - 1] < z) || (x + 1 < n && t.depth[i + 1] < z) ||
+                        (y > 0 && t.depth[i - n] < z) || (y + 1 < n && t.depth[i + n] < z);
+      if (!edge) continue;
+      const std::uint32_t c = t.colour[i];
+      auto darker = [](std::uint32_t channel) { return channel * kOutlineShade / 256; };
+      t.colour[i] = darker(c & 0xff) | darker(c >> 8 & 0xff) << 8 | darker(c >> 16 & 0xff) << 16;
+    }
+}
+
 std::uint8_t background(int channel, int y, int size) {
   const float f = size > 1 ? static_cast<float>(y) / static_cast<float>(size - 1) : 0.0f;
   return static_cast<std::uint8_t>(std::lround(kTop[channel] + (kBottom[channel] - kTop[channel]) * f));
@@ -218,9 +304,7 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
   const std::size_t triangles = mesh.triangles();
   if (triangles == 0) return failed(FailureKind::unparsable_model, "no triangles");
   const std::uint64_t stride = stride_for(triangles, limits.triangle_budget);
-  const std::size_t step = static_cast<std::size_t>(stride) * 9;
   const float* xyz = mesh.xyz.data();
-  const std::size_t end = triangles * 9;
   const Camera cam;
   auto over_time = [&] {
     const auto ms = limits.max_time.count();
@@ -232,7 +316,8 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
   float lo[3], hi[3];
   std::fill_n(lo, 3, std::numeric_limits<float>::max());
   std::fill_n(hi, 3, -std::numeric_limits<float>::max());
-  for (std::size_t i = 0; i < end; i += step) {
+  for_each_drawn(triangles, stride, [&](std::size_t triangle) {
+    const std::size_t i = triangle * 9;
     for (int c = 0; c < 3; ++c) {
       const Vec3 v{xyz[i + c * 3], xyz[i + c * 3 + 1], xyz[i + c * 3 + 2]};
       const float w[3] = {dot(v, cam.right), dot(v, cam.up), dot(v, cam.toward)};
@@ -241,7 +326,8 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
         hi[k] = std::max(hi[k], w[k]);
       }
     }
-  }
+    return true;
+  });
   const float extent = std::max(hi[0] - lo[0], hi[1] - lo[1]);
   if (!std::isfinite(extent) || !std::isfinite(hi[2] - lo[2]))
     return failed(FailureKind::unparsable_model, "coordinates too large to draw");
@@ -265,16 +351,30 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
   const Shader shader{cam};
   float p[9];
   std::size_t drawn = 0;
-  for (std::size_t i = 0; i < end; i += step) {
-    if ((++drawn & 0xfff) == 0 && Clock::now() > deadline) return over_time();
+  // Over the budget, each triangle drawn stands for `stride` of its
+  // neighbourhood: small ones grow to cover about that much.
+  const float max_growth = 2.0f * std::sqrt(static_cast<float>(stride));
+  bool late = false;
+  for_each_drawn(triangles, stride, [&](std::size_t triangle) {
+    if ((++drawn & 0xfff) == 0 && Clock::now() > deadline) {
+      late = true;
+      return false;
+    }
+    const std::size_t i = triangle * 9;
     for (int k = 0; k < 3; ++k) {
       const Vec3 w{xyz[i + k * 3], xyz[i + k * 3 + 1], xyz[i + k * 3 + 2]};
       p[k * 3] = (dot(w, cam.right) - centre[0]) * scale + half;
       p[k * 3 + 1] = half - (dot(w, cam.up) - centre[1]) * scale;
       p[k * 3 + 2] = (dot(w, cam.toward) - centre[2]) * scale;
     }
+    if (stride > 1) grow(p, max_growth);
     draw_triangle(t, p, shader);
-  }
+    return true;
+  });
+  if (late) return over_time();
+  if (stride > 1) fill_gaps(t);
+
+  if (stride == 1) outline(t);  // grown triangles of a subset would be outlined as speckles
 
   // Down to pixels: the mean of each pixel's samples.
   Raster out;
