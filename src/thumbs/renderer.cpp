@@ -1,3 +1,6 @@
+// render_mesh: the camera, the lights and the fit of the model to the
+// picture; the triangles drawn (all, or a subset over the budget) into a
+// SampleGrid.
 #include "thumbs/renderer.h"
 
 #include <algorithm>
@@ -6,6 +9,8 @@
 #include <limits>
 #include <string>
 #include <vector>
+
+#include "thumbs/sample_grid.h"
 
 namespace lima::thumbs {
 namespace {
@@ -33,15 +38,9 @@ constexpr float kGrowth = 1.5f;               // samples a triangle of a subset 
 constexpr float kOutlineStep = 0.02f;         // a step in depth outlined: of the picture's edge
 constexpr std::uint32_t kOutlineShade = 150;  // of 256: an outline's brightness
 
-constexpr int kSubBits = 4;  // sub-sample precision of vertex positions
-constexpr int kSub = 1 << kSubBits;
 constexpr int kLevels = 512;      // diffuse light intensities in the colour table
 constexpr int kShineLevels = 32;  // highlight intensities in the colour table
 constexpr float kMaxLight = 1.4f;
-
-std::uint32_t pack(int r, int g, int b) {
-  return static_cast<std::uint32_t>(r) | static_cast<std::uint32_t>(g) << 8 | static_cast<std::uint32_t>(b) << 16;
-}
 
 int to_srgb8(float linear) {
   linear = std::clamp(linear, 0.0f, 1.0f);
@@ -58,8 +57,14 @@ std::vector<std::uint32_t> colour_table() {
       const float light = kMaxLight * static_cast<float>(i) / (kLevels - 1);
       const float shine = kShine * static_cast<float>(s) / (kShineLevels - 1);
       const Vec3 c = kModelColour * light + Vec3{shine, shine, shine};
-      table[static_cast<std::size_t>(s * kLevels + i)] = pack(to_srgb8(c.x), to_srgb8(c.y), to_srgb8(c.z));
+      table[static_cast<std::size_t>(s * kLevels + i)] = pack_rgb(to_srgb8(c.x), to_srgb8(c.y), to_srgb8(c.z));
     }
+  return table;
+}
+
+/// The colour table, made once (thread-safe: a function-local static).
+const std::vector<std::uint32_t>& shared_colour_table() {
+  static const std::vector<std::uint32_t> table = colour_table();
   return table;
 }
 
@@ -87,7 +92,7 @@ struct Camera {
 /// A triangle's colour: flat shading, lit on the side the camera sees.
 struct Shader {
   const Camera& cam;
-  std::vector<std::uint32_t> table = colour_table();
+  const std::vector<std::uint32_t>& table = shared_colour_table();
 
   /// The colour of the triangle p (sample space, 9 floats).
   std::uint32_t colour(const float* p) const {
@@ -108,14 +113,6 @@ struct Shader {
     const int glint = std::clamp(static_cast<int>(shine * (kShineLevels - 1) + 0.5f), 0, kShineLevels - 1);
     return table[static_cast<std::size_t>(glint * kLevels + level)];
   }
-};
-
-/// The supersampled picture being drawn: a depth (larger is nearer) and a
-/// packed colour per sample.
-struct Target {
-  int size;  // samples per edge
-  std::vector<float> depth;
-  std::vector<std::uint32_t> colour;
 };
 
 std::uint64_t stride_for(std::size_t triangles, std::uint64_t budget) {
@@ -157,137 +154,6 @@ void grow(float* p, float max_growth) {
     p[k + 1] = cy + (p[k + 1] - cy) * f;
     p[k + 2] = cz + (p[k + 2] - cz) * f;
   }
-}
-
-/// Fills the gaps a subset of a fine mesh leaves: a background sample
-/// with model on three or four sides takes its nearest neighbour's colour
-/// and depth. Twice, each pass from the previous one's picture.
-void fill_gaps(Target& t) {
-  const auto n = static_cast<std::size_t>(t.size);
-  const float none = -std::numeric_limits<float>::infinity();
-  for (int pass = 0; pass < 2; ++pass) {
-    const std::vector<float> depth = t.depth;
-    for (std::size_t y = 1; y + 1 < n; ++y)
-      for (std::size_t x = 1; x + 1 < n; ++x) {
-        const std::size_t i = y * n + x;
-        if (depth[i] != none) continue;
-        const std::size_t around[4] = {i - 1, i + 1, i - n, i + n};
-        int covered = 0;
-        std::size_t nearest = i;
-        for (std::size_t j : around) {
-          if (depth[j] == none) continue;
-          ++covered;
-          if (nearest == i || depth[j] > depth[nearest]) nearest = j;
-        }
-        if (covered >= 3) {
-          t.depth[i] = depth[nearest];
-          t.colour[i] = t.colour[nearest];
-        }
-      }
-  }
-}
-
-/// A sample-space coordinate in fixed point, rounded to the nearest step
-/// (inline: std::lrint is a library call).
-inline std::int64_t to_fixed(float v) {
-  const float f = v * kSub;
-  return static_cast<std::int64_t>(f < 0.0f ? f - 0.5f : f + 0.5f);
-}
-
-/// Draws one triangle (already in sample space: x right, y down, z toward
-/// the camera) with a top-left fill rule, so triangles sharing an edge
-/// leave no gap and draw no sample twice.
-inline void draw_triangle(Target& t, const float* p, const Shader& shader) {
-  std::int64_t x0 = to_fixed(p[0]), y0 = to_fixed(p[1]);
-  std::int64_t x1 = to_fixed(p[3]), y1 = to_fixed(p[4]);
-  std::int64_t x2 = to_fixed(p[6]), y2 = to_fixed(p[7]);
-  float z0 = p[2], z1 = p[5], z2 = p[8];
-  // Sample centres at (i + 0.5): the samples whose centres are in the box.
-  const std::int64_t half = kSub / 2;
-  const std::int64_t min_x = std::max<std::int64_t>(0, (std::min({x0, x1, x2}) - half + kSub - 1) >> kSubBits);
-  const std::int64_t max_x = std::min<std::int64_t>(t.size - 1, (std::max({x0, x1, x2}) - half) >> kSubBits);
-  if (min_x > max_x) return;
-  const std::int64_t min_y = std::max<std::int64_t>(0, (std::min({y0, y1, y2}) - half + kSub - 1) >> kSubBits);
-  const std::int64_t max_y = std::min<std::int64_t>(t.size - 1, (std::max({y0, y1, y2}) - half) >> kSubBits);
-  if (min_y > max_y) return;
-
-  std::int64_t area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0);
-  if (area == 0) return;
-  if (area < 0) {  // seen from its back: drawn the same, wound the other way
-    std::swap(x1, x2);
-    std::swap(y1, y2);
-    std::swap(z1, z2);
-    area = -area;
-  }
-  const std::uint32_t colour = shader.colour(p);
-  // Edge a->b: E(p) = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x),
-  // positive inside. A sample exactly on an edge belongs to the triangle
-  // only when the edge is a top edge (dy == 0, dx > 0) or a left edge (dy < 0).
-  struct Edge {
-    std::int64_t step_x, step_y, row;
-  } e[3];
-  const std::int64_t sx = (min_x << kSubBits) + half, sy = (min_y << kSubBits) + half;
-  auto setup = [&](Edge& edge, std::int64_t ax, std::int64_t ay, std::int64_t bx, std::int64_t by) {
-    const std::int64_t dx = bx - ax, dy = by - ay;
-    const bool top_left = dy < 0 || (dy == 0 && dx > 0);
-    edge.step_x = -dy * kSub;
-    edge.step_y = dx * kSub;
-    edge.row = dx * (sy - ay) - dy * (sx - ax) - (top_left ? 0 : 1);
-  };
-  setup(e[0], x1, y1, x2, y2);
-  setup(e[1], x2, y2, x0, y0);
-  setup(e[2], x0, y0, x1, y1);
-
-  // Depth as a plane over the sample grid.
-  const float inv = 1.0f / static_cast<float>(area);
-  const float e1x = static_cast<float>(x1 - x0), e1y = static_cast<float>(y1 - y0);
-  const float e2x = static_cast<float>(x2 - x0), e2y = static_cast<float>(y2 - y0);
-  const float dz1 = z1 - z0, dz2 = z2 - z0;
-  const float dzdx = (dz1 * e2y - dz2 * e1y) * inv, dzdy = (dz2 * e1x - dz1 * e2x) * inv;
-  const float z_step_x = dzdx * kSub, z_step_y = dzdy * kSub;
-  float z_row = z0 + dzdx * static_cast<float>(sx - x0) + dzdy * static_cast<float>(sy - y0);
-
-  for (std::int64_t y = min_y; y <= max_y; ++y) {
-    std::int64_t w0 = e[0].row, w1 = e[1].row, w2 = e[2].row;
-    float z = z_row;
-    const std::size_t row = static_cast<std::size_t>(y) * static_cast<std::size_t>(t.size);
-    for (std::int64_t x = min_x; x <= max_x; ++x) {
-      if ((w0 | w1 | w2) >= 0) {
-        const std::size_t i = row + static_cast<std::size_t>(x);
-        if (z > t.depth[i]) {
-          t.depth[i] = z;
-          t.colour[i] = colour;
-        }
-      }
-      w0 += e[0].step_x;
-      w1 += e[1].step_x;
-      w2 += e[2].step_x;
-      z += z_step_x;
-    }
-    e[0].row += e[0].step_y;
-    e[1].row += e[1].step_y;
-    e[2].row += e[2].step_y;
-    z_row += z_step_y;
-  }
-}
-
-/// Darkens the near side of every step in depth (the outline, and where a
-/// part stands in front of another of the same shade), one sample wide.
-void outline(Target& t) {
-  const float step = static_cast<float>(t.size) * kOutlineStep;
-  const auto n = static_cast<std::size_t>(t.size);
-  for (std::size_t y = 0; y < n; ++y)
-    for (std::size_t x = 0; x < n; ++x) {
-      const std::size_t i = y * n + x;
-      const float z = t.depth[i] - step;
-      if (z == -std::numeric_limits<float>::infinity()) continue;  // background
-      const bool edge = (x > 0 && t.depth[i - 1] < z) || (x + 1 < n && t.depth[i + 1] < z) ||
-                        (y > 0 && t.depth[i - n] < z) || (y + 1 < n && t.depth[i + n] < z);
-      if (!edge) continue;
-      const std::uint32_t c = t.colour[i];
-      auto darker = [](std::uint32_t channel) { return channel * kOutlineShade / 256; };
-      t.colour[i] = darker(c & 0xff) | darker(c >> 8 & 0xff) << 8 | darker(c >> 16 & 0xff) << 16;
-    }
 }
 
 std::uint8_t background(int channel, int y, int size) {
@@ -334,13 +200,13 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
 
   // Samples per pixel edge: 3x3 for small pictures, fewer as they grow (memory and time).
   const int samples = size <= 256 ? 3 : size <= 1024 ? 2 : 1;
-  Target t{size * samples, {}, {}};
+  SampleGrid t{size * samples, {}, {}};
   const std::size_t count = static_cast<std::size_t>(t.size) * static_cast<std::size_t>(t.size);
   t.depth.assign(count, -std::numeric_limits<float>::infinity());
   t.colour.resize(count);
   for (int y = 0; y < t.size; ++y) {
     const int py = y / samples;
-    const std::uint32_t bg = pack(background(0, py, size), background(1, py, size), background(2, py, size));
+    const std::uint32_t bg = pack_rgb(background(0, py, size), background(1, py, size), background(2, py, size));
     std::fill_n(t.colour.begin() + static_cast<std::ptrdiff_t>(y) * t.size, t.size, bg);
   }
   // View space to sample space: the model's extent fills the picture, less the margins.
@@ -368,39 +234,16 @@ Outcome<Raster> render_mesh(const Mesh& mesh, int size, const Limits& limits, De
       p[k * 3 + 2] = (dot(w, cam.toward) - centre[2]) * scale;
     }
     if (stride > 1) grow(p, max_growth);
-    draw_triangle(t, p, shader);
+    draw_triangle(t, p, [&](const float* q) { return shader.colour(q); });
     return true;
   });
   if (late) return over_time();
   if (stride > 1) fill_gaps(t);
 
-  if (stride == 1) outline(t);  // grown triangles of a subset would be outlined as speckles
+  if (stride == 1)
+    outline(t, kOutlineStep, kOutlineShade);  // grown triangles of a subset would be outlined as speckles
 
-  // Down to pixels: the mean of each pixel's samples.
-  Raster out;
-  out.width = out.height = size;
-  out.channels = 3;
-  out.pixels.resize(static_cast<std::size_t>(size) * static_cast<std::size_t>(size) * 3);
-  const int n = samples * samples;
-  for (int y = 0; y < size; ++y) {
-    for (int x = 0; x < size; ++x) {
-      int sum[3] = {0, 0, 0};
-      for (int sy = 0; sy < samples; ++sy) {
-        const std::uint32_t* row =
-            &t.colour[static_cast<std::size_t>(y * samples + sy) * static_cast<std::size_t>(t.size) +
-                      static_cast<std::size_t>(x * samples)];
-        for (int sx = 0; sx < samples; ++sx) {
-          sum[0] += static_cast<int>(row[sx] & 0xff);
-          sum[1] += static_cast<int>(row[sx] >> 8 & 0xff);
-          sum[2] += static_cast<int>(row[sx] >> 16 & 0xff);
-        }
-      }
-      std::uint8_t* px =
-          &out.pixels[(static_cast<std::size_t>(y) * static_cast<std::size_t>(size) + static_cast<std::size_t>(x)) * 3];
-      for (int ch = 0; ch < 3; ++ch) px[ch] = static_cast<std::uint8_t>((sum[ch] + n / 2) / n);
-    }
-  }
-  return out;
+  return downsample(t, samples);
 }
 
 }  // namespace lima::thumbs
