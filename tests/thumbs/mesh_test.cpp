@@ -1,6 +1,7 @@
 #include "thumbs/mesh.h"
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -59,6 +60,14 @@ TEST_CASE("an ASCII STL reads its facets", "[thumbs][mesh]") {
   CHECK(mesh->xyz[15] == 15.0f);
   CHECK(mesh->xyz[16] == 2.0f);
   CHECK(mesh->xyz[17] == -3.25f);
+
+  // Some exporters write the keywords in capitals.
+  std::string upper = kTwoFacets;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  test::write_file(tmp / "upper.stl", upper);
+  auto shouted = thumbs::read_stl(tmp / "upper.stl", Limits{}, later());
+  REQUIRE(shouted);
+  CHECK(shouted->xyz == mesh->xyz);
 }
 
 TEST_CASE("an ASCII STL with garbage fails naming the line", "[thumbs][mesh]") {
