@@ -173,14 +173,15 @@ class Reader {
 
   /// The part a placement in `from` refers to, read and scanned the first
   /// time; nullptr (with a reason) when there is none.
-  Part* part_of(Part& from, const Placement& at) {
+  Part* part_of(Part& from, const Placement& at, const char* by) {
     if (at.part.empty()) return &from;
     auto found = parts_.find(at.part);
     if (found != parts_.end()) return found->second.get();
     std::optional<std::string> xml;
     if (part_reader_ != nullptr && *part_reader_) xml = (*part_reader_)(at.part);
     if (!xml) {
-      fail(from, at.offset, "refers to model part " + quote_text(at.part) + ", which the package does not have");
+      fail(from, at.offset,
+           std::string(by) + " refers to model part " + quote_text(at.part) + ", which the package does not have");
       return nullptr;
     }
     part_bytes_ += xml->size();
@@ -206,7 +207,7 @@ class Reader {
   /// Adds the object a placement in `from` refers to, its triangles and its
   /// components', placed by `transform`.
   bool place(Part& from, const Placement& at, const Transform& transform, int depth, const char* by) {
-    Part* part = part_of(from, at);
+    Part* part = part_of(from, at, by);
     if (part == nullptr) return false;
     const auto found = part->objects.find(at.object);
     if (found == part->objects.end())
