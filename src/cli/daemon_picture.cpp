@@ -8,15 +8,14 @@
 #include "cli/cli.h"
 #include "index/hasher.h"
 #include "thumbs/picture.h"
+#include "thumbs/picture_store.h"
 
 namespace lima::cli {
 
 namespace stdfs = std::filesystem;
 
 stdfs::path stored_picture_path(const stdfs::path& state_dir, const index::ContentHash& hash, int edge) {
-  const std::string hex = hash.hex();
-  return state_dir / "pictures" / ("v" + std::to_string(thumbs::kPictureVersion)) / hex.substr(0, 2) /
-         (hex + "-" + std::to_string(edge) + ".webp");
+  return thumbs::PictureStore(state_dir / "pictures").picture_path(hash.hex(), edge);
 }
 
 std::optional<int> stored_edge_for(int size) {

@@ -15,7 +15,8 @@
 namespace lima::cli {
 
 /// Where the daemon with state directory `state_dir` keeps the picture of
-/// content `hash` at long edge `edge` (256 or 512):
+/// content `hash` at long edge `edge` (256 or 512), as its picture store
+/// lays it out (thumbs/picture_store.h):
 /// STATE/pictures/v<kPictureVersion>/<first two hex digits>/<32 hex digits>-<edge>.webp
 std::filesystem::path stored_picture_path(const std::filesystem::path& state_dir, const index::ContentHash& hash,
                                           int edge);

@@ -135,20 +135,21 @@ TEST_CASE("a file a running daemon serves gets the daemon's stored picture") {
   auto d = s.start();
   REQUIRE(d->serving());
 
-  // The daemon's picture of 3DBenchy.stl (whose bytes are not a mesh at
-  // all): 256x64, a shape no rendering of the file would have.
-  const auto hash = lima::index::hash_path(s.lib / "Benchy/models/3DBenchy.stl");
+  // The daemon makes the 256 picture of every file in the background.
+  const auto hash = lima::index::hash_path(s.lib / "Vase/cube.stl");
   REQUIRE(hash);
   const std::string hex = hash->hex();
   const auto stored = s.state / "pictures/v1" / hex.substr(0, 2) / (hex + "-256.webp");
-  stdfs::create_directories(stored.parent_path());
-  REQUIRE(sh("vips black " + quoted(stored) + " 256 64").exit_code == 0);
+  REQUIRE(wait_until([&] { return stdfs::exists(stored); }, 60s));
+  // Made distinguishable: 256x64, a shape no picture of a cube has.
+  REQUIRE(sh("vips black " + quoted(stored) + ".new.webp 256 64 && mv " + quoted(stored) + ".new.webp " +
+             quoted(stored)).exit_code == 0);
 
   // Through the mount (a symlink into the library), as a file manager in
   // the mount asks.
   const auto out = s.root / "out.png";
-  auto r = run_limafs({"thumbnail", "--verbose", "--size", "128",
-                       uri_of(s.mnt / "projects/Benchy/models/3DBenchy.stl"), out.string()});
+  auto r = run_limafs({"thumbnail", "--verbose", "--size", "128", uri_of(s.mnt / "projects/Vase/cube.stl"),
+                       out.string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto size = png_size(out);
@@ -157,13 +158,15 @@ TEST_CASE("a file a running daemon serves gets the daemon's stored picture") {
   CHECK(size->height == 32u);
   CHECK(r.err.find("the picture of the daemon serving " + s.lib.string()) != std::string::npos);
 
-  // A file the daemon has no picture of yet is pictured here.
-  r = run_limafs({"thumbnail", "--verbose", "--size", "128", (s.mnt / "projects/Vase/cube.stl").string(),
+  // 400 needs the 512 picture, which the daemon makes only when asked:
+  // the picture is made here, from the file.
+  r = run_limafs({"thumbnail", "--verbose", "--size", "400", (s.mnt / "projects/Vase/cube.stl").string(),
                   out.string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("it has no picture of this file yet: made here") != std::string::npos);
   size = png_size(out);
   REQUIRE(size);
-  CHECK(std::max(size->width, size->height) == 128u);
+  CHECK(std::max(size->width, size->height) == 400u);
+  CHECK(size->height > 100u);
 }
