@@ -247,4 +247,13 @@ TEST_CASE("a restart or a renamed file redoes no picture; a changed file gets a 
   const auto p = get_json(url, "/api/v1/status")["pictures"];
   CHECK(p["made"] == 1);  // only the fixed file, nothing of the restart or the rename
   CHECK(p["failed"] == 0);
+
+  // A picture no live file needs any more is removed.
+  const auto bin = get_json(url, "/api/v1/assets/" + std::to_string(id_of(url, "Bin", "bin.stl")));
+  const auto hash = bin["hash"].get<std::string>().substr(5);
+  const auto picture = l.s.state / "pictures/v1" / hash.substr(0, 2) / (hash + "-256.webp");
+  REQUIRE(stdfs::exists(picture));
+  stdfs::remove(l.s.lib / "Bin/bin.stl");
+  CHECK(wait_until([&] { return !stdfs::exists(picture); }, 30s));
+  CHECK(stdfs::exists(l.s.state / "pictures/v1"));
 }
