@@ -69,6 +69,8 @@ Options:
   --no-watch            do not watch with inotify; sync every --poll-interval
   --max-watches N       use at most N inotify watches (default: what the system
                         allows); a larger library is synced periodically
+  --thumb-workers N     threads making pictures (thumbnails, model previews);
+                        default 2; 0: make none (the picture routes answer 503)
   --log-level LEVEL     error, warning, notice, info (default) or debug
   --foreground          stay attached to the terminal (the default; what the
                         systemd units run)
@@ -181,7 +183,7 @@ std::optional<int> parse_mount(const std::vector<std::string>& argv, MountReques
                          {{"state", true}, {"o", true, true, 'o'}, {"ignore", true, true}, {"allow-device-change"},
                           {"listen", true}, {"token-file", true}, {"max-upload", true},
                           {"reconcile-interval", true}, {"poll-interval", true}, {"no-watch"}, {"max-watches", true},
-                          {"log-level", true}, {"foreground"}, {"background"}, {"help"}},
+                          {"thumb-workers", true}, {"log-level", true}, {"foreground"}, {"background"}, {"help"}},
                          err);
   if (!args) return complain(kUsage, "mount: " + err + " (try 'limafs mount --help')");
   if (args->has("help")) {
@@ -197,6 +199,14 @@ std::optional<int> parse_mount(const std::vector<std::string>& argv, MountReques
     if (o == "rw") return complain(kUsage, "mount: the view is read-only; '-o rw' is not possible");
   if (auto refused = parse_api_options(*args, req.daemon.api, req.token_file)) return refused;
   if (auto refused = parse_live_options(*args, req.daemon.live)) return refused;
+  if (auto v = args->value("thumb-workers")) {
+    char* end = nullptr;
+    errno = 0;
+    const auto n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end || errno || n < 0 || n > 64)
+      return complain(kUsage, "mount: --thumb-workers wants a number from 0 to 64, not '" + *v + "'");
+    req.daemon.thumb_workers = static_cast<int>(n);
+  }
   if (auto v = args->value("log-level")) {
     auto lv = log::parse_level(*v);
     if (!lv) return complain(kUsage, "mount: --log-level is one of error, warning, notice, info, debug; not '" + *v + "'");

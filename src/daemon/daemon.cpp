@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "fs/live_status_text.h"
+#include "http/status_views.h"
 #include "fs/mount.h"
 #include "index/log.h"
 #include "index/names.h"
@@ -40,6 +42,7 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<index::Catalog> catalog)
             [this](const index::SyncRequest& r) {
               return syncs_.run_now(r.mode, r.scope, r.trigger, nullptr, r.cancel, r.held);
             }),
+      feed_(*catalog_, opts_.library),
       started_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count()) {
@@ -74,6 +77,8 @@ index::Result<std::unique_ptr<Daemon>> Daemon::start(DaemonOptions options, cons
   // Only the main thread takes the stop signals.
   const auto masked = signals.masked();
   d->backup_ = std::make_unique<index::BackupWriter>(*d->catalog_);
+  if (auto started = d->start_pictures(); !started) return tl::unexpected(started.error());
+  ctx.pictures = d->pictures_.get();
   auto api = http::ApiServer::start(std::move(ctx), d->opts_.api);
   if (!api) return index::fail(api.error().code, "cannot start the control API: " + api.error().message);
   d->api_ = std::move(*api);
@@ -100,7 +105,11 @@ index::Result<void> Daemon::mount() {
   mopts.mountpoint = opts_.mountpoint;
   mopts.fuse_options = opts_.fuse_options;
   mopts.api_url = api_->url();
-  mopts.status_text = [this] { return fs::live_status_text(live_.status()); };
+  mopts.status_text = [this] {
+    auto text = fs::live_status_text(live_.status());
+    if (pictures_) text += http::pictures_status_text(pictures_->stats());
+    return text;
+  };
   auto mount = fs::Mount::start(*catalog_, opts_.library, mopts);
   if (!mount) {
     live_.stop();
@@ -116,10 +125,42 @@ void Daemon::serve_until_stopped(StopSignals& signals) {
     if (signals.wait(std::chrono::milliseconds(200))) break;
 }
 
+index::Result<void> Daemon::start_pictures() {
+  if (opts_.thumb_workers <= 0) return {};
+  thumbs::PictureWorkerOptions o;
+  o.store = catalog_->state_dir() / "pictures";
+  o.workers = opts_.thumb_workers;
+  o.limits = opts_.picture_limits;
+  thumbs::PictureWorker::Hooks hooks;
+  hooks.more = [this](std::size_t max) {
+    auto jobs = feed_.more(pictures_->store(), max);
+    if (jobs.empty() && feed_.done() && !collected_.exchange(true)) {
+      // Every file has its picture: what no live file needs any more goes.
+      auto c = pictures_->store().collect([this](std::string_view h) { return feed_.needed(h); }, stopping_);
+      if (c.removed) log::notice("removed " + std::to_string(c.removed) + " pictures no file needs any more");
+    }
+    return jobs;
+  };
+  hooks.failed = [this](const thumbs::PictureJob& job, const thumbs::Failure& f) { record_picture_failure(job, f); };
+  auto worker = thumbs::PictureWorker::start(std::move(o), std::move(hooks));
+  if (!worker) return index::fail(index::Errc::io, worker.error());
+  pictures_ = std::move(*worker);
+  feed_listener_ = catalog_->subscribe([this](const index::Changes& ch) {
+    if (feed_.changed(ch)) {
+      collected_ = false;
+      pictures_->poke();
+    }
+  });
+  return {};
+}
+
 void Daemon::stop() {
+  stopping_ = true;
   syncs_.cancel();  // a long API sync must not hold up the live sync's stop
   live_.stop();
   if (api_) api_->stop();
+  if (feed_listener_ >= 0) catalog_->unsubscribe(std::exchange(feed_listener_, -1));
+  if (pictures_) pictures_->stop();
   if (mount_) {
     mount_->stop();
     mounted_ = nullptr;
@@ -132,6 +173,10 @@ void Daemon::stop() {
     }
   }
   syncs_.wait_idle();
+}
+
+void Daemon::record_picture_failure(const thumbs::PictureJob& job, const thumbs::Failure& failure) {
+  log::notice("no picture of " + index::printable(job.file.string()) + ": " + failure.reason);
 }
 
 }  // namespace lima::daemon

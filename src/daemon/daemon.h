@@ -1,9 +1,11 @@
 // The daemon of `limafs mount`: every part that serves a library, owned by
 // one object. Its members are declared in the order they start: the index,
-// the backup writer, the sync coordinator, the live sync, the control API
+// the backup writer, the sync coordinator, the live sync, the picture
+// worker, the control API
 // and, once the startup sync is done, the mounted view. Starting it starts
 // them in that order; destroying it stops them (the syncs first, so that
-// nothing waits on a long one; then the API before the view it settles) and
+// nothing waits on a long one; then the API before the view it settles and
+// the pictures it serves) and
 // ends the process at once when the view's kernel session had to be left
 // running. A new worker (thumbnails, an indexer) is one more member and one
 // line where it starts.
@@ -16,12 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "daemon/picture_feed.h"
 #include "daemon/stop_signals.h"
 #include "http/api.h"
 #include "index/backup.h"
 #include "index/catalog.h"
 #include "index/live_sync.h"
 #include "index/sync_coordinator.h"
+#include "thumbs/picture_worker.h"
 
 namespace lima::fs {
 class Mount;
@@ -42,6 +46,10 @@ struct DaemonOptions {
   /// from the above.
   index::LiveSyncOptions live;
   std::string version;  ///< shown by /status
+  /// Threads making pictures (0: none are made, the picture routes answer
+  /// 503) and the caps on one file's work.
+  int thumb_workers = 2;
+  thumbs::Limits picture_limits;
 };
 
 class Daemon {
@@ -73,12 +81,20 @@ class Daemon {
  private:
   explicit Daemon(DaemonOptions options, std::unique_ptr<index::Catalog> catalog);
   void stop();
+  index::Result<void> start_pictures();
+  /// Mirrors a file's picture failure into the index's problem report.
+  void record_picture_failure(const thumbs::PictureJob& job, const thumbs::Failure& failure);
 
   DaemonOptions opts_;
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<index::BackupWriter> backup_;  // exports metadata after each change
   index::SyncCoordinator syncs_;                 // one sync at a time, cancellable
   index::LiveSync live_;                         // watches the library, runs syncs through syncs_
+  PictureFeed feed_;                             // what pictures the index still lacks
+  std::unique_ptr<thumbs::PictureWorker> pictures_;  // makes them, clients' first
+  int feed_listener_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> collected_{false};  // the store was collected since the feed last changed
   std::unique_ptr<http::ApiServer> api_;
   std::atomic<fs::Mount*> mounted_{nullptr};  // what the API settles and counts, once serving
   std::unique_ptr<fs::Mount> mount_;

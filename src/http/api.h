@@ -18,6 +18,10 @@
 #include "index/live_status.h"
 #include "index/sync_coordinator.h"
 
+namespace lima::thumbs {
+class PictureWorker;
+}
+
 namespace lima::http {
 
 struct ApiOptions {
@@ -52,6 +56,9 @@ struct ApiContext {
   /// "watcher" member of /status, and their Prometheus text; without it the
   /// library is probed directly.
   std::function<index::LiveStatus()> live_status;
+  /// The picture worker: the thumbnail and cover routes, and the pictures
+  /// in /status and /metrics. Without it those routes answer 503.
+  thumbs::PictureWorker* pictures = nullptr;
   std::int64_t started_ns = 0;
   std::string version;
   /// The API's own request counters as Prometheus text; filled in by the server.

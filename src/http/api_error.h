@@ -25,6 +25,8 @@ inline constexpr std::string_view unauthorized = "unauthorized";
 inline constexpr std::string_view busy = "busy";
 inline constexpr std::string_view insufficient_storage = "insufficient_storage";
 inline constexpr std::string_view internal = "internal";
+inline constexpr std::string_view unavailable = "unavailable";
+inline constexpr std::string_view no_picture = "no_picture";
 }  // namespace code
 
 struct ApiError : std::runtime_error {

@@ -64,7 +64,7 @@ void create_project(Call& c) {
   auto id = cat(c).project_id_by_name(t, name);
   if (!id) throw ApiError(500, code::internal, "the new folder was created but not indexed: " + run->message);
   c.res.set_header("Location", "/api/v1/projects/" + std::to_string(*id));
-  reply(c.res, 201, project_detail(t, cat(c), c.ctx.library, *cat(c).project(t, *id)));
+  reply(c.res, 201, project_detail(t, cat(c), c.ctx.library, *cat(c).project(t, *id), picture_store(c)));
 }
 
 // -- POST /projects/{id}/assets --

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/api.h"
+#include "thumbs/picture_worker.h"
 
 namespace lima::http {
 
@@ -74,6 +75,12 @@ void add_catalog_routes(std::vector<Route>& out);
 void add_metadata_routes(std::vector<Route>& out);
 void add_ingest_routes(std::vector<Route>& out);
 void add_ops_routes(std::vector<Route>& out);
+void add_picture_routes(std::vector<Route>& out);
+
+/// The picture worker's store, when the server has a worker.
+inline const thumbs::PictureStore* picture_store(const Call& c) {
+  return c.ctx.pictures ? &c.ctx.pictures->store() : nullptr;
+}
 
 /// Sends JSON with a status.
 void reply(httplib::Response& res, int status, const nlohmann::json& body);

@@ -110,7 +110,7 @@ void list_projects(Call& c) {
 void get_project(Call& c) {
   ReadTxn t(cat(c).env());
   const auto p = need_project(t, c, c.params[0]);
-  reply(c.res, 200, project_detail(t, cat(c), c.ctx.library, p));
+  reply(c.res, 200, project_detail(t, cat(c), c.ctx.library, p, picture_store(c)));
 }
 
 void patch_project(Call& c) {
@@ -139,7 +139,7 @@ void patch_project(Call& c) {
     return {};
   });
   ReadTxn t(cat(c).env());
-  reply(c.res, 200, project_detail(t, cat(c), c.ctx.library, *cat(c).project(t, id)));
+  reply(c.res, 200, project_detail(t, cat(c), c.ctx.library, *cat(c).project(t, id), picture_store(c)));
 }
 
 // -- assets --

@@ -84,6 +84,7 @@ void status(Call& c) {
   j["watcher"] = c.ctx.live_status
                      ? watcher_json(c.ctx.live_status())
                      : json{{"state", "off"}, {"reason", "changes are picked up by syncs (limafs sync, POST /api/v1/sync/runs)"}};
+  j["pictures"] = c.ctx.pictures ? pictures_json(c.ctx.pictures->stats()) : json(nullptr);
   j["counts"] = index::to_json(cat(c).counts(t));
   j["last_run"] = runs.empty() ? json(nullptr) : run_json(c, runs.front());
   j["running_run"] = running ? json(*running) : json(nullptr);
@@ -129,6 +130,7 @@ void metrics(Call& c) {
   else
     gauge(o, "limafs_library_online", "1 while the library root is there and readable.", library_online(c) ? 1 : 0);
   o << sync_metrics_text(c.ctx.sync->metrics());
+  if (c.ctx.pictures) o << picture_metrics_text(c.ctx.pictures->stats());
   if (c.ctx.extra_metrics) o << c.ctx.extra_metrics();
   if (c.ctx.http_metrics) o << c.ctx.http_metrics();
   c.res.status = 200;

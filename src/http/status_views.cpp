@@ -1,5 +1,7 @@
 #include "http/status_views.h"
 
+#include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "index/records_json.h"
@@ -101,6 +103,36 @@ std::string live_metrics_text(const index::LiveStatus& s) {
          s.overflows);
   metric("limafs_watcher_batches_total", "counter", "Batches of changes synced by the live sync.", s.batches);
   return o;
+}
+
+nlohmann::json pictures_json(const thumbs::PictureStats& s) {
+  return {{"queued", s.queued},   {"running", s.running},
+          {"made", s.made},       {"failed", s.failed},
+          {"per_second", std::round(s.per_second * 10) / 10}, {"workers", s.workers}};
+}
+
+std::string picture_metrics_text(const thumbs::PictureStats& s) {
+  std::string o;
+  auto metric = [&](const char* name, const char* type, const char* help, const std::string& v) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + v + "\n";
+  };
+  metric("limafs_pictures_queued", "gauge", "Pictures waiting to be made.", std::to_string(s.queued));
+  metric("limafs_pictures_running", "gauge", "Pictures being made now.", std::to_string(s.running));
+  metric("limafs_pictures_made_total", "counter", "Pictures made since the daemon started.", std::to_string(s.made));
+  metric("limafs_pictures_failed_total", "counter",
+         "Files that got no picture since the daemon started (each tried once per content).", std::to_string(s.failed));
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%.1f", s.per_second);
+  metric("limafs_pictures_per_second", "gauge", "Pictures made (or failed) per second over the last 10 s.", rate);
+  return o;
+}
+
+std::string pictures_status_text(const thumbs::PictureStats& s) {
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%.1f", s.per_second);
+  return "pictures: " + std::to_string(s.queued) + " queued, " + std::to_string(s.running) + " being made, " +
+         std::to_string(s.made) + " made, " + std::to_string(s.failed) + " failed since start, " + rate +
+         " per second (" + std::to_string(s.workers) + " workers)\n";
 }
 
 }  // namespace lima::http

@@ -9,6 +9,7 @@
 
 #include "index/live_status.h"
 #include "index/sync_coordinator.h"
+#include "thumbs/picture_worker.h"
 
 namespace lima::http {
 
@@ -28,5 +29,16 @@ nlohmann::json watcher_json(const index::LiveStatus& status);
 /// Prometheus text: library online, watching, watches, pending work,
 /// events, overflows, batches.
 std::string live_metrics_text(const index::LiveStatus& status);
+
+/// The "pictures" member of /status: queued, running, made, failed, per
+/// second, workers.
+nlohmann::json pictures_json(const thumbs::PictureStats& stats);
+
+/// Prometheus text: pictures queued and being made, made and failed since
+/// the start, made per second.
+std::string picture_metrics_text(const thumbs::PictureStats& stats);
+
+/// The pictures' lines of MOUNT/.limafs/status.
+std::string pictures_status_text(const thumbs::PictureStats& stats);
 
 }  // namespace lima::http

@@ -1,5 +1,6 @@
 #include "http/views.h"
 
+#include "http/pictures.h"
 #include "index/records_json.h"
 
 namespace lima::http {
@@ -17,7 +18,7 @@ json project_summary(const index::Txn& t, index::Metadata& meta, const index::Pr
 }
 
 json project_detail(const index::Txn& t, index::Catalog& c, const std::filesystem::path& library,
-                    const index::Project& p) {
+                    const index::Project& p, const thumbs::PictureStore* store) {
   index::Metadata meta(c);
   json j = project_summary(t, meta, p);
   j["state"] = state_name(p.state);
@@ -29,6 +30,10 @@ json project_detail(const index::Txn& t, index::Catalog& c, const std::filesyste
     if (auto a = c.asset(t, *id))
       image = {{"id", a->id}, {"path", a->path}, {"chosen", meta.main_image_is_chosen(t, p.id)}};
   j["main_image"] = image;
+  json cover = nullptr;
+  if (auto a = project_cover(c, meta, t, p.id, store))
+    cover = {{"id", a->id}, {"path", a->path}, {"kind", index::to_string(a->kind)}};
+  j["cover"] = cover;
   json collections = json::array();
   for (auto cid : meta.collections_of(t, p.id))
     if (auto col = meta.collection(t, cid)) collections.push_back({{"id", col->id}, {"name", col->name}});
@@ -58,6 +63,9 @@ json asset_json(const index::Txn& t, index::Catalog& c, const index::Asset& a, b
             {"hash", a.hash.to_string()},
             {"tags", meta.asset_tags(t, a.id)},
             {"state", state_name(a.state)}};
+  const auto px = a.pixels();
+  j["width"] = px ? json(px->first) : json(nullptr);
+  j["height"] = px ? json(px->second) : json(nullptr);
   if (detail) {
     j["library_path"] = index::library_path(project_name, a.path);
     j["note"] = meta.note(t, {index::NoteTarget::Type::asset, a.id});

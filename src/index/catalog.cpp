@@ -70,11 +70,16 @@ void add_ext_and_kind_indexes(WriteTxn& t, const Tables& db) {
   });
 }
 
+// 2 → 3: picture_failures, which open() creates; asset records keep their
+// format 1 (facts not read) until a sync reads their headers.
+void add_picture_failures(WriteTxn&, const Tables&) {}
+
 // Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
 // the single write transaction that open() runs. Each one is tested on an
 // index written by the previous version (catalog_test.cpp).
 using Migration = void (*)(WriteTxn&, const Tables&);
-constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes};
+constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes,
+                                                                   add_picture_failures};
 
 // Removes key only when it still points at id (another item may own it now).
 void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
@@ -158,6 +163,7 @@ void open_tables(T& t, Tables& db, Open open) {
       {&db.main_images, kMainImages},
       {&db.runs, kRuns},
       {&db.problems, kProblems},
+      {&db.picture_failures, kPictureFailures},
   };
   for (auto [dbi, name] : all) *dbi = open(t, name);
 }

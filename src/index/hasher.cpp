@@ -32,7 +32,7 @@ int open_for_hash(int dirfd, const char* name) {
 }  // namespace
 
 HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
-                     int attempts, const std::function<bool()>& stop) {
+                     int attempts, const std::function<bool()>& stop, const HeadReader& head) {
   HashedFile out;
   UniqueFd f{open_for_hash(dirfd, name)};
   if (f.fd < 0) {
@@ -77,6 +77,8 @@ HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const 
         return out;
       }
       if (n == 0) break;  // shorter than expected
+      if (head && offset == 0)
+        head(std::string_view(buffer.data(), static_cast<std::size_t>(n)), static_cast<std::size_t>(n) < want);
       XXH3_128bits_update(state.get(), buffer.data(), static_cast<std::size_t>(n));
       offset += n;
       if (static_cast<std::size_t>(n) < want) break;  // end of file
@@ -111,6 +113,18 @@ HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const 
   }
   out.unstable = true;
   return out;
+}
+
+std::optional<std::string_view> read_head(int dirfd, const char* name, std::span<char> buffer) {
+  UniqueFd f{open_for_hash(dirfd, name)};
+  struct stat st{};
+  if (f.fd < 0 || ::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  for (;;) {
+    const ssize_t n = ::pread(f.fd, buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    return std::string_view(buffer.data(), static_cast<std::size_t>(n));
+  }
 }
 
 std::optional<ContentHash> hash_path(const std::filesystem::path& p) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -38,9 +39,17 @@ struct HashedFile {
 /// what the walk saw is re-read). A file that changes while being read is
 /// re-read, up to `attempts` times. `stop`, when given, is asked between
 /// two reads: true gives the file up (`stopped`), so a cancelled sync does
-/// not wait for a large file to be read to its end.
+/// not wait for a large file to be read to its end. `head`, when given, is
+/// shown the first bytes read (one buffer at most) and whether they are
+/// the whole file, once per attempt: the last call is the hashed content's.
+using HeadReader = std::function<void(std::string_view head, bool whole)>;
 HashedFile hash_file(int dirfd, const char* name, std::span<char> buffer, const struct stat* expected,
-                     int attempts = 3, const std::function<bool()>& stop = {});
+                     int attempts = 3, const std::function<bool()>& stop = {}, const HeadReader& head = {});
+
+/// The first bytes of the regular file `name` in `dirfd` (up to the
+/// buffer's size), opened as hash_file() opens it; nullopt when it cannot
+/// be read. The view points into `buffer`.
+std::optional<std::string_view> read_head(int dirfd, const char* name, std::span<char> buffer);
 
 /// Convenience for tests and tools: the hash of a path, or nullopt.
 std::optional<ContentHash> hash_path(const std::filesystem::path& p);

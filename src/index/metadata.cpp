@@ -1,6 +1,7 @@
 #include "index/metadata.h"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_set>
 
 #include "index/key_codec.h"
@@ -398,13 +399,19 @@ bool Metadata::main_image_is_chosen(const Txn& t, ProjectId p) const {
 std::optional<AssetId> Metadata::main_image(const Txn& t, ProjectId p) const {
   if (main_image_is_chosen(t, p)) return get_u64(*t.get(db_.main_images, key_u64(p)));
   const Asset* best = nullptr;
+  // Real pictures before tiny ones (tracking pixels, spacers), then the
+  // cover-like names, shallow paths, and more pixels.
   auto rank = [](const Asset& a) {
-    auto depth = std::count(a.path.begin(), a.path.end(), '/');
-    return std::pair<int, long>(is_preferred_cover(a.path) ? 0 : 1, static_cast<long>(depth));
+    const auto depth = std::count(a.path.begin(), a.path.end(), '/');
+    const auto px = a.pixels();
+    const bool tiny = px && std::min(px->first, px->second) < kTinyImageEdge;
+    const std::uint64_t area = px ? std::uint64_t{px->first} * px->second : 0;
+    return std::tuple<bool, int, long, std::uint64_t>(tiny, is_preferred_cover(a.path) ? 0 : 1,
+                                                      static_cast<long>(depth), ~area);
   };
   auto assets = c_.assets_of(t, p);
   for (const auto& a : assets)
-    if (a.kind == Kind::image && (!best || rank(a) < rank(*best))) best = &a;
+    if (a.kind == Kind::image && a.image != ImageFacts::not_an_image && (!best || rank(a) < rank(*best))) best = &a;
   if (!best) return std::nullopt;
   return best->id;
 }

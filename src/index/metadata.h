@@ -15,6 +15,10 @@
 
 namespace lima::index {
 
+/// An image shorter than this on its short edge (a tracking pixel, a
+/// spacer, an icon) is a project's main image only when nothing larger is.
+inline constexpr std::uint32_t kTinyImageEdge = 32;
+
 struct TagInfo {
   TagId id = 0;
   std::string name;
@@ -90,8 +94,11 @@ class Metadata {
   /// image of that project.
   Result<void> set_main_image(WriteTxn& t, ProjectId p, std::optional<AssetId> image);
   /// The user's choice while it is a live image of the project; otherwise
-  /// the auto-pick: an image named like cover/main/preview, else the
-  /// shallowest image in path order. nullopt when the project has no image.
+  /// the auto-pick among its images, leaving out files whose header says
+  /// they are no image: one at least kTinyImageEdge pixels on its short
+  /// edge (or of unknown size) when there is one, then one named like
+  /// cover/main/preview, then the shallowest, then the most pixels, then
+  /// the first in path order. nullopt when the project has no image.
   std::optional<AssetId> main_image(const Txn& t, ProjectId p) const;
   /// True when the main image was chosen by the user.
   bool main_image_is_chosen(const Txn& t, ProjectId p) const;

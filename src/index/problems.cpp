@@ -7,6 +7,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "index/picture_failures.h"
 #include "index/runs.h"
 
 namespace lima::index {
@@ -67,6 +68,19 @@ void report_duplicates(Catalog& c, const Txn& t, const std::unordered_map<Projec
   }
 }
 
+// Every picture failure that is a problem, by content. The table holds a
+// row per failed content, few next to the assets: read whole, once.
+std::unordered_map<ContentHash, PictureFailure, ContentHashHasher> picture_problems(const Catalog& c, const Txn& t) {
+  std::unordered_map<ContentHash, PictureFailure, ContentHashHasher> out;
+  t.scan_prefix(c.db().picture_failures, {}, [&](std::string_view k, std::string_view v) {
+    auto h = ContentHash::from_view(k);
+    if (!h) return true;
+    if (auto f = decode_picture_failure(*h, v); f && problem_kind_of(f->kind)) out.emplace(*h, std::move(*f));
+    return true;
+  });
+  return out;
+}
+
 }  // namespace
 
 std::vector<Problem> library_problems(Catalog& c, const Txn& t) {
@@ -76,6 +90,7 @@ std::vector<Problem> library_problems(Catalog& c, const Txn& t) {
   projects.emplace(kRootProject, ProjectFacts{});
   for (auto& p : c.projects(t)) projects.emplace(p.id, ProjectFacts{std::move(p.name)});
 
+  const auto failures = picture_problems(c, t);
   std::vector<Copy> copies;
   c.for_each_asset(t, [&](const Asset& a) {
     if (a.state != ItemState::live) return;
@@ -86,6 +101,9 @@ std::vector<Problem> library_problems(Catalog& c, const Txn& t) {
     f.image |= a.kind == Kind::image;
     f.model |= a.kind == Kind::model;
     if (a.size > 0) copies.push_back({a.hash, a.project, a.id});
+    if (failures.empty()) return;
+    if (auto failed = failures.find(a.hash); failed != failures.end())
+      out.push_back({library_path(f.name, a.path), *problem_kind_of(failed->second.kind), failed->second.reason, 0});
   });
 
   std::sort(copies.begin(), copies.end(), copy_order);

@@ -20,6 +20,11 @@
 //      no_models          a live project with files, none of them a 3D model.
 //                         A project without live files gets neither: it is
 //                         reported empty (or its files unreadable) already.
+//      undecodable_image  a live file whose content the picture maker could
+//      unparsable_model   not make a picture of (picture_failures.h), with
+//      picture_over_cap   its reason as detail; one per file with that
+//                         content. Notices: the file is indexed, only its
+//                         picture is missing.
 #pragma once
 
 #include <cstddef>
@@ -31,9 +36,9 @@
 namespace lima::index {
 
 /// The whole report, sorted by path, then by kind name. One read of the
-/// problems table, of the live project names and one pass over the asset
-/// records (O(assets · log assets)); the paths of duplicated files are read
-/// one by one.
+/// problems table, of the picture failures, of the live project names and
+/// one pass over the asset records (O(assets · log assets)); the paths of
+/// duplicated files are read one by one.
 std::vector<Problem> library_problems(Catalog& c, const Txn& t);
 
 /// How many problems of each kind `problems` holds: the kinds present, in

@@ -464,6 +464,7 @@ class Reconciler {
       after.path = f.path;
       take_file_facts(after, f);
       after.kind = kind_of(base_name(f.path));
+      if (after.kind != Kind::image) after.image = ImageFacts::unread, after.width = after.height = 0;
       after.state = ItemState::live;
       after.removed_ns = 0;
       if (!before || !same_record(*before, after)) plan_.assets.push_back({before, std::move(after)});
@@ -512,7 +513,7 @@ class Reconciler {
   static bool same_record(const Asset& a, const Asset& b) {
     return a.project == b.project && a.path == b.path && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
            a.mtime_ns == b.mtime_ns && a.hash == b.hash && a.kind == b.kind && a.state == b.state &&
-           a.removed_ns == b.removed_ns;
+           a.removed_ns == b.removed_ns && a.image == b.image && a.width == b.width && a.height == b.height;
   }
 
   const Snapshot& snap_;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "index/image_header.h"
 #include "index/inode_index.h"
 #include "index/records.h"
 
@@ -52,16 +53,28 @@ struct SeenFile {
   bool gone = false;
   /// True when the hash was computed in this run (not taken from the index).
   bool hashed = false;
+  /// An image's header, when read in this run (with the hashing, or alone
+  /// for a record that has no facts yet).
+  std::optional<ImageHeader> header;
 };
 
-/// Copies what reading a file taught (device, inode, size, mtime, content)
-/// into its asset record.
+/// Copies what reading a file taught (device, inode, size, mtime, content,
+/// an image's header) into its asset record. Facts of other content are
+/// dropped: they were the old content's.
 inline void take_file_facts(Asset& a, const SeenFile& f) {
   a.dev = f.dev;
   a.ino = f.ino;
   a.size = f.size;
   a.mtime_ns = f.mtime_ns;
+  if (a.hash != f.hash) a.image = ImageFacts::unread, a.width = a.height = 0;
   a.hash = f.hash;
+  if (f.header) {
+    a.image = f.header->verdict == HeaderVerdict::image          ? ImageFacts::sized
+              : f.header->verdict == HeaderVerdict::size_unknown ? ImageFacts::size_unknown
+                                                                 : ImageFacts::not_an_image;
+    a.width = f.header->size.width;
+    a.height = f.header->size.height;
+  }
 }
 
 struct Coverage {

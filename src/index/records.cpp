@@ -124,6 +124,9 @@ std::string_view to_string(ProblemKind k) {
     case ProblemKind::duplicate_content: return "duplicate_content";
     case ProblemKind::no_images: return "no_images";
     case ProblemKind::no_models: return "no_models";
+    case ProblemKind::undecodable_image: return "undecodable_image";
+    case ProblemKind::unparsable_model: return "unparsable_model";
+    case ProblemKind::picture_over_cap: return "picture_over_cap";
   }
   return "unreadable";
 }
@@ -175,12 +178,14 @@ std::string encode(const Asset& a) {
   w.u8(schema::kAssetFormat).u64(a.project).str(a.path).u64(a.dev).u64(a.ino).u64(a.size).i64(a.mtime_ns);
   w.raw(a.hash.view()).u8(static_cast<std::uint8_t>(a.kind)).u8(static_cast<std::uint8_t>(a.state));
   w.i64(a.added_ns).i64(a.removed_ns);
+  w.u8(static_cast<std::uint8_t>(a.image)).u32(a.width).u32(a.height);
   return w.take();
 }
 
 std::optional<Asset> decode_asset(AssetId id, std::string_view v) {
   ValueReader r(v);
-  if (r.u8() != schema::kAssetFormat) return std::nullopt;
+  const std::uint8_t format = r.u8();
+  if (format != schema::kAssetFormat && format != schema::kAssetFormatWithoutFacts) return std::nullopt;
   Asset a;
   a.id = id;
   a.project = r.u64();
@@ -194,6 +199,13 @@ std::optional<Asset> decode_asset(AssetId id, std::string_view v) {
   a.state = static_cast<ItemState>(r.u8());
   a.added_ns = r.i64();
   a.removed_ns = r.i64();
+  if (format == schema::kAssetFormat) {
+    const std::uint8_t facts = r.u8();
+    a.width = r.u32();
+    a.height = r.u32();
+    if (facts > static_cast<std::uint8_t>(ImageFacts::not_an_image)) return std::nullopt;
+    a.image = static_cast<ImageFacts>(facts);
+  }
   if (!r.ok() || !h) return std::nullopt;
   a.hash = *h;
   return a;

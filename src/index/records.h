@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lima::index {
@@ -48,6 +49,15 @@ enum class Kind : std::uint8_t { model = 1, image = 2, document = 3, other = 4 }
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
 
+/// What the index knows of an image asset's pixels, from its header
+/// (image_header.h). DO NOT CHANGE values (persisted).
+enum class ImageFacts : std::uint8_t {
+  unread = 0,        ///< never read (not an image, or indexed before facts were kept)
+  sized = 1,         ///< an image of `width` × `height` pixels
+  size_unknown = 2,  ///< starts like an image; its size is not in its first bytes
+  not_an_image = 3,  ///< its bytes are no image of any format read (a broken or misnamed file)
+};
+
 /// Live items exist on disk; tombstones vanished but keep id and metadata.
 enum class ItemState : std::uint8_t { live = 1, tombstone = 2 };
 
@@ -72,6 +82,15 @@ struct Asset {
   ItemState state = ItemState::live;
   std::int64_t added_ns = 0;
   std::int64_t removed_ns = 0;
+  /// Read once per content, for images only: the sync reads the header
+  /// when it hashes the file, or, for a record without facts, once.
+  ImageFacts image = ImageFacts::unread;
+  std::uint32_t width = 0, height = 0;  ///< when `image` is sized
+  /// The size of the image, when its header gave one.
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> pixels() const {
+    if (image != ImageFacts::sized) return std::nullopt;
+    return std::pair{width, height};
+  }
 };
 
 struct Collection {
@@ -112,13 +131,19 @@ enum class ProblemKind : std::uint8_t {
   duplicate_content = 11,  ///< the same bytes live in another project too
   no_images = 12,          ///< a project with files, none of them an image
   no_models = 13,          ///< a project with files, none of them a 3D model
+  // From the picture maker's failures (picture_failures.h), one per live
+  // file with that content.
+  undecodable_image = 14,  ///< an image that does not decode
+  unparsable_model = 15,   ///< a 3D model whose mesh does not parse
+  picture_over_cap = 16,   ///< a file over a cap on pictures: size, pixels, triangles or time
 };
 /// Every kind, in value order.
 inline constexpr ProblemKind kProblemKinds[] = {
     ProblemKind::unreadable, ProblemKind::vanished, ProblemKind::changed_while_hashing, ProblemKind::symlink,
     ProblemKind::special_file, ProblemKind::empty_project, ProblemKind::loose_file, ProblemKind::too_deep,
     ProblemKind::content_changed, ProblemKind::removed, ProblemKind::duplicate_content, ProblemKind::no_images,
-    ProblemKind::no_models};
+    ProblemKind::no_models, ProblemKind::undecodable_image, ProblemKind::unparsable_model,
+    ProblemKind::picture_over_cap};
 /// Stable snake_case names ("loose_file", "duplicate_content", …), as the
 /// API, the CLI and .limafs/problems.txt show them.
 std::string_view to_string(ProblemKind k);

@@ -27,6 +27,10 @@
 //  2  ext_assets and kind_assets, so that library-wide asset lists filtered
 //     by extension or kind read only the matching assets (filled from
 //     assets:id by the migration).
+//  3  picture_failures (created empty by the migration); Asset records of
+//     format 2 end with the image facts (see below). Format-1 records stay
+//     as they are and read as "facts not read": the next sync reads the
+//     header of each such image once and rewrites its record.
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
@@ -50,6 +54,17 @@
 // main_images:project_id               u64 project id             u64 asset id (user's choice)
 // runs:id                              u64 run id                 Run record
 // problems:path                        library path (bounded)     Problem record (with the path)
+// picture_failures:hash                16-byte XXH3-128           PictureFailure record (since 3)
+//
+// Record values (after the format byte; strings are u32-length-prefixed)
+//  Asset (2)           u64 project, str path, u64 dev, u64 ino, u64 size,
+//                      i64 mtime_ns, 16-byte hash, u8 Kind, u8 ItemState,
+//                      i64 added_ns, i64 removed_ns, u8 ImageFacts,
+//                      u32 width, u32 height. Format 1 is the same without
+//                      the last three fields (ImageFacts::unread).
+//  PictureFailure (1)  u32 picture version, u8 PictureFailureKind,
+//                      str reason. A content no picture could be made of,
+//                      as the picture maker of that version found it.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +72,7 @@
 namespace lima::index::schema {
 
 /// Version of the layout above. Bump on any change, with a migration.
-inline constexpr std::uint32_t kSchemaVersion = 2;
+inline constexpr std::uint32_t kSchemaVersion = 3;
 
 // meta keys (DO NOT CHANGE)
 inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
@@ -87,13 +102,16 @@ inline constexpr const char* kNotes = "notes:kind,id";
 inline constexpr const char* kMainImages = "main_images:project_id";
 inline constexpr const char* kRuns = "runs:id";
 inline constexpr const char* kProblems = "problems:path";
+inline constexpr const char* kPictureFailures = "picture_failures:hash";
 
 // Record-format versions (first byte of each record value).
 inline constexpr std::uint8_t kProjectFormat = 1;
-inline constexpr std::uint8_t kAssetFormat = 1;
+inline constexpr std::uint8_t kAssetFormat = 2;
+inline constexpr std::uint8_t kAssetFormatWithoutFacts = 1;  // read, never written
 inline constexpr std::uint8_t kCollectionFormat = 1;
 inline constexpr std::uint8_t kRunFormat = 1;
 inline constexpr std::uint8_t kProblemFormat = 1;
+inline constexpr std::uint8_t kPictureFailureFormat = 1;
 
 // Note kinds in notes:kind,id (DO NOT CHANGE)
 inline constexpr char kNoteProject = 'p';

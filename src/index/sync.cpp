@@ -18,7 +18,9 @@
 #include <unordered_map>
 
 #include "index/hasher.h"
+#include "index/image_header.h"
 #include "index/inode_index.h"
+#include "index/kinds.h"
 #include "index/key_codec.h"
 #include "index/library_root.h"
 #include "index/reconcile.h"
@@ -107,6 +109,8 @@ struct HashItem {
   FileGroup* group;
   bool has_stat;
   struct stat st;
+  bool image;        ///< an image: its header is read too
+  bool header_only;  ///< unchanged: only its header is read (its record has no facts)
 };
 
 /// Collects the walk's findings and hashes files on the pool as they come.
@@ -173,6 +177,7 @@ class Collector final : public WalkSink {
       group_bytes = 0;
     };
     for (auto& ff : found) {
+      const bool image = kind_of(ff.name) == Kind::image;
       SeenFile& f = out.emplace_back();
       f.project = project;
       f.path = std::move(ff.path);
@@ -185,6 +190,13 @@ class Collector final : public WalkSink {
           const std::uint32_t j = known_.find(f.dev, f.ino);
           if (j != InodeIndex::kNone && snap_.assets[j].size == f.size && snap_.assets[j].mtime_ns == f.mtime_ns) {
             f.hash = snap_.assets[j].hash;
+            // An image indexed before its facts were kept: its header is
+            // read, once (the record keeps what it says).
+            if (snap_.assets[j].image == ImageFacts::unread && image) {
+              grp.unfinished.fetch_add(1, std::memory_order_relaxed);
+              group.push_back({std::move(ff.name), &f, &grp, ff.has_stat, ff.st, true, true});
+              if (group.size() >= kGroupFiles) flush();
+            }
             continue;
           }
         }
@@ -192,7 +204,7 @@ class Collector final : public WalkSink {
       }
       progress_.files_to_hash.fetch_add(1, std::memory_order_relaxed);
       grp.unfinished.fetch_add(1, std::memory_order_relaxed);
-      group.push_back({std::move(ff.name), &f, &grp, ff.has_stat, ff.st});
+      group.push_back({std::move(ff.name), &f, &grp, ff.has_stat, ff.st, image, false});
       group_bytes += f.size;
       if (group.size() >= kGroupFiles || group_bytes >= kGroupBytes) flush();
     }
@@ -324,8 +336,16 @@ class Collector final : public WalkSink {
       f.ok = false;
       return;
     }
+    if (item.header_only) {
+      if (auto head = read_head(dir.get(), item.name.c_str(), buf.first(std::min(buf.size(), kImageHeaderBytes))))
+        f.header = read_image_header(*head, head->size() >= f.size);
+      return;  // unreadable now: the record stays as it was, facts unread
+    }
     try {
-      HashedFile h = hash_file(dir.get(), item.name.c_str(), buf, st, 3, [this] { return cancelled(); });
+      std::optional<ImageHeader> header;
+      HeadReader read_header;
+      if (item.image) read_header = [&](std::string_view head, bool whole) { header = read_image_header(head, whole); };
+      HashedFile h = hash_file(dir.get(), item.name.c_str(), buf, st, 3, [this] { return cancelled(); }, read_header);
       if (h.stopped) {
         f.ok = false;  // cancelled part way: left as the index has it
       } else if (h.error == ENOENT || h.not_regular) {
@@ -346,6 +366,7 @@ class Collector final : public WalkSink {
         f.size = h.size;
         f.mtime_ns = h.mtime_ns;
         f.hashed = true;
+        if (item.image) f.header = header ? *header : read_image_header({}, true);  // no bytes: empty
         files_hashed.fetch_add(1, std::memory_order_relaxed);
         bytes_hashed.fetch_add(h.size, std::memory_order_relaxed);
       }
