@@ -92,7 +92,8 @@ struct Responsiveness {
 /// A daemon restart on an index whose pictures are all made.
 struct RestartRun {
   double serving_s = 0;       ///< start → serving
-  double idle_s = 0;          ///< start → serving and the picture feed done (nothing queued or running)
+  double idle_s = 0;          ///< start → serving and the picture feed done (nothing queued or running, CPU quiet)
+  double cpu_s = 0;           ///< the daemon's CPU time from its start to the end of the measurement
   long hwm_kib = 0, rss_kib = 0;
   std::uint64_t made = 0, failed = 0;
 };

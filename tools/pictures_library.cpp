@@ -4,6 +4,7 @@
 // cost of a restart when every picture is made.
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -35,10 +36,12 @@ constexpr auto kProbeInterval = std::chrono::milliseconds(20);
 constexpr auto kIdleWindow = std::chrono::seconds(10);
 /// The picture worker counts as done once nothing is queued or running for this long.
 constexpr auto kSettled = std::chrono::seconds(2);
+/// A restarted daemon's picture feed is done once the daemon uses at most
+/// this fraction of one CPU over this window.
+constexpr auto kQuietWindow = std::chrono::seconds(1);
+constexpr double kQuietCpuFraction = 0.03;
 constexpr auto kServeTimeout = std::chrono::minutes(30);
 constexpr auto kPicturesTimeout = std::chrono::minutes(90);
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Paths {
   stdfs::path library, state, mnt, log, ls_err;
@@ -117,18 +120,39 @@ RestartRun restart(const PicturesBenchOptions& opt, const Paths& p, int workers,
   run.serving_s = d.wait_serving(kServeTimeout);
   run.idle_s = run.serving_s;
   if (workers > 0) {
-    Clock::time_point idle_at;
-    const PictureCounts c = d.wait_until(settled(idle_at, false), kPicturesTimeout, std::chrono::milliseconds(50));
-    run.idle_s = std::chrono::duration<double>(idle_at - started).count();
-    run.made = c.made;
-    run.failed = c.failed;
+    // The feed walks the index in batches from a worker thread (and then
+    // sweeps the store) with nothing queued or running, so /status cannot
+    // show it: it is over when the daemon's CPU falls quiet.
+    struct Reading {
+      Clock::time_point at;
+      double cpu_s;
+    };
+    std::deque<Reading> window;
+    const auto deadline = Clock::now() + kPicturesTimeout;
+    for (;;) {
+      const PictureCounts c = d.counts();
+      window.push_back({Clock::now(), d.sample().cpu_s});
+      while (window.size() > 1 && window.back().at - window[1].at >= kQuietWindow) window.pop_front();
+      const bool full = window.back().at - window.front().at >= kQuietWindow;
+      const double busy = window.back().cpu_s - window.front().cpu_s;
+      if (c.idle() && full && busy <= kQuietCpuFraction * std::chrono::duration<double>(kQuietWindow).count()) {
+        run.idle_s = std::chrono::duration<double>(window.front().at - started).count();
+        run.made = c.made;
+        run.failed = c.failed;
+        break;
+      }
+      if (Clock::now() > deadline) throw std::runtime_error("the restarted daemon did not fall quiet in time");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    run.cpu_s = d.sample().cpu_s;
   }
   const ProcessSample s = d.sample();
   run.hwm_kib = s.hwm_kib;
   run.rss_kib = s.rss_kib;
   stop = d.stop();
   progress("  restart, --thumb-workers " + std::to_string(workers) + ": serving after " + fmt("%.2f s", run.serving_s) +
-           ", picture feed settled after " + fmt("%.2f s", run.idle_s) + ", VmHWM " +
+           ", picture feed settled after " + fmt("%.2f s", run.idle_s) + " (CPU " + fmt("%.2f s", run.cpu_s) +
+           " since start), VmHWM " +
            fmt("%.1f MiB", static_cast<double>(run.hwm_kib) / 1024) + "; " + stop.text());
   return run;
 }
@@ -167,6 +191,7 @@ void run_library_part(const PicturesBenchOptions& opt, LibraryResults& res) {
     progress("  --thumb-workers 0: /status every 20 ms and ls -l tags/" + std::string(kFilesTag) + " ...");
     PictureDaemon d = start(opt, p, 0);
     res.restart_no_workers.serving_s = res.restart_no_workers.idle_s = d.wait_serving(kServeTimeout);
+    res.restart_no_workers.cpu_s = d.sample().cpu_s;
     const auto t0 = Clock::now();
     StatusProbe probe(d.url(), "/api/v1/status", kProbeInterval);
     res.idle.ls_s = time_ls(p, opt.ls_repeat);

@@ -66,6 +66,13 @@ void images_rows(std::vector<Cells>& rows, const PicturesBenchResults& r, const 
                      x(ratio(ours_cpu, vips_cpu)) + " / " + x(ratio(ours_cpu, magick_cpu))));
   rows.push_back(row("  all " + std::to_string(images_n(im)) + " done (limafs: after serving)",
                      secs(im.limafs_s.median()), secs(im.vipsthumbnail_s.median()) + " / " + secs(im.magick_s.median())));
+  if (!im.limafs.empty()) {
+    const auto& last = im.limafs.back();
+    rows.push_back(row("  last run: to serving / done at serving / CPU", secs(last.serving_s) + " / " +
+                                                                              std::to_string(last.done_at_serving) +
+                                                                              " / " + secs(last.cpu_s),
+                       secs(im.vipsthumbnail_cpu_s.median()) + " / " + secs(im.magick_cpu_s.median()) + " CPU"));
+  }
   rows.push_back(row("  made / failed", std::to_string(made(im)) + " / " + std::to_string(failed(im))));
   rows.push_back(row("  peak RSS (limafs VmHWM; baselines ru_maxrss)", mib(hwm(im)),
                      mib(im.vipsthumbnail_rss_kib) + " / " + mib(im.magick_rss_kib),
@@ -127,6 +134,8 @@ void library_rows(std::vector<Cells>& rows, const PicturesBenchResults& r, const
                          secs(li.restart_done.idle_s),
                      secs(li.restart_no_workers.serving_s),
                      x(ratio(li.restart_done.idle_s, li.restart_no_workers.serving_s))));
+  rows.push_back(row("  daemon CPU time since its start", secs(li.restart_done.cpu_s), secs(li.restart_no_workers.cpu_s),
+                     x(ratio(li.restart_done.cpu_s, li.restart_no_workers.cpu_s))));
   rows.push_back(row("  VmHWM / VmRSS after it", mib(li.restart_done.hwm_kib) + " / " + mib(li.restart_done.rss_kib),
                      mib(li.restart_no_workers.hwm_kib) + " / " + mib(li.restart_no_workers.rss_kib)));
   rows.push_back(row("  daemon stops (SIGTERM)", mk.stop.clean() && li.stop.clean() ? "clean" : "NOT clean", "", "",
@@ -150,7 +159,7 @@ ordered_json latencies(const Responsiveness& r) {
 }
 
 ordered_json restart_json(const RestartRun& r) {
-  return {{"serving_s", r.serving_s}, {"settled_s", r.idle_s}, {"hwm_kib", r.hwm_kib}, {"rss_kib", r.rss_kib},
+  return {{"serving_s", r.serving_s}, {"settled_s", r.idle_s}, {"cpu_s", r.cpu_s}, {"hwm_kib", r.hwm_kib}, {"rss_kib", r.rss_kib},
           {"made", r.made}, {"failed", r.failed}};
 }
 
