@@ -74,6 +74,18 @@ inline std::string random_bytes(std::size_t n, unsigned seed) {
   return s;
 }
 
+/// `n` bytes (at least 33) that start as a PNG of w × h pixels (signature
+/// and IHDR chunk, all the index reads of an image), then random bytes.
+inline std::string png_start(std::uint32_t w, std::uint32_t h, std::size_t n, unsigned seed) {
+  auto be32 = [](std::uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  std::string s = std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + "IHDR" + be32(w) + be32(h) +
+                  std::string("\x08\x02\0\0\0", 5) + be32(0);
+  return s + random_bytes(n > s.size() ? n - s.size() : 0, seed);
+}
+
 inline std::string read_file(const stdfs::path& p) {
   std::ifstream f(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});

@@ -34,6 +34,7 @@ Talking to the running daemon (through its control API):
                   show or choose the main image (--auto: automatic)
   search WORD...  projects and files matching every word
   have FILE...    is this file's content in the library already?
+  problems        the problem report (--kind KIND: only those)
   collection ...  list, show, create, add, remove, order, rename, delete
   sync [SCOPE]    sync the index with the disk (--verify rehashes,
                   --cancel stops the running sync)

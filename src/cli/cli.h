@@ -39,8 +39,8 @@ int cmd_scan(const std::vector<std::string>& args);
 int cmd_runs(const std::vector<std::string>& args);
 int cmd_mount(const std::vector<std::string>& args);
 /// The client commands (status, tag, untag, tags, note, main-image,
-/// search, have, collection, sync, export, import); -1 when `command` is
-/// none of them.
+/// search, have, problems, collection, sync, export, import); -1 when
+/// `command` is none of them.
 int cmd_client(const std::string& command, const std::vector<std::string>& args);
 
 }  // namespace lima::cli

@@ -84,5 +84,6 @@ int cmd_tags(const std::vector<std::string>& argv);
 int cmd_note(const std::vector<std::string>& argv);
 int cmd_main_image(const std::vector<std::string>& argv);
 int cmd_have(const std::vector<std::string>& argv);
+int cmd_problems(const std::vector<std::string>& argv);
 
 }  // namespace lima::cli

@@ -433,6 +433,7 @@ int cmd_client(const std::string& command, const std::vector<std::string>& args)
   if (command == "note") return cmd_note(args);
   if (command == "main-image") return cmd_main_image(args);
   if (command == "have") return cmd_have(args);
+  if (command == "problems") return cmd_problems(args);
   return -1;
 }
 

@@ -10,6 +10,7 @@
 #include "fs/mount.h"
 #include "index/log.h"
 #include "index/names.h"
+#include "index/picture_failures.h"
 
 namespace lima::daemon {
 
@@ -132,12 +133,13 @@ index::Result<void> Daemon::start_pictures() {
   o.workers = opts_.thumb_workers;
   o.limits = opts_.picture_limits;
   thumbs::PictureWorker::Hooks hooks;
-  hooks.more = [this](std::size_t max) {
-    auto jobs = feed_.more(pictures_->store(), max);
+  hooks.more = [this](std::size_t max, thumbs::PictureStore& store) {
+    auto jobs = feed_.more(store, max);
     if (jobs.empty() && feed_.done() && !collected_.exchange(true)) {
       // Every file has its picture: what no live file needs any more goes.
-      auto c = pictures_->store().collect([this](std::string_view h) { return feed_.needed(h); }, stopping_);
+      auto c = store.collect([this](std::string_view h) { return feed_.needed(h); }, stopping_);
       if (c.removed) log::notice("removed " + std::to_string(c.removed) + " pictures no file needs any more");
+      drop_orphan_failures();
     }
     return jobs;
   };
@@ -175,8 +177,40 @@ void Daemon::stop() {
   syncs_.wait_idle();
 }
 
+void Daemon::drop_orphan_failures() {
+  // A batch per write, so a sync or an edit waits for one batch at most.
+  std::optional<index::ContentHash> from;
+  do {
+    if (stopping_) return;
+    index::FailureCleanup done;
+    catalog_->write([&](index::WriteTxn& t) { done = index::drop_orphan_picture_failures(*catalog_, t, from, 1000); });
+    from = done.next;
+  } while (from);
+}
+
 void Daemon::record_picture_failure(const thumbs::PictureJob& job, const thumbs::Failure& failure) {
-  log::notice("no picture of " + index::printable(job.file.string()) + ": " + failure.reason);
+  auto hash = index::ContentHash::parse(job.hash);
+  if (!hash) return;
+  index::PictureFailure f;
+  f.hash = *hash;
+  f.picture_version = thumbs::kPictureVersion;
+  // The index keeps thumbs::FailureKind's values (picture_failures.h).
+  static_assert(static_cast<int>(index::PictureFailureKind::undecodable_image) ==
+                    static_cast<int>(thumbs::FailureKind::undecodable_image) &&
+                static_cast<int>(index::PictureFailureKind::unparsable_model) ==
+                    static_cast<int>(thumbs::FailureKind::unparsable_model) &&
+                static_cast<int>(index::PictureFailureKind::over_cap) == static_cast<int>(thumbs::FailureKind::over_cap) &&
+                static_cast<int>(index::PictureFailureKind::no_picture) ==
+                    static_cast<int>(thumbs::FailureKind::no_picture));
+  f.kind = static_cast<index::PictureFailureKind>(failure.kind);
+  f.reason = failure.reason;
+  if (failure.kind != thumbs::FailureKind::no_picture)
+    log::info("no picture of " + index::printable(job.file.string()) + ": " + failure.reason);
+  try {
+    catalog_->write([&](index::WriteTxn& t) { index::record_picture_failure(*catalog_, t, f); });
+  } catch (const std::exception& e) {
+    log::warning("cannot record a picture failure in the index: " + std::string(e.what()));
+  }
 }
 
 }  // namespace lima::daemon

@@ -84,6 +84,8 @@ class Daemon {
   index::Result<void> start_pictures();
   /// Mirrors a file's picture failure into the index's problem report.
   void record_picture_failure(const thumbs::PictureJob& job, const thumbs::Failure& failure);
+  /// Drops the recorded failures of contents no live file has any more.
+  void drop_orphan_failures();
 
   DaemonOptions opts_;
   std::unique_ptr<index::Catalog> catalog_;

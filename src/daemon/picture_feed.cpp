@@ -19,22 +19,46 @@ void PictureFeed::consider(const index::Txn& t, const index::Asset& a, const thu
 
 std::vector<thumbs::PictureJob> PictureFeed::more(const thumbs::PictureStore& store, std::size_t max) {
   std::vector<thumbs::PictureJob> out;
-  std::lock_guard lock(mu_);
-  index::ReadTxn t(catalog_.env());
-  while (!remembered_.empty() && out.size() < max) {
-    const auto id = remembered_.back();
-    remembered_.pop_back();
-    if (auto a = catalog_.asset(t, id)) consider(t, *a, store, out);
+  // What was remembered first; the lock is not held while files are looked
+  // at, so a commit's listener never waits for the walk.
+  std::vector<index::AssetId> ids;
+  bool walking = false;
+  index::AssetId cursor = 0;
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto n = std::min(remembered_.size(), max);
+    ids.assign(remembered_.end() - static_cast<std::ptrdiff_t>(n), remembered_.end());
+    remembered_.resize(remembered_.size() - n);
+    walking = walking_;
+    cursor = cursor_;
+    generation = generation_;
   }
-  if (walking_ && out.size() < max) {
-    bool more_left = false;
-    index::query_assets(catalog_, t, {}, cursor_, [&](const index::Asset& a) {
-      cursor_ = a.id;
+  if (!ids.empty()) {
+    index::ReadTxn t(catalog_.env());
+    for (auto id : ids)
+      if (auto a = catalog_.asset(t, id)) consider(t, *a, store, out);
+  }
+  // Then the walk, a chunk of assets per read transaction (a long one would
+  // keep LMDB from reusing pages while a sync writes).
+  bool finished = false;
+  while (walking && out.size() < max && !finished) {
+    index::ReadTxn t(catalog_.env());
+    std::size_t seen = 0;
+    finished = true;
+    index::query_assets(catalog_, t, {}, cursor, [&](const index::Asset& a) {
+      cursor = a.id;
       consider(t, a, store, out);
-      if (out.size() >= max) return more_left = true, false;
+      if (out.size() >= max || ++seen >= kWalkChunk) return finished = false;
       return true;
     });
-    if (!more_left) walking_ = false;
+  }
+  if (walking) {
+    std::lock_guard lock(mu_);
+    if (generation_ == generation) {  // not started over meanwhile
+      cursor_ = cursor;
+      if (finished) walking_ = false;
+    }
   }
   return out;
 }
@@ -49,6 +73,7 @@ bool PictureFeed::changed(const index::Changes& changes) {
     remembered_.shrink_to_fit();
     walking_ = true;
     cursor_ = 0;
+    ++generation_;
     return true;
   }
   remembered_.insert(remembered_.end(), changes.assets.begin(), changes.assets.end());

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <vector>
@@ -34,6 +35,7 @@ class PictureFeed {
   bool needed(std::string_view hash) const;
 
   static constexpr std::size_t kMaxRemembered = 100000;
+  static constexpr std::size_t kWalkChunk = 4096;  ///< assets looked at per read transaction
 
  private:
   void consider(const index::Txn& t, const index::Asset& a, const thumbs::PictureStore& store,
@@ -45,6 +47,7 @@ class PictureFeed {
   std::vector<index::AssetId> remembered_;
   bool walking_ = true;
   index::AssetId cursor_ = 0;  // the walk's last asset id
+  std::uint64_t generation_ = 0;  // bumped when the walk starts over
 };
 
 }  // namespace lima::daemon

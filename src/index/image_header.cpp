@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <string>
+#include <vector>
 
 namespace lima::index {
 
@@ -128,16 +129,14 @@ Parsed tiff(std::string_view s) {
   return kNo;
 }
 
-// ISO base media boxes (AVIF, HEIC): ftyp, then meta → iprp → ipco → ispe.
-// The largest ispe is the picture (the others are tiles or thumbnails).
-struct Box {
-  std::string_view type, body;
-  bool cut = false;
-};
-
-// The boxes of `s`, one after the other, until fn returns true.
+// ISO base media boxes (AVIF, HEIC): ftyp, then meta with the primary item
+// (pitm) and its properties (iprp: ipco lists them, ipma gives each item
+// its own): the primary item's ispe is the picture's size. Without pitm or
+// ipma, the largest ispe.
+// Calls fn(type, body) for the boxes of `s` in order until it returns
+// true; `cut` is set when a box runs past the end of `s`.
 template <class Fn>
-bool for_each_box(std::string_view s, bool& cut, Fn&& fn) {
+void for_each_box(std::string_view s, bool& cut, Fn&& fn) {
   std::size_t i = 0;
   while (i + 8 <= s.size()) {
     std::uint64_t len = be32(s, i);
@@ -149,17 +148,40 @@ bool for_each_box(std::string_view s, bool& cut, Fn&& fn) {
     } else if (len == 0) {
       len = s.size() - i;
     }
-    if (len < header) return false;
+    if (len < header) return;
     const std::string_view type = s.substr(i + 4, 4);
     if (len > s.size() - i) {
       cut = true;
-      return fn(type, s.substr(i + header));
+      fn(type, s.substr(i + header));
+      return;
     }
-    if (fn(type, s.substr(i + header, static_cast<std::size_t>(len) - header))) return true;
+    if (fn(type, s.substr(i + header, static_cast<std::size_t>(len) - header))) return;
     i += static_cast<std::size_t>(len);
   }
   if (i < s.size()) cut = true;
-  return false;
+}
+
+// The 1-based ipco indexes of the properties of `item` in an ipma body.
+std::vector<std::size_t> properties_of(std::string_view ipma, std::uint32_t item) {
+  std::vector<std::size_t> out;
+  if (ipma.size() < 8) return out;
+  const std::uint32_t version = byte(ipma, 0), flags = byte(ipma, 3);
+  const std::uint32_t entries = be32(ipma, 4);
+  std::size_t i = 8;
+  for (std::uint32_t e = 0; e < entries; ++e) {
+    const std::size_t id_bytes = version < 1 ? 2 : 4;
+    if (i + id_bytes + 1 > ipma.size()) break;
+    const std::uint32_t id = version < 1 ? be16(ipma, i) : be32(ipma, i);
+    i += id_bytes;
+    const std::uint32_t n = byte(ipma, i++);
+    const std::size_t each = flags & 1 ? 2 : 1;
+    if (i + n * each > ipma.size()) break;
+    for (std::uint32_t k = 0; k < n && id == item; ++k)
+      out.push_back(each == 2 ? (be16(ipma, i + 2 * k) & 0x7fff) : (byte(ipma, i + k) & 0x7f));
+    i += n * each;
+    if (id == item) break;
+  }
+  return out;
 }
 
 Parsed heif(std::string_view s) {
@@ -167,29 +189,43 @@ Parsed heif(std::string_view s) {
   static constexpr std::string_view brands[] = {"avif", "avis", "heic", "heix", "heim", "heis",
                                                 "hevc", "hevx", "mif1", "msf1"};
   if (std::find(std::begin(brands), std::end(brands), s.substr(8, 4)) == std::end(brands)) return kNo;
-  bool cut = false;
-  std::uint64_t best_w = 0, best_h = 0;
+  bool cut = false, saw_meta = false;
+  std::optional<std::uint32_t> primary;
+  std::string_view ipma;
+  std::vector<ImageSize> sizes;  // by ipco index - 1; {0, 0} for other properties
   for_each_box(s, cut, [&](std::string_view type, std::string_view meta) {
     if (type != "meta" || meta.size() < 4) return false;
-    for_each_box(meta.substr(4), cut, [&](std::string_view t2, std::string_view iprp) {
+    saw_meta = true;
+    for_each_box(meta.substr(4), cut, [&](std::string_view t2, std::string_view body) {
+      if (t2 == "pitm" && body.size() >= 6) primary = byte(body, 0) == 0 ? be16(body, 4) : be32(body, 4);
       if (t2 != "iprp") return false;
-      for_each_box(iprp, cut, [&](std::string_view t3, std::string_view ipco) {
+      for_each_box(body, cut, [&](std::string_view t3, std::string_view b3) {
+        if (t3 == "ipma") ipma = b3;
         if (t3 != "ipco") return false;
-        for_each_box(ipco, cut, [&](std::string_view t4, std::string_view ispe) {
-          if (t4 == "ispe" && ispe.size() >= 12) {
-            const std::uint64_t w = be32(ispe, 4), h = be32(ispe, 8);
-            if (w * h > best_w * best_h) best_w = w, best_h = h;
-          }
+        for_each_box(b3, cut, [&](std::string_view t4, std::string_view prop) {
+          ImageSize size;
+          if (t4 == "ispe" && prop.size() >= 12) size = {be32(prop, 4), be32(prop, 8)};
+          sizes.push_back(size);
           return false;
         });
-        return true;
+        return false;
       });
-      return true;
+      return false;
     });
     return true;
   });
-  if (best_w && best_h) return sized(best_w, best_h);
-  return cut ? kCut : kNo;
+  if (primary && !ipma.empty())
+    for (std::size_t index : properties_of(ipma, *primary))
+      if (index >= 1 && index <= sizes.size() && sizes[index - 1].width) {
+        const ImageSize size = sizes[index - 1];
+        return sized(size.width, size.height);
+      }
+  if (cut || !saw_meta) return kCut;  // the primary item's properties may lie further on
+  ImageSize best;
+  for (const auto& size : sizes)
+    if (std::uint64_t{size.width} * size.height > std::uint64_t{best.width} * best.height) best = size;
+  if (best.width && best.height) return sized(best.width, best.height);
+  return kNo;
 }
 
 // A length in an SVG attribute: a number, with no unit or "px".

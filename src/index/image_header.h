@@ -4,9 +4,9 @@
 //
 // Formats: PNG (IHDR), JPEG (markers walked to the first SOFn, APPn and
 // other segments skipped), GIF (logical screen), WebP (VP8, VP8L, VP8X),
-// BMP (core and info headers), TIFF (first IFD, both byte orders), AVIF and
-// HEIC (the largest `ispe` of the item properties) and SVG (plain
-// width/height attributes, else the viewBox).
+// BMP (core and info headers), TIFF (first IFD, both byte orders), AVIF
+// and HEIC (the `ispe` property of the primary item, not of its tiles) and
+// SVG (plain width/height attributes, else the viewBox).
 #pragma once
 
 #include <cstddef>

@@ -464,7 +464,7 @@ class Reconciler {
       after.path = f.path;
       take_file_facts(after, f);
       after.kind = kind_of(base_name(f.path));
-      if (after.kind != Kind::image) after.image = ImageFacts::unread, after.width = after.height = 0;
+      if (after.kind != Kind::image) forget_image_facts(after);
       after.state = ItemState::live;
       after.removed_ns = 0;
       if (!before || !same_record(*before, after)) plan_.assets.push_back({before, std::move(after)});

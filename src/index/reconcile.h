@@ -58,6 +58,13 @@ struct SeenFile {
   std::optional<ImageHeader> header;
 };
 
+/// Drops an asset's image facts (they were another content's, or it is no
+/// image any more).
+inline void forget_image_facts(Asset& a) {
+  a.image = ImageFacts::unread;
+  a.width = a.height = 0;
+}
+
 /// Copies what reading a file taught (device, inode, size, mtime, content,
 /// an image's header) into its asset record. Facts of other content are
 /// dropped: they were the old content's.
@@ -66,7 +73,7 @@ inline void take_file_facts(Asset& a, const SeenFile& f) {
   a.ino = f.ino;
   a.size = f.size;
   a.mtime_ns = f.mtime_ns;
-  if (a.hash != f.hash) a.image = ImageFacts::unread, a.width = a.height = 0;
+  if (a.hash != f.hash) forget_image_facts(a);
   a.hash = f.hash;
   if (f.header) {
     a.image = f.header->verdict == HeaderVerdict::image          ? ImageFacts::sized

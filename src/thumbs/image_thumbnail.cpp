@@ -1,6 +1,8 @@
 #include "thumbs/image_thumbnail.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <sstream>
 #include <system_error>
@@ -76,9 +78,13 @@ std::optional<Failure> over_pixel_cap(const VImage& header, const Limits& limits
 vips::VOption* fit_options(int size) { return VImage::option()->set("height", size)->set("size", VIPS_SIZE_DOWN); }
 
 // fail_on twice: the thumbnail operation does not pass its own on to a
-// loader reading from memory.
-vips::VOption* thumbnail_options(int size) {
-  return fit_options(size)->set("fail_on", kFailOn)->set("option_string", kLoaderOptions);
+// loader reading from memory. An image with an ICC profile (a Display P3
+// or Adobe RGB photo) is turned into sRGB (the profile is dropped later);
+// one without is taken as sRGB already, and left alone.
+vips::VOption* thumbnail_options(int size, bool has_profile) {
+  vips::VOption* options = fit_options(size)->set("fail_on", kFailOn)->set("option_string", kLoaderOptions);
+  if (has_profile) options->set("export_profile", "srgb");
+  return options;
 }
 
 vips::VOption* header_options() {
@@ -94,46 +100,64 @@ VImage as_8bit_srgb(VImage image) {
   return image;
 }
 
-// Kills the evaluation watched once the deadline has passed.
-struct TimeWatch {
-  Deadline deadline;
-  bool expired = false;
-};
+// Rows of the picture made between two looks at the clock: a 256 px
+// picture is made in 32 steps, each a 32nd of the decoding.
+constexpr int kRowsPerStep = 8;
 
-void on_eval(VipsImage* image, VipsProgress*, void* watch_arg) {
-  auto* watch = static_cast<TimeWatch*>(watch_arg);
-  if (Clock::now() < watch->deadline) return;
-  watch->expired = true;
-  vips_image_set_kill(image, TRUE);
+// Makes the picture `image` describes (the whole pipeline, from the file's
+// bytes) into memory, a few rows at a time on this thread, the deadline
+// checked between two steps: nullopt once it has passed. Throws VError.
+std::optional<VImage> made_before(const VImage& image, Deadline deadline) {
+  VipsImage* out = vips_image_new_memory();
+  VImage made(out);  // owns out
+  if (vips_image_pipelinev(out, VIPS_DEMAND_STYLE_THINSTRIP, image.get_image(), nullptr) ||
+      vips_image_write_prepare(out))
+    throw vips::VError();
+  VipsRegion* region = vips_region_new(image.get_image());
+  const auto line_bytes = static_cast<std::size_t>(VIPS_IMAGE_SIZEOF_LINE(out));
+  for (int top = 0; top < out->Ysize; top += kRowsPerStep) {
+    if (Clock::now() >= deadline) {
+      g_object_unref(region);
+      return std::nullopt;
+    }
+    VipsRect rows{0, top, out->Xsize, std::min(kRowsPerStep, out->Ysize - top)};
+    if (vips_region_prepare(region, &rows)) {
+      g_object_unref(region);
+      throw vips::VError();
+    }
+    for (int y = top; y < top + rows.height; ++y)
+      std::memcpy(VIPS_IMAGE_ADDR(out, 0, y), VIPS_REGION_ADDR(region, 0, y), line_bytes);
+  }
+  g_object_unref(region);
+  return made;
 }
 
-// Watches the evaluation of `image` (and of the images made from it): it
-// is killed once the deadline has passed.
-void watch_time(const VImage& image, TimeWatch& watch) {
-  if (watch.deadline == Deadline::max()) return;
-  vips_image_set_progress(image.get_image(), TRUE);
-  g_signal_connect(image.get_image(), "eval", G_CALLBACK(on_eval), &watch);
-}
-
-// The picture turned upright as its EXIF orientation says. Turning needs
-// the whole (small) picture at hand, so the pipeline behind it is evaluated
-// here, under the watch (the thumbnail operation would do it unwatched).
-VImage upright(VImage image, TimeWatch& watch) {
+// The picture turned upright as its EXIF orientation says.
+VImage upright(VImage image) {
   if (!image.get_typeof("orientation") || image.get_int("orientation") == 1) return image;
-  watch_time(image, watch);
-  return image.copy_memory().autorot();
+  return image.autorot();
 }
 
-// Evaluates `image` (the whole pipeline, from the file's bytes) into an
-// encoded picture. Throws VError; `watch` says whether it was killed.
-Picture encode(VImage image, Format format, TimeWatch& watch) {
-  image = as_8bit_srgb(std::move(image));
-  watch_time(image, watch);
+// The image without its metadata (EXIF, XMP, IPTC, ICC profile): libvips
+// 8.14's WebP saver writes what the image carries even when told to strip
+// (and, whatever it carries, a small EXIF block of its own, orientation 1).
+VImage without_metadata(VImage image) {
+  image = image.copy();
+  gchar** fields = vips_image_get_fields(image.get_image());
+  for (gchar** field = fields; *field; ++field) image.remove(*field);
+  g_strfreev(fields);
+  return image;
+}
+
+// Encodes the picture. Throws VError.
+Picture encode(VImage image, Format format) {
+  image = without_metadata(as_8bit_srgb(std::move(image)));
   VipsBlob* blob = nullptr;
   if (format == Format::png)
     blob = image.pngsave_buffer(VImage::option()->set("strip", true));
   else
-    blob = image.webpsave_buffer(VImage::option()->set("Q", kWebpQuality)->set("effort", kWebpEffort)->set("strip", true));
+    blob = image.webpsave_buffer(
+        VImage::option()->set("Q", kWebpQuality)->set("effort", kWebpEffort)->set("strip", true));
   std::size_t length = 0;
   const void* data = vips_blob_get(blob, &length);
   Picture picture{std::string(static_cast<const char*>(data), length), format, image.width(), image.height()};
@@ -161,27 +185,32 @@ std::optional<Failure> refuse_unreadable(const vips::VSource& source) {
 template <class OpenSource>
 Outcome<Picture> thumbnail_of(OpenSource open_source, int size, Format format, const Limits& limits,
                               Deadline deadline) {
-  TimeWatch watch{deadline};
   try {
+    bool has_profile = false;
     {
       vips::VSource source = open_source();
       if (auto refused = refuse_unreadable(source)) return tl::unexpected(*refused);
       VImage header = VImage::new_from_source(source, "", header_options());
       if (auto over = over_pixel_cap(header, limits)) return tl::unexpected(*over);
+      has_profile = header.get_typeof(VIPS_META_ICC_NAME) != 0;
     }
-    VImage thumbnail = VImage::thumbnail_source(open_source(), size, thumbnail_options(size)->set("no_rotate", true));
-    return encode(upright(std::move(thumbnail), watch), format, watch);
+    // Turned upright after it is made: the thumbnail operation would make
+    // a sideways picture where the clock is not looked at.
+    VImage thumbnail =
+        VImage::thumbnail_source(open_source(), size, thumbnail_options(size, has_profile)->set("no_rotate", true));
+    std::optional<VImage> made = made_before(thumbnail, deadline);
+    if (!made) return took_too_long(limits);
+    return encode(upright(std::move(*made)), format);
   } catch (const vips::VError& failure) {
-    std::string reason = vips_reason(failure);
-    if (watch.expired) return took_too_long(limits);
-    return failed(FailureKind::undecodable_image, std::move(reason));
+    return failed(FailureKind::undecodable_image, vips_reason(failure));
   }
 }
 
 std::optional<Failure> check_start(int size, Deadline deadline, const Limits& limits) {
   if (auto started = start_vips(); !started)
     return Failure{FailureKind::undecodable_image, "libvips did not start: " + started.error()};
-  if (size < 1) return Failure{FailureKind::undecodable_image, "picture size " + std::to_string(size) + " is not positive"};
+  if (size < 1)
+    return Failure{FailureKind::undecodable_image, "picture size " + std::to_string(size) + " is not positive"};
   if (Clock::now() >= deadline) return took_too_long(limits).value();
   return std::nullopt;
 }
@@ -224,13 +253,12 @@ Outcome<Picture> encode_raster(const Raster& raster, int size, Format format) {
   if (raster.pixels.size() != expected)
     return failed(FailureKind::undecodable_image, "raster holds " + std::to_string(raster.pixels.size()) +
                                                       " bytes, not the " + std::to_string(expected) + " its size says");
-  TimeWatch no_deadline{Deadline::max()};
   try {
     VImage image = VImage::new_from_memory(const_cast<std::uint8_t*>(raster.pixels.data()), raster.pixels.size(),
                                            raster.width, raster.height, raster.channels, VIPS_FORMAT_UCHAR)
                        .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
     if (raster.width > size || raster.height > size) image = image.thumbnail_image(size, fit_options(size));
-    return encode(std::move(image), format, no_deadline);
+    return encode(std::move(image), format);
   } catch (const vips::VError& failure) {
     return failed(FailureKind::undecodable_image, vips_reason(failure));
   }

@@ -85,7 +85,7 @@ class Reader {
   /// Records why the model has no mesh; false, for the caller to return.
   bool fail(const Part& part, std::size_t offset, const std::string& why,
             FailureKind kind = FailureKind::unparsable_model) {
-    std::string where = part.name.empty() ? "" : part.name + ", ";
+    std::string where = part.name.empty() ? "" : quote_text(part.name) + ", ";
     if (offset > 0) where += "line " + std::to_string(XmlScanner(part.xml).line_of(offset)) + ": ";
     mesh_.fail(where + why, kind);
     return false;
@@ -115,7 +115,7 @@ class Reader {
           const int axis = name == "x" ? 0 : name == "y" ? 1 : name == "z" ? 2 : -1;
           if (axis < 0) continue;
           if (!parse_float(trim(value), xyz[axis]))
-            return fail(part, tag.offset, "vertex coordinate '" + std::string(value) + "' is not a number");
+            return fail(part, tag.offset, "vertex coordinate " + quote_text(value) + " is not a number");
           found |= 1 << axis;
         }
         if (found != 7) return fail(part, tag.offset, "a vertex needs x, y and z");
@@ -127,7 +127,7 @@ class Reader {
           const int corner = name == "v1" ? 0 : name == "v2" ? 1 : name == "v3" ? 2 : -1;
           if (corner < 0) continue;  // p1, p2, p3, pid: properties, not drawn
           if (!parse_int(trim(value), v[corner]))
-            return fail(part, tag.offset, "triangle index '" + std::string(value) + "' is not a number");
+            return fail(part, tag.offset, "triangle index " + quote_text(value) + " is not a number");
           found |= 1 << corner;
         }
         if (found != 7) return fail(part, tag.offset, "a triangle needs v1, v2 and v3");
@@ -159,7 +159,7 @@ class Reader {
           if (name == "objectid") has_id = parse_int(trim(value), p.object);
           if (name == "path") p.part = std::string(trim(value));
           if (name == "transform" && !parse_transform(value, p.transform))
-            return fail(part, tag.offset, "transform '" + std::string(value) + "' is not 12 numbers");
+            return fail(part, tag.offset, "transform " + quote_text(value) + " is not 12 numbers");
         }
         if (!has_id) return fail(part, tag.offset, "a " + std::string(tag.name) + " without a numeric objectid");
         (tag.name == "item" ? *items : object->components).push_back(std::move(p));
@@ -173,14 +173,15 @@ class Reader {
 
   /// The part a placement in `from` refers to, read and scanned the first
   /// time; nullptr (with a reason) when there is none.
-  Part* part_of(Part& from, const Placement& at) {
+  Part* part_of(Part& from, const Placement& at, const char* by) {
     if (at.part.empty()) return &from;
     auto found = parts_.find(at.part);
     if (found != parts_.end()) return found->second.get();
     std::optional<std::string> xml;
     if (part_reader_ != nullptr && *part_reader_) xml = (*part_reader_)(at.part);
     if (!xml) {
-      fail(from, at.offset, "refers to model part " + at.part + ", which the package does not have");
+      fail(from, at.offset,
+           std::string(by) + " refers to model part " + quote_text(at.part) + ", which the package does not have");
       return nullptr;
     }
     part_bytes_ += xml->size();
@@ -206,7 +207,7 @@ class Reader {
   /// Adds the object a placement in `from` refers to, its triangles and its
   /// components', placed by `transform`.
   bool place(Part& from, const Placement& at, const Transform& transform, int depth, const char* by) {
-    Part* part = part_of(from, at);
+    Part* part = part_of(from, at, by);
     if (part == nullptr) return false;
     const auto found = part->objects.find(at.object);
     if (found == part->objects.end())

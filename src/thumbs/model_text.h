@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
 
 namespace lima::thumbs {
@@ -57,6 +58,15 @@ inline bool parse_float(std::string_view word, float& out) {
     return true;
   }
   return r.ec == std::errc{};
+}
+
+/// Text from a file, fit to quote in a reason: at most 40 bytes, bytes
+/// other than printable ASCII shown as '?'.
+inline std::string quote_text(std::string_view text) {
+  std::string out = "'";
+  for (std::size_t i = 0; i < text.size() && i < 40; ++i) out += text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+  if (text.size() > 40) out += "...";
+  return out + "'";
 }
 
 /// The next word of `s` as a float.

@@ -15,7 +15,7 @@ bool corner_vertex(std::string_view corner, std::size_t vertices, std::size_t& i
   const std::string_view number = corner.substr(0, corner.find('/'));
   std::int64_t i = 0;
   if (!parse_int(number, i) || i == 0) {
-    why = "face corner '" + std::string(corner) + "' is not a vertex index";
+    why = "face corner " + quote_text(corner) + " is not a vertex index";
     return false;
   }
   const auto count = static_cast<std::int64_t>(vertices);
@@ -46,6 +46,7 @@ Outcome<Mesh> read_obj(const std::filesystem::path& file, const Limits& limits, 
     to[2] = vertices[index * 3 + 2];
   };
   while (!mesh.failed() && lines.next(line)) {
+    if ((lines.number() & 0xfffff) == 0 && !mesh.in_time()) break;
     std::string_view rest = line;
     const std::string_view word = next_word(rest);
     if (word == "v") {
@@ -55,7 +56,6 @@ Outcome<Mesh> read_obj(const std::filesystem::path& file, const Limits& limits, 
         break;
       }
       vertices.insert(vertices.end(), {x, y, z});
-      if ((vertices.size() & 0xfffff) == 0 && !mesh.in_time()) break;
     } else if (word == "f") {
       // A fan around the first corner: (0 1 2), (0 2 3), ...
       const std::size_t count = vertices.size() / 3;

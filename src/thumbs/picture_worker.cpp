@@ -104,7 +104,7 @@ void PictureWorker::run() {
       lock.unlock();
       std::vector<PictureJob> more;
       try {
-        more = hooks_.more(kBatch);
+        more = hooks_.more(kBatch, store_);
       } catch (...) {
         more.clear();
       }

@@ -49,8 +49,9 @@ class PictureWorker {
   struct Hooks {
     /// More background work when the queue runs low: up to `max` jobs whose
     /// pictures are neither stored nor failed; none when nothing is left.
-    /// Called on a worker thread, one call at a time.
-    std::function<std::vector<PictureJob>(std::size_t max)> more;
+    /// Called on a worker thread, one call at a time, with the worker's
+    /// store (also before start() has returned).
+    std::function<std::vector<PictureJob>(std::size_t max, PictureStore& store)> more;
     /// A file got no picture (its failure is stored); on a worker thread.
     std::function<void(const PictureJob&, const Failure&)> failed;
   };

@@ -20,10 +20,18 @@ std::uint32_t little_u32(const char* p) {
          static_cast<std::uint32_t>(b[2]) << 16 | static_cast<std::uint32_t>(b[3]) << 24;
 }
 
+/// A keyword, in any case (some exporters write "SOLID", "FACET").
+bool is_word(std::string_view word, std::string_view keyword) {
+  if (word.size() != keyword.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if ((word[i] | 0x20) != keyword[i]) return false;
+  return true;
+}
+
 bool starts_with_solid(std::string_view bytes) {
   std::size_t i = 0;
   while (i < bytes.size() && is_space(bytes[i])) ++i;
-  return bytes.substr(i, 5) == "solid";
+  return is_word(bytes.substr(i, 5), "solid");
 }
 
 Failure truncated(std::uint64_t count, std::uint64_t size) {
@@ -78,28 +86,29 @@ Outcome<Mesh> read_ascii(std::string_view text, const Limits& limits, Deadline d
   int corners = 0;
   auto fail = [&](const std::string& what) { mesh.fail("line " + std::to_string(lines.number()) + ": " + what); };
   while (!mesh.failed() && lines.next(line)) {
+    if ((lines.number() & 0xfffff) == 0 && !mesh.in_time()) break;
     std::string_view rest = line;
     const std::string_view word = next_word(rest);
     if (word.empty()) continue;
     switch (at) {
       case At::outside:
-        if (word != "solid") {
+        if (!is_word(word, "solid")) {
           fail("expected solid");
           break;
         }
         at = At::solid;
         break;
       case At::solid:
-        if (word == "endsolid") {
+        if (is_word(word, "endsolid")) {
           at = At::outside;
-        } else if (word == "facet") {
+        } else if (is_word(word, "facet")) {
           at = At::facet;  // the normal is not used: it is often wrong
         } else {
           fail("expected facet or endsolid");
         }
         break;
       case At::facet:
-        if (word != "outer" || next_word(rest) != "loop") {
+        if (!is_word(word, "outer") || !is_word(next_word(rest), "loop")) {
           fail("expected outer loop");
           break;
         }
@@ -107,7 +116,7 @@ Outcome<Mesh> read_ascii(std::string_view text, const Limits& limits, Deadline d
         corners = 0;
         break;
       case At::loop:
-        if (word != "vertex") {
+        if (!is_word(word, "vertex")) {
           fail("expected vertex");
           break;
         }
@@ -119,7 +128,7 @@ Outcome<Mesh> read_ascii(std::string_view text, const Limits& limits, Deadline d
         if (++corners == 3) at = At::loop_done;
         break;
       case At::loop_done:
-        if (word != "endloop") {
+        if (!is_word(word, "endloop")) {
           fail("expected endloop");
           break;
         }
@@ -127,7 +136,7 @@ Outcome<Mesh> read_ascii(std::string_view text, const Limits& limits, Deadline d
         mesh.add(v);  // over a cap: add() stops the loop
         break;
       case At::facet_done:
-        if (word != "endfacet") {
+        if (!is_word(word, "endfacet")) {
           fail("expected endfacet");
           break;
         }

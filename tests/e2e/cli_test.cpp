@@ -9,6 +9,8 @@
 
 #include "e2e/daemon_fixture.h"
 #include "e2e/run_limafs.h"
+#include "index/hasher.h"
+#include "index/picture_failures.h"
 #include "test_support.h"
 
 using lima::e2e::have_fuse;
@@ -219,7 +221,7 @@ TEST_CASE("every metadata edit has a client command: tags renamed, merged and de
   PrivateRuntime runtime(s.root / "run");
   auto d = s.start({"--listen", "127.0.0.1:0"});
   REQUIRE(d->serving());
-  for (const char* cmd : {"tags", "note", "main-image", "have"}) {
+  for (const char* cmd : {"tags", "note", "main-image", "have", "problems"}) {
     auto h = run_limafs({cmd, "--help"});
     CHECK(h.exit_code == 0);
     CHECK(h.out.find(std::string("usage: limafs ") + cmd) == 0);
@@ -369,6 +371,61 @@ TEST_CASE("limafs have finds a local file's copies in the library by content, an
   CHECK(dir.exit_code == 1);
   CHECK(dir.err.find("not a regular file") != std::string::npos);
   CHECK(run_limafs({"have"}).exit_code == 2);
+  REQUIRE(d->stop() == 0);
+}
+
+TEST_CASE("limafs problems prints the daemon's problem report, one line per problem, some kinds if asked", "[api]") {
+  RETURN_WITHOUT_FUSE();
+  lima::e2e::Setup s;
+  REQUIRE(run_limafs({"scan", s.lib.string(), "--state", s.state.string()}).exit_code == 0);
+  {
+    namespace ix = lima::index;
+    auto c = ix::Catalog::open(s.state, ix::OpenMode::read_write);
+    REQUIRE(c);
+    const auto hash = *ix::hash_path(s.lib / "Benchy/models/3DBenchy.stl");
+    (*c)->write([&](ix::WriteTxn& t) {
+      ix::record_picture_failure(**c, t, {hash, 1, ix::PictureFailureKind::unparsable_model, "STL: no facets"});
+    });
+  }
+  PrivateRuntime runtime(s.root / "run");
+  auto d = s.start({"--listen", "127.0.0.1:0"});
+  REQUIRE(d->serving());
+
+  const std::string model = "unparsable_model\tBenchy/models/3DBenchy.stl\tSTL: no facets\n";
+  const std::string empty = "empty_project\tEmpty\tproject folder holds no files\n";
+  const std::string gears = "no_images\tGears\tnone of its 2 files is an image\n";
+  const std::string vase = "no_images\tVase\tnone of its 2 files is an image\n";
+  auto all = run_limafs({"problems"});
+  INFO(all.err);
+  REQUIRE(all.exit_code == 0);
+  CHECK(all.out == model + empty + gears + vase);
+  // The same lines as the mount's report.
+  const std::string text = read_file(s.mnt / ".limafs/problems.txt");
+  for (const auto& line : {model, empty, gears, vase}) CHECK(text.find(line) != std::string::npos);
+
+  CHECK(run_limafs({"problems", "--kind", "unparsable_model"}).out == model);
+  CHECK(run_limafs({"problems", "--kind", "no_images,empty_project"}).out == empty + gears + vase);
+  CHECK(run_limafs({"problems", "--kind", "picture_over_cap", "--kind", "empty_project"}).out == empty);
+  auto none = run_limafs({"problems", "--kind", "too_deep"});
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.empty());
+
+  auto js = run_limafs({"problems", "--json"});
+  REQUIRE(js.exit_code == 0);
+  const auto report = nlohmann::json::parse(js.out);
+  CHECK(report["items"].size() == 4);
+  CHECK(report["items"][0]["kind"] == "unparsable_model");
+  CHECK(report["counts"]["unparsable_model"] == 1);
+  CHECK(report["counts"]["no_images"] == 2);
+
+  auto bad = run_limafs({"problems", "--kind", "nope"});
+  CHECK(bad.exit_code == 2);
+  CHECK(is_one_line(bad.err));
+  CHECK(bad.err.find("no problem kind 'nope'") != std::string::npos);
+  CHECK(run_limafs({"problems", "extra"}).exit_code == 2);
+  auto help = run_limafs({"problems", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("usage: limafs problems") == 0);
   REQUIRE(d->stop() == 0);
 }
 

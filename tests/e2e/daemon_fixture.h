@@ -341,7 +341,7 @@ struct Setup {
   Setup() {
     write_file(lib / "Benchy/models/3DBenchy.stl", lima::test::random_bytes(20000, 1));
     write_file(lib / "Benchy/models/parts/hull/hull.stl", lima::test::random_bytes(4000, 2));
-    write_file(lib / "Benchy/images/cover.png", lima::test::random_bytes(3000, 3));
+    write_file(lib / "Benchy/images/cover.png", lima::test::png_start(640, 480, 3000, 3));
     write_file(lib / "Benchy/README.md", "print at 0.2 mm\n");
     write_file(lib / "Vase/vase.3mf", lima::test::random_bytes(7000, 4));
     write_file(lib / "Vase/notes.md", "spiral mode\n");

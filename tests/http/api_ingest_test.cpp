@@ -116,7 +116,7 @@ TEST_CASE("an upload into a new project works end to end") {
   auto created = fx.post("/api/v1/projects", {{"name", "Rocket"}});
   REQUIRE(created.status == 201);
   const auto P = std::to_string(created.json["id"].get<std::uint64_t>());
-  const std::string png = lima::test::random_bytes(3000, 7);
+  const std::string png = lima::test::png_start(800, 600, 3000, 7);
   auto up = fx.upload("/api/v1/projects/" + P + "/assets?path=" + url_encode("images/rocket.png"), png);
   REQUIRE(up.status == 201);
   CHECK(up.json["kind"] == "image");

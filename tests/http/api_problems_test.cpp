@@ -70,7 +70,7 @@ TEST_CASE("the problem report lists what looks wrong, with a reason and a path, 
   CHECK(before.json["items"][1]["detail"] == "none of its 2 files is an image");
   CHECK(before.json["items"][1]["error"] == false);
   const auto& counts = before.json["counts"];
-  CHECK(counts.size() == 13);  // every kind, 0 when none
+  CHECK(counts.size() == 16);  // every kind, 0 when none
   CHECK(counts["symlink"] == 1);
   CHECK(counts["no_images"] == 2);
   CHECK(counts["loose_file"] == 0);

@@ -189,9 +189,9 @@ TEST_CASE("an index written by schema 1 is upgraded at open, its metadata intact
   auto c = Catalog::open(dir.path(), OpenMode::read_write);
   REQUIRE(c);
   Catalog& cat = **c;
-  CHECK(cat.schema_version() == 2);
+  CHECK(cat.schema_version() == schema::kSchemaVersion);
   ReadTxn t(cat.env());
-  CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == 2);
+  CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == schema::kSchemaVersion);
   // What version 1 held is all there.
   const auto n = cat.counts(t);
   CHECK(n.projects == 2);
@@ -229,6 +229,48 @@ TEST_CASE("an index written by schema 1 is upgraded at open, its metadata intact
   REQUIRE(again);
   ReadTxn t2((*again)->env());
   CHECK(t2.count((*again)->db().ext_assets) == 9);
+}
+
+TEST_CASE("an index written by schema 2 is upgraded at open: its assets read without image facts, no picture failure") {
+  TempDir dir;
+  load_dump(stdfs::path(LIMA_TEST_DATA_DIR) / "index_v2.dump", dir.path());
+  auto ro = Catalog::open(dir.path(), OpenMode::read_only);
+  REQUIRE_FALSE(ro);
+  CHECK(ro.error().message.find("has schema 2 and must be upgraded") != std::string::npos);
+
+  auto c = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(c);
+  Catalog& cat = **c;
+  CHECK(cat.schema_version() == 3);
+  {
+    ReadTxn t(cat.env());
+    CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == 3);
+    const auto n = cat.counts(t);
+    CHECK(n.projects == 2);
+    CHECK(n.assets == 6);
+    CHECK(t.count(cat.db().picture_failures) == 0);
+    // Every record of schema 2 reads, as "facts not read" (the next sync reads them).
+    std::size_t decoded = 0;
+    cat.for_each_asset(t, [&](const Asset& a) {
+      ++decoded;
+      CHECK(a.image == ImageFacts::unread);
+    });
+    CHECK(decoded == 6);
+    const auto poster = *cat.project_id_by_name(t, "Poster");
+    CHECK(Metadata(cat).main_image(t, poster) == cat.asset_id_by_path(t, poster, "cover.png"));
+    CHECK(by_kind(cat, t, Kind::image) ==
+          std::vector<std::string>{"Poster/broken.jpg", "Poster/cover.png", "Poster/img/pixel.png"});
+    t.commit();
+  }
+  // The new table is written and read like any other, and kept when opened again.
+  ContentHash h;
+  h.bytes[3] = 7;
+  cat.env().write([&](WriteTxn& t) { t.put(cat.db().picture_failures, h.view(), "x"); });
+  c->reset();
+  auto again = Catalog::open(dir.path(), OpenMode::read_only);
+  REQUIRE(again);
+  ReadTxn t2((*again)->env());
+  CHECK(t2.count((*again)->db().picture_failures) == 1);
 }
 
 TEST_CASE("the extension and kind indexes follow renames, changes of kind and tombstones") {

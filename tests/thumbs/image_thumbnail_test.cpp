@@ -157,6 +157,14 @@ TEST_CASE("a JPEG's EXIF orientation is honoured: a sideways photo comes out upr
   REQUIRE(picture);
   CHECK(picture->width == 171);
   CHECK(picture->height == 256);
+  // No viewer turns the upright picture again: it says it is upright, or
+  // says nothing.
+  for (Format format : {Format::webp, Format::png}) {
+    auto again = thumbnail_file(dir / "rotated.jpg", 256, format, Limits{}, in_a_minute());
+    REQUIRE(again);
+    VImage out = decoded(*again);
+    CHECK((out.get_typeof("orientation") == 0 || out.get_int("orientation") == 1));
+  }
 }
 
 TEST_CASE("a 16-bit PNG comes out as an 8-bit sRGB picture of the same colour", "[thumbs][image]") {
@@ -201,6 +209,26 @@ TEST_CASE("a CMYK JPEG comes out as an sRGB picture of the same colour", "[thumb
   CHECK(pixel[0] < 100);  // cyan: little red, much green and blue
   CHECK(pixel[1] > 120);
   CHECK(pixel[2] > 180);
+}
+
+TEST_CASE("a wide-gamut photo (Display P3 profile) keeps its colours in sRGB", "[thumbs][image]") {
+  require_vips();
+  TempDir dir;
+  VImage red = plain(300, 200, {255, 0, 0}).cast(VIPS_FORMAT_UCHAR);
+  VImage p3 = red.icc_transform("p3", VImage::option()->set("input_profile", "srgb")->set("embedded", false));
+  REQUIRE(p3.getpoint(5, 5)[0] < 240);  // the same red, in P3 numbers
+  p3.cast(VIPS_FORMAT_UCHAR).jpegsave((dir / "p3.jpg").c_str());
+  REQUIRE(VImage::new_from_file((dir / "p3.jpg").c_str()).get_typeof("icc-profile-data") != 0);
+
+  for (Format format : {Format::webp, Format::png}) {
+    auto picture = thumbnail_file(dir / "p3.jpg", 256, format, Limits{}, in_a_minute());
+    INFO(describe(picture));
+    REQUIRE(picture);
+    auto pixel = decoded(*picture).getpoint(10, 10);
+    CHECK(pixel[0] > 245);
+    CHECK(pixel[1] < 20);
+    CHECK(pixel[2] < 20);
+  }
 }
 
 TEST_CASE("an animated GIF's picture is its first frame", "[thumbs][image]") {
@@ -306,7 +334,8 @@ TEST_CASE("turning a sideways image upright is under the time cap too", "[thumbs
   TempDir dir;
   VImage sideways = VImage::black(9000, 9000, VImage::option()->set("bands", 3)).copy();
   sideways.set("orientation", 6);
-  sideways.tiffsave((dir / "slow.tif").c_str(), VImage::option()->set("compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE));
+  sideways.tiffsave((dir / "slow.tif").c_str(),
+                    VImage::option()->set("compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE));
   REQUIRE(VImage::new_from_file((dir / "slow.tif").c_str()).get_int("orientation") == 6);
 
   auto start = Clock::now();

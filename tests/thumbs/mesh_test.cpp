@@ -1,6 +1,7 @@
 #include "thumbs/mesh.h"
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -59,6 +60,14 @@ TEST_CASE("an ASCII STL reads its facets", "[thumbs][mesh]") {
   CHECK(mesh->xyz[15] == 15.0f);
   CHECK(mesh->xyz[16] == 2.0f);
   CHECK(mesh->xyz[17] == -3.25f);
+
+  // Some exporters write the keywords in capitals.
+  std::string upper = kTwoFacets;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  test::write_file(tmp / "upper.stl", upper);
+  auto shouted = thumbs::read_stl(tmp / "upper.stl", Limits{}, later());
+  REQUIRE(shouted);
+  CHECK(shouted->xyz == mesh->xyz);
 }
 
 TEST_CASE("an ASCII STL with garbage fails naming the line", "[thumbs][mesh]") {
@@ -261,7 +270,7 @@ TEST_CASE("3MF components may refer to objects in other model parts, as slicer p
   REQUIRE_FALSE(alone);
   CHECK(alone.error().kind == FailureKind::unparsable_model);
   CHECK(contains(alone.error().reason,
-                 "refers to model part /3D/Objects/object_1.model, which the package does not have"));
+                 "refers to model part '/3D/Objects/object_1.model', which the package does not have"));
 }
 
 TEST_CASE("hostile 3MF models fail with a reason", "[thumbs][mesh]") {

@@ -116,7 +116,7 @@ TEST_CASE("the worker asks for more work a batch at a time and never holds the l
   std::atomic<int> asked{0}, handed{0};
   std::size_t largest_ask = 0;
   PictureWorker::Hooks hooks;
-  hooks.more = [&](std::size_t max) {
+  hooks.more = [&](std::size_t max, PictureStore&) {
     ++asked;
     largest_ask = std::max(largest_ask, max);
     std::vector<PictureJob> jobs;
