@@ -23,6 +23,9 @@ Commands:
                   sync, then serve the read-only view of LIBRARY on MOUNTPOINT
   scan LIBRARY    index LIBRARY once (sync the index with the disk)
   runs LIBRARY    list the recorded sync runs, newest first
+  thumbnail INPUT OUTPUT
+                  write a PNG picture of INPUT (--size N), as a desktop
+                  thumbnailer; no daemon needed
 
 Talking to the running daemon (through its control API):
   status          what it serves: library, mount, API, counts, last run
@@ -105,12 +108,14 @@ int run(int argc, char** argv) {
     if (rest.front() == "mount") return cmd_mount({"--help"});
     if (rest.front() == "scan") return cmd_scan({"--help"});
     if (rest.front() == "runs") return cmd_runs({"--help"});
+    if (rest.front() == "thumbnail") return cmd_thumbnail({"--help"});
     if (int code = cmd_client(rest.front(), {"--help"}); code >= 0) return code;
     return complain(kUsage, "unknown command '" + rest.front() + "'");
   }
   if (cmd == "mount") return cmd_mount(rest);
   if (cmd == "scan") return cmd_scan(rest);
   if (cmd == "runs") return cmd_runs(rest);
+  if (cmd == "thumbnail") return cmd_thumbnail(rest);
   if (int code = cmd_client(cmd, rest); code >= 0) return code;
   return complain(kUsage, "unknown command '" + cmd + "' (try 'limafs --help')");
 }

@@ -38,6 +38,8 @@ int complain(int code, const std::string& message);
 int cmd_scan(const std::vector<std::string>& args);
 int cmd_runs(const std::vector<std::string>& args);
 int cmd_mount(const std::vector<std::string>& args);
+/// `limafs thumbnail INPUT OUTPUT [--size N]`: the desktop thumbnailer.
+int cmd_thumbnail(const std::vector<std::string>& args);
 /// The client commands (status, tag, untag, tags, note, main-image,
 /// search, have, problems, collection, sync, export, import); -1 when
 /// `command` is none of them.

@@ -28,7 +28,8 @@ namespace {
 constexpr const char* kStatusHelp = R"(usage: limafs status [options]
 
 Show what the running daemon serves: the library (online or not, and why),
-the mount, the watcher, the API, index counts and the last sync run.
+the mount, the watcher, the API, index counts, the pictures being made and
+the last sync run.
 )";
 
 int cmd_status(const std::vector<std::string>& argv) {
@@ -72,6 +73,12 @@ int cmd_status(const std::vector<std::string>& argv) {
     std::printf("index     %s, %s, %s, %s\n", count("projects", "project", "projects").c_str(),
                 count("assets", "file", "files").c_str(), count("tags", "tag", "tags").c_str(),
                 count("collections", "collection", "collections").c_str());
+    if (const auto& p = st["pictures"]; p.is_object())
+      std::printf("pictures  %llu queued, %llu being made, %llu made, %llu failed since start, %.1f per second\n",
+                  p.value("queued", 0ull), p.value("running", 0ull), p.value("made", 0ull), p.value("failed", 0ull),
+                  p.value("per_second", 0.0));
+    else
+      std::printf("pictures  none are made (--thumb-workers 0)\n");
     if (st["last_run"].is_object()) {
       const auto& r = st["last_run"];
       const auto& c = r["counts"];

@@ -16,15 +16,26 @@ namespace lima::cli {
 
 namespace stdfs = std::filesystem;
 
-index::Result<stdfs::path> runtime_dir() {
+namespace {
+
+stdfs::path runtime_dir_path() {
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   const bool use_xdg = xdg && *xdg == '/' && ::access(xdg, W_OK | X_OK) == 0;
-  const stdfs::path dir =
-      use_xdg ? stdfs::path(xdg) / "limafs" : stdfs::path("/tmp") / ("limafs-" + std::to_string(::getuid()));
+  return use_xdg ? stdfs::path(xdg) / "limafs" : stdfs::path("/tmp") / ("limafs-" + std::to_string(::getuid()));
+}
+
+bool is_private_dir(const stdfs::path& dir) {
+  struct stat st {};
+  return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid() && (st.st_mode & 077) == 0;
+}
+
+}  // namespace
+
+index::Result<stdfs::path> runtime_dir() {
+  const stdfs::path dir = runtime_dir_path();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return index::fail(index::Errc::io, "cannot create " + dir.string() + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 077) != 0)
+  if (!is_private_dir(dir))
     return index::fail(index::Errc::io, dir.string() + " is not a private directory of this user; remove it");
   return dir;
 }
@@ -52,10 +63,10 @@ Registration::~Registration() {
   stdfs::remove(file_, ec);
 }
 
-std::vector<DaemonEntry> running_daemons() {
+std::vector<DaemonEntry> running_daemons(bool tidy) {
   std::vector<DaemonEntry> out;
-  auto dir = runtime_dir();
-  if (!dir) return out;
+  auto dir = tidy ? runtime_dir() : index::Result<stdfs::path>(runtime_dir_path());
+  if (!dir || (!tidy && !is_private_dir(*dir))) return out;
   std::error_code ec;
   for (const auto& f : stdfs::directory_iterator(*dir, ec)) {
     if (f.path().extension() != ".json") continue;
@@ -65,7 +76,7 @@ std::vector<DaemonEntry> running_daemons() {
     DaemonEntry e;
     e.pid = j["pid"].get<pid_t>();
     if (e.pid <= 0 || (::kill(e.pid, 0) != 0 && errno == ESRCH)) {
-      stdfs::remove(f.path(), ec);  // its daemon is gone
+      if (tidy) stdfs::remove(f.path(), ec);  // its daemon is gone
       continue;
     }
     e.library = j.value("library", "");

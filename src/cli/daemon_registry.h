@@ -38,7 +38,10 @@ class Registration {
   std::filesystem::path file_;
 };
 
-/// The daemons running now (entries of dead processes are removed).
-std::vector<DaemonEntry> running_daemons();
+/// The daemons running now. With `tidy`, the runtime directory is created
+/// if missing and the entries of dead processes are removed; without it
+/// nothing is changed (for a process in a sandbox, where the daemons'
+/// processes may be invisible and so look dead).
+std::vector<DaemonEntry> running_daemons(bool tidy = true);
 
 }  // namespace lima::cli

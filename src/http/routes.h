@@ -42,6 +42,7 @@ struct ServerState {
     std::mutex mu;
     std::string body;
     std::uint64_t writes = 0, syncs = 0, index_txn = 0;
+    std::uint64_t pictures = 0;  // pictures made, failed, queued and running, mixed
     std::chrono::steady_clock::time_point made{};
   } status;
 };

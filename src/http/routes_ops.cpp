@@ -57,6 +57,12 @@ constexpr auto kStatusReuse = std::chrono::seconds(1);
 void status(Call& c) {
   auto& cache = c.state.status;
   const auto writes = c.state.writes.load(), syncs = c.ctx.sync->generation();
+  // The picture worker's progress changes no index: it is compared too.
+  std::uint64_t pictures = 0;
+  if (c.ctx.pictures) {
+    const auto p = c.ctx.pictures->stats();
+    pictures = p.made * 1'000'003u + p.failed * 10'007u + p.queued * 101u + p.running;
+  }
   const auto now = std::chrono::steady_clock::now();
   ReadTxn t(cat(c).env());
   // The snapshot's transaction id moves on with every commit, also those
@@ -65,6 +71,7 @@ void status(Call& c) {
   {
     std::lock_guard l(cache.mu);
     if (!cache.body.empty() && cache.writes == writes && cache.syncs == syncs && cache.index_txn == index_txn &&
+        cache.pictures == pictures &&
         now - cache.made < kStatusReuse) {
       c.res.status = 200;
       c.res.set_content(cache.body, "application/json");
@@ -94,6 +101,7 @@ void status(Call& c) {
   cache.writes = writes;
   cache.syncs = syncs;
   cache.index_txn = index_txn;
+  cache.pictures = pictures;
   cache.made = now;
 }
 

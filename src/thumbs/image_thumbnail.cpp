@@ -54,7 +54,9 @@ std::string vips_reason(const vips::VError& error) {
   std::string text = error.what();
   vips_error_clear();
   std::size_t begin = text.find_first_not_of(" \n");
-  if (begin == std::string::npos) return "libvips failed without a reason";
+  // libvips keeps one error buffer for the process: another thread may have
+  // taken this failure's text.
+  if (begin == std::string::npos) return "the image data is damaged or cut short";
   std::size_t end = text.find('\n', begin);
   return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
 }

@@ -2,8 +2,9 @@
 # `cmake --install` puts every piece where it is looked for, into a DESTDIR:
 # the binary and man page under the prefix, the systemd units where systemd
 # searches (PREFIX/lib/systemd/{system,user}), the fstab helper in /sbin
-# (mount(8) looks nowhere else); the units and the helper run the installed
-# binary.
+# (mount(8) looks nowhere else), the thumbnailer entry and the MIME types
+# where file managers and update-mime-database look (PREFIX/share); the
+# units, the helper and the thumbnailer run the installed binary.
 #
 #   sh install_test.sh BUILD_DIR
 set -u
@@ -37,6 +38,10 @@ for unit in "$tmp$prefix/lib/systemd/system/limafs@.service" "$tmp$prefix/lib/sy
   expect "$unit runs $bin --foreground" -n "$(grep "^ExecStart=$bin mount --foreground " "$unit")"
 done
 expect "the helper runs $bin" -n "$(grep "^limafs=\${LIMAFS:-$bin}\$" "$tmp$helper_dir/mount.fuse.limafs")"
+thumbnailer=$tmp$prefix/share/thumbnailers/limafs.thumbnailer
+expect "the thumbnailer entry" -f "$thumbnailer"
+expect "the thumbnailer runs $bin thumbnail" -n "$(grep "^Exec=$bin thumbnail " "$thumbnailer")"
+expect "the MIME types" -f "$tmp$prefix/share/mime/packages/limafs.xml"
 
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,7 @@ using lima::e2e::is_one_line;
 using lima::test::read_file;
 using lima::test::run_limafs;
 using lima::test::TempDir;
+using namespace std::chrono_literals;
 using lima::test::write_file;
 
 namespace {
@@ -376,34 +377,51 @@ TEST_CASE("limafs have finds a local file's copies in the library by content, an
 
 TEST_CASE("limafs problems prints the daemon's problem report, one line per problem, some kinds if asked", "[api]") {
   RETURN_WITHOUT_FUSE();
-  lima::e2e::Setup s;
-  REQUIRE(run_limafs({"scan", s.lib.string(), "--state", s.state.string()}).exit_code == 0);
-  {
-    namespace ix = lima::index;
-    auto c = ix::Catalog::open(s.state, ix::OpenMode::read_write);
-    REQUIRE(c);
-    const auto hash = *ix::hash_path(s.lib / "Benchy/models/3DBenchy.stl");
-    (*c)->write([&](ix::WriteTxn& t) {
-      ix::record_picture_failure(**c, t, {hash, 1, ix::PictureFailureKind::unparsable_model, "STL: no facets"});
-    });
-  }
+  lima::e2e::Setup s;  // its models and image are random bytes: no picture can be made of them
   PrivateRuntime runtime(s.root / "run");
   auto d = s.start({"--listen", "127.0.0.1:0"});
   REQUIRE(d->serving());
+  // The picture worker has tried every file.
+  REQUIRE(lima::e2e::wait_until(
+      [&] {
+        auto st = run_limafs({"status", "--json"});
+        if (st.exit_code != 0) return false;
+        const auto p = nlohmann::json::parse(st.out)["pictures"];
+        return p["made"].get<int>() + p["failed"].get<int>() >= 6 && p["queued"] == 0 && p["running"] == 0;
+      },
+      60s));
 
-  const std::string model = "unparsable_model\tBenchy/models/3DBenchy.stl\tSTL: no facets\n";
-  const std::string empty = "empty_project\tEmpty\tproject folder holds no files\n";
-  const std::string gears = "no_images\tGears\tnone of its 2 files is an image\n";
-  const std::string vase = "no_images\tVase\tnone of its 2 files is an image\n";
   auto all = run_limafs({"problems"});
   INFO(all.err);
   REQUIRE(all.exit_code == 0);
-  CHECK(all.out == model + empty + gears + vase);
+  INFO(all.out);
+  const std::vector<std::string> lines = [&] {
+    std::vector<std::string> out;
+    std::istringstream in(all.out);
+    for (std::string l; std::getline(in, l);) out.push_back(l + "\n");
+    return out;
+  }();
+  // In path order: the picture problems of the broken files among the rest.
+  const std::vector<std::string> starts = {
+      "undecodable_image\tBenchy/images/cover.png\t",
+      "unparsable_model\tBenchy/models/3DBenchy.stl\ttruncated binary STL",
+      "unparsable_model\tBenchy/models/parts/hull/hull.stl\ttruncated binary STL",
+      "empty_project\tEmpty\tproject folder holds no files\n",
+      "no_images\tGears\tnone of its 2 files is an image\n",
+      "unparsable_model\tGears/set/large/gear-40.stl\ttruncated binary STL",
+      "unparsable_model\tGears/set/small/gear-10.stl\ttruncated binary STL",
+      "no_images\tVase\tnone of its 2 files is an image\n",
+      "unparsable_model\tVase/vase.3mf\tnot a zip archive",
+  };
+  REQUIRE(lines.size() == starts.size());
+  for (std::size_t i = 0; i < starts.size(); ++i) CHECK(lines[i].starts_with(starts[i]));
+  const std::string &empty = lines[3], &gears = lines[4], &vase = lines[7];
   // The same lines as the mount's report.
   const std::string text = read_file(s.mnt / ".limafs/problems.txt");
-  for (const auto& line : {model, empty, gears, vase}) CHECK(text.find(line) != std::string::npos);
+  for (const auto& line : lines) CHECK(text.find(line) != std::string::npos);
 
-  CHECK(run_limafs({"problems", "--kind", "unparsable_model"}).out == model);
+  CHECK(run_limafs({"problems", "--kind", "unparsable_model"}).out == lines[1] + lines[2] + lines[5] + lines[6] + lines[8]);
+  CHECK(run_limafs({"problems", "--kind", "undecodable_image"}).out == lines[0]);
   CHECK(run_limafs({"problems", "--kind", "no_images,empty_project"}).out == empty + gears + vase);
   CHECK(run_limafs({"problems", "--kind", "picture_over_cap", "--kind", "empty_project"}).out == empty);
   auto none = run_limafs({"problems", "--kind", "too_deep"});
@@ -413,9 +431,9 @@ TEST_CASE("limafs problems prints the daemon's problem report, one line per prob
   auto js = run_limafs({"problems", "--json"});
   REQUIRE(js.exit_code == 0);
   const auto report = nlohmann::json::parse(js.out);
-  CHECK(report["items"].size() == 4);
-  CHECK(report["items"][0]["kind"] == "unparsable_model");
-  CHECK(report["counts"]["unparsable_model"] == 1);
+  CHECK(report["items"].size() == 9);
+  CHECK(report["items"][0]["kind"] == "undecodable_image");
+  CHECK(report["counts"]["unparsable_model"] == 5);
   CHECK(report["counts"]["no_images"] == 2);
 
   auto bad = run_limafs({"problems", "--kind", "nope"});

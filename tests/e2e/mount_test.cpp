@@ -258,6 +258,13 @@ TEST_CASE("while mounted, a scan or a second mount of the same index is refused 
   // Not watching: nothing but the refused commands could sync.
   auto d = s.start({"--no-watch", "--poll-interval", "off"});
   REQUIRE(d->serving());
+  // The picture worker has tried its six files (random bytes: none gives a picture).
+  REQUIRE(wait_until(
+      [&] {
+        return read_file(s.mnt / ".limafs/status").find("pictures: 0 queued, 0 being made, 0 made, 6 failed") !=
+               std::string::npos;
+      },
+      60s));
   // Something a scan would pick up, had it run.
   write_file(s.lib / "Vase/vase-v2.3mf", lima::test::random_bytes(8000, 7));
   const auto before = snapshot(s.lib);

@@ -46,19 +46,19 @@ json get_json(const std::string& url, const std::string& path) {
   return json::parse(r->body);
 }
 
-std::uint64_t id_of(const std::string& url, const std::string& project, const std::string& path) {
-  for (const auto& p : get_json(url, "/api/v1/projects?limit=100")["items"])
-    if (p["name"] == project)
-      for (const auto& a : get_json(url, "/api/v1/projects/" + std::to_string(p["id"].get<int>()) + "/assets")["items"])
-        if (a["path"] == path) return a["id"].get<std::uint64_t>();
-  FAIL("no asset " << project << "/" << path);
+std::uint64_t project_id(const std::string& url, const std::string& name) {
+  const auto projects = get_json(url, "/api/v1/projects?limit=100");
+  for (const auto& p : projects["items"])
+    if (p["name"] == name) return p["id"].get<std::uint64_t>();
+  FAIL("no project " << name << " in " << projects.dump());
   return 0;
 }
 
-std::uint64_t project_id(const std::string& url, const std::string& name) {
-  for (const auto& p : get_json(url, "/api/v1/projects?limit=100")["items"])
-    if (p["name"] == name) return p["id"].get<std::uint64_t>();
-  FAIL("no project " << name);
+std::uint64_t id_of(const std::string& url, const std::string& project, const std::string& path) {
+  const auto assets = get_json(url, "/api/v1/projects/" + std::to_string(project_id(url, project)) + "/assets");
+  for (const auto& a : assets["items"])
+    if (a["path"] == path) return a["id"].get<std::uint64_t>();
+  FAIL("no asset " << project << "/" << path << " in " << assets.dump());
   return 0;
 }
 
@@ -176,7 +176,9 @@ TEST_CASE("the daemon makes pictures of images and models and serves them with c
   SECTION("progress shows in /metrics and in the mount's status file") {
     auto m = get(url, "/api/v1/metrics");
     REQUIRE(m);
-    CHECK(m->body.find("limafs_pictures_made_total 4") != std::string::npos);
+    const auto made = get_json(url, "/api/v1/status")["pictures"]["made"].get<int>();
+    CHECK(made == 5);  // and the 512 picture
+    CHECK(m->body.find("limafs_pictures_made_total " + std::to_string(made) + "\n") != std::string::npos);
     CHECK(m->body.find("limafs_pictures_queued 0") != std::string::npos);
     const auto status = read_file(l.s.mnt / ".limafs/status");
     CHECK(status.find("pictures: 0 queued") != std::string::npos);
@@ -221,7 +223,8 @@ TEST_CASE("a restart or a renamed file redoes no picture; a changed file gets a 
   std::uint64_t renamed = 0;
   REQUIRE(wait_until(
       [&] {
-        for (const auto& a : get_json(url, "/api/v1/projects/" + std::to_string(project_id(url, "Boat")) + "/assets")["items"])
+        const auto assets = get_json(url, "/api/v1/projects/" + std::to_string(project_id(url, "Boat")) + "/assets");
+        for (const auto& a : assets["items"])
           if (a["path"] == "hull-v2.stl") renamed = a["id"].get<std::uint64_t>();
         return renamed != 0;
       },
@@ -244,4 +247,13 @@ TEST_CASE("a restart or a renamed file redoes no picture; a changed file gets a 
   const auto p = get_json(url, "/api/v1/status")["pictures"];
   CHECK(p["made"] == 1);  // only the fixed file, nothing of the restart or the rename
   CHECK(p["failed"] == 0);
+
+  // A picture no live file needs any more is removed.
+  const auto bin = get_json(url, "/api/v1/assets/" + std::to_string(id_of(url, "Bin", "bin.stl")));
+  const auto hash = bin["hash"].get<std::string>().substr(5);
+  const auto picture = l.s.state / "pictures/v1" / hash.substr(0, 2) / (hash + "-256.webp");
+  REQUIRE(stdfs::exists(picture));
+  stdfs::remove(l.s.lib / "Bin/bin.stl");
+  CHECK(wait_until([&] { return !stdfs::exists(picture); }, 30s));
+  CHECK(stdfs::exists(l.s.state / "pictures/v1"));
 }

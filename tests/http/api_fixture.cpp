@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "index/backup.h"
@@ -392,6 +393,23 @@ std::string ApiFixture::metrics() {
   auto r = get("/api/v1/metrics");
   REQUIRE(r.status == 200);
   return r.body;
+}
+
+void ApiFixture::sync_and_wait() {
+  auto started = post("/api/v1/sync/runs", nlohmann::json::object());
+  REQUIRE(started.status == 202);
+  const auto id = started.json["id"].get<std::uint64_t>();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    auto r = get("/api/v1/sync/runs/" + std::to_string(id));
+    REQUIRE(r.status == 200);
+    if (r.json["status"] != "running" && get("/api/v1/status").json["running_run"].is_null()) {
+      REQUIRE(r.json["status"] == "ok");
+      return;
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace lima::test

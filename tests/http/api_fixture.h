@@ -124,6 +124,9 @@ class ApiFixture {
   }
   /// The metrics text (GET /api/v1/metrics).
   std::string metrics();
+  /// Runs a sync through the API and waits (at most a minute) until it has
+  /// ended `ok` and nothing runs any more.
+  void sync_and_wait();
 
  private:
   TempDir tmp_;

@@ -16,24 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-// A sync through the API, waited for.
-void sync(ApiFixture& fx) {
-  auto started = fx.post("/api/v1/sync/runs", json::object());
-  REQUIRE(started.status == 202);
-  const auto id = started.json["id"].get<std::uint64_t>();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    auto r = fx.get("/api/v1/sync/runs/" + std::to_string(id));
-    REQUIRE(r.status == 200);
-    if (r.json["status"] != "running" && fx.get("/api/v1/status").json["running_run"].is_null()) {
-      REQUIRE(r.json["status"] == "ok");
-      return;
-    }
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 json asset_at(const json& items, const std::string& path) {
   for (const auto& a : items)
     if (a["path"] == path) return a;
@@ -46,7 +28,7 @@ json asset_at(const json& items, const std::string& path) {
 TEST_CASE("assets show an image's width and height, null when unknown or not an image") {
   ApiFixture fx;
   write_file(fx.root() / "Benchy/images/wide.png", lima::test::png_start(1920, 1080, 500, 1));
-  sync(fx);
+  fx.sync_and_wait();
   const std::string benchy = fx.pid("Benchy");
 
   auto list = fx.get("/api/v1/projects/" + benchy + "/assets");
@@ -75,7 +57,7 @@ TEST_CASE("assets show an image's width and height, null when unknown or not an 
   // The main image is the cover, until the cover is no image any more.
   CHECK(fx.get("/api/v1/projects/" + benchy).json["main_image"]["path"] == "images/cover.png");
   write_file(fx.root() / "Benchy/images/cover.png", "broken");
-  sync(fx);
+  fx.sync_and_wait();
   auto project = fx.get("/api/v1/projects/" + benchy);
   REQUIRE(project.status == 200);
   CHECK(project.json["main_image"]["path"] == "images/wide.png");

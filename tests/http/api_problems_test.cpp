@@ -24,24 +24,6 @@ std::vector<Row> rows(const json& items) {
   return out;
 }
 
-// A sync through the API, waited for.
-void sync(ApiFixture& fx) {
-  auto started = fx.post("/api/v1/sync/runs", json::object());
-  REQUIRE(started.status == 202);
-  const auto id = started.json["id"].get<std::uint64_t>();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    auto r = fx.get("/api/v1/sync/runs/" + std::to_string(id));
-    REQUIRE(r.status == 200);
-    if (r.json["status"] != "running" && fx.get("/api/v1/status").json["running_run"].is_null()) {
-      REQUIRE(r.json["status"] == "ok");
-      return;
-    }
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 // Every item of the list for `query`, `limit` at a time.
 std::vector<Row> all_pages(ApiFixture& fx, const std::string& query, std::size_t limit) {
   std::vector<Row> out;
@@ -81,7 +63,7 @@ TEST_CASE("the problem report lists what looks wrong, with a reason and a path, 
   stdfs::create_directories(fx.root() / "Empty");
   stdfs::remove(fx.root() / "Dragon/render.png");
   stdfs::remove_all(fx.root() / "Vase");
-  sync(fx);
+  fx.sync_and_wait();
   const auto snapshot = fx.snapshot();
 
   auto after = fx.get("/api/v1/problems");

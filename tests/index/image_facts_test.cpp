@@ -13,6 +13,7 @@
 #include "index/sync.h"
 #include "support/indexed_library.h"
 #include "test_support.h"
+#include "support/test_images.h"
 
 using namespace lima::index;
 using lima::test::write_file;
@@ -21,11 +22,7 @@ namespace stdfs = std::filesystem;
 namespace {
 
 // A real image written by libvips, 37 × 23 pixels (tests/index/data/images).
-std::string image(const std::string& name) {
-  std::ifstream in(stdfs::path(LIMA_TEST_DATA_DIR) / "images" / name, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+std::string image(const std::string& name) { return lima::test::test_image(name); }
 
 struct Lib : lima::test::IndexedLibrary {
   Run sync() { return sync_with({}); }

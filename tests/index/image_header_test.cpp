@@ -6,6 +6,7 @@
 #include <string>
 
 #include "index/image_header.h"
+#include "support/test_images.h"
 
 using namespace lima::index;
 namespace stdfs = std::filesystem;
@@ -16,11 +17,7 @@ namespace {
 // width and height shows); the plain WebPs are the VP8 and VP8L chunks of
 // its files in a simple RIFF, the big-endian TIFF is written by hand. The
 // HEIC is a grid of one 64 × 64 tile: its size is the grid's, not the tile's.
-std::string image(const std::string& name) {
-  std::ifstream in(stdfs::path(LIMA_TEST_DATA_DIR) / "images" / name, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+std::string image(const std::string& name) { return lima::test::test_image(name); }
 
 const ImageSize k37x23{37, 23};
 
