@@ -76,6 +76,8 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
   ChildResult result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.max_rss_kib = usage.ru_maxrss;
+  const auto tv = [](const struct timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  result.cpu_s = tv(usage.ru_utime) + tv(usage.ru_stime);
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

@@ -1,7 +1,7 @@
 // A measured child process: spawn a command with stdin on /dev/null, stdout
 // on /dev/null (or captured to a file) and stderr captured to a file, wait
-// for it with wait4(), and report its exit status, wall-clock time and peak
-// resident set size.
+// for it with wait4(), and report its exit status, wall-clock time, CPU time
+// and peak resident set size.
 #pragma once
 
 #include <filesystem>
@@ -23,6 +23,7 @@ struct ChildResult {
   int term_signal = 0;    ///< signal number when killed, else 0
   double seconds = 0;     ///< wall clock, spawn to reap (steady_clock)
   long max_rss_kib = 0;   ///< ru_maxrss of the child and its reaped descendants
+  double cpu_s = 0;       ///< user + system time of the child and its reaped descendants
 
   bool ok() const { return exit_code == 0; }
   /// "exit status 3" or "killed by signal 9 (Killed)".

@@ -75,10 +75,12 @@ bool mounted_on(const stdfs::path& dir) {
 }
 
 DaemonProcess::DaemonProcess(const stdfs::path& limafs, const stdfs::path& library, stdfs::path mountpoint,
-                             const stdfs::path& state, stdfs::path log_file)
+                             const stdfs::path& state, stdfs::path log_file,
+                             const std::vector<std::string>& extra_args)
     : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
   std::vector<std::string> args = {limafs.string(), "mount",  library.string(), mountpoint_.string(),
                                    "--state",       state.string(), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

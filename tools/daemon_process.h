@@ -30,11 +30,11 @@ struct DaemonStop {
 class DaemonProcess {
  public:
   /// Starts `limafs mount LIBRARY MOUNTPOINT --state STATE --listen
-  /// 127.0.0.1:0` (any free port). stderr goes to log_file. Throws
-  /// std::runtime_error when it cannot be started.
+  /// 127.0.0.1:0` (any free port), then extra_args. stderr goes to
+  /// log_file. Throws std::runtime_error when it cannot be started.
   DaemonProcess(const std::filesystem::path& limafs, const std::filesystem::path& library,
                 std::filesystem::path mountpoint, const std::filesystem::path& state,
-                std::filesystem::path log_file);
+                std::filesystem::path log_file, const std::vector<std::string>& extra_args = {});
   /// Stops the daemon if it still runs (see stop()).
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;

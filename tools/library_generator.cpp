@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "seeded_rng.h"
+#include "synthetic_png.h"
+#include "torus_mesh.h"
 
 namespace lima::bench {
 namespace {
@@ -30,7 +32,7 @@ namespace fs = std::filesystem;
 
 /// Bumped whenever the same (tier, seed) would produce different bytes, so an
 /// old library is never mistaken for a current one.
-constexpr int kFormat = 1;
+constexpr int kFormat = 2;
 constexpr std::size_t kBufferSize = 1 << 20;
 
 void store_le32(unsigned char* p, std::uint32_t v) {
@@ -45,11 +47,6 @@ void store_le64(unsigned char* p, std::uint64_t v) {
   }
 }
 
-/// A float in [-scale, scale) from 24 random bits.
-float random_float(std::uint32_t bits, float scale) {
-  return (static_cast<float>(bits >> 8) * 0x1.0p-23f - 1.0f) * scale;
-}
-
 bool write_all(int fd, const unsigned char* data, std::size_t len) {
   while (len > 0) {
     const ssize_t n = ::write(fd, data, len);
@@ -61,22 +58,6 @@ bool write_all(int fd, const unsigned char* data, std::size_t len) {
     len -= static_cast<std::size_t>(n);
   }
   return true;
-}
-
-/// Fills the buffer with triangles: random normal in [-1,1)^3, random
-/// vertices in [-100,100)^3, attribute 0.
-void fill_triangles(SeededRng& rng, unsigned char* out, std::uint64_t count) {
-  for (std::uint64_t t = 0; t < count; ++t, out += 50) {
-    for (int k = 0; k < 12; k += 2) {
-      const std::uint64_t r = rng.next();
-      for (int j = 0; j < 2; ++j) {
-        const float scale = k + j < 3 ? 1.0f : 100.0f;
-        const float v = random_float(static_cast<std::uint32_t>(r >> (32 * j)), scale);
-        store_le32(out + 4 * (k + j), std::bit_cast<std::uint32_t>(v));
-      }
-    }
-    out[48] = out[49] = 0;
-  }
 }
 
 std::string stamp_text(const GenStats& s) {
@@ -196,14 +177,18 @@ bool write_file_content(int fd, const PlannedFile& file, unsigned char* buffer, 
     std::memcpy(buffer, header, std::strlen(header));
     store_le32(buffer + 80, static_cast<std::uint32_t>(triangles));
     if (!write_all(fd, buffer, 84)) return false;
+    const TorusMesh mesh = TorusMesh::make(triangles, file.content_seed);
     const std::uint64_t per_chunk = buffer_size / 50;
     for (std::uint64_t done = 0; done < triangles;) {
       const std::uint64_t n = std::min(per_chunk, triangles - done);
-      fill_triangles(rng, buffer, n);
+      mesh.write_records(done, n, buffer);
       if (!write_all(fd, buffer, n * 50)) return false;
       done += n;
     }
     return true;
+  }
+  if (file.png && file.size >= kMinSyntheticPng) {
+    return write_synthetic_png(fd, file.size, file.content_seed, buffer, buffer_size);
   }
 
   while (left > 0) {

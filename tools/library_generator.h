@@ -2,7 +2,10 @@
 // to disk, byte for byte and mtime for mtime reproducible from (tier, seed).
 //
 // STL files are valid binary STL (80-byte header, little-endian triangle
-// count, 50-byte triangles); every other file is seeded pseudo-random bytes.
+// count, 50-byte triangles) holding a tessellated, bumpy torus (torus_mesh.h);
+// image files (.png, .jpg, .webp) are valid PNG pictures whatever their
+// extension (synthetic_png.h; random bytes when under kMinSyntheticPng);
+// every other file is seeded pseudo-random bytes.
 // A finished library holds a stamp file (kStampName, a dot-file the indexer
 // ignores) naming its tier and seed, which makes regeneration a no-op.
 #pragma once

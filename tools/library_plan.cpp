@@ -322,6 +322,7 @@ LibraryPlan plan_library(Tier tier, std::uint64_t seed) {
       f.path = std::move(path);
       f.project = p;
       f.stl = std::string_view(ext) == "stl";
+      f.png = cat == Category::images;
       f.size = sample_size(rng, spec);
       if (f.stl) f.size = stl_size(f.size, spec.max_size);
       f.content_seed = derive_seed(content_base, plan.files.size());

@@ -48,7 +48,8 @@ struct PlannedFile {
   std::uint64_t content_seed = 0;   ///< same seed + size + kind => same bytes
   std::int64_t mtime = 0;           ///< seconds since the epoch
   std::uint32_t project = 0;        ///< index into LibraryPlan::projects
-  bool stl = false;                 ///< binary STL rather than random bytes
+  bool stl = false;                 ///< binary STL (a tessellated torus) rather than random bytes
+  bool png = false;                 ///< a PNG picture (an image file, whatever its extension)
   std::int64_t duplicate_of = -1;   ///< index of the file whose content it copies
 };
 

@@ -3,10 +3,10 @@
 // mounted view against a tmpfs holding the same tree (see mount_bench.h),
 // the control API against a bare cpp-httplib server (see api_bench.h), and
 // how the daemon keeps up with changes to a watched library (see
-// live_bench.h).
+// live_bench.h), and how fast it makes pictures (see pictures_bench.h).
 //
 // Exit status: 0 when everything ran (for `run`, missed targets are
-// reported, not failed; `mount`, `api` and `live` exit 1 on a missed target unless
+// reported, not failed; `mount`, `api`, `live` and `pictures` exit 1 on a missed target unless
 // given --no-targets, and 77 when this machine cannot run them), 1 on errors,
 // 2 on usage errors.
 #include <charconv>
@@ -28,6 +28,7 @@
 #include "live_command.h"
 #include "mount_command.h"
 #include "option_scanner.h"
+#include "pictures_command.h"
 #include "text_table.h"
 
 namespace lima::bench {
@@ -46,6 +47,9 @@ constexpr const char* kUsage =
     "       limafs-bench live [--tier XS|S|M] [--seed N] [--work DIR] [--limafs PATH]\n"
     "                         [--samples N] [--burst N] [--idle-seconds S]\n"
     "                         [--keep] [--no-targets] [--json]\n"
+    "       limafs-bench pictures [--part images|render|library|all] [--tier XS|S|M]\n"
+    "                             [--work DIR] [--limafs PATH] [--workers N] [--repeat N]\n"
+    "                             [--keep] [--no-targets] [--json]\n"
     "\n"
     "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
     "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
@@ -68,6 +72,10 @@ constexpr const char* kUsage =
     "          50,000 new files into the index (then compared with a fresh scan's), and\n"
     "          the daemon's idle CPU and memory (see limafs-bench live --help). Needs\n"
     "          /dev/fuse.\n"
+    "pictures  how fast the daemon makes pictures: thumbnails of large images against\n"
+    "          vipsthumbnail and ImageMagick, a 1 M-triangle STL rendered on one CPU\n"
+    "          against f3d, and a tier-M library's pictures made while the API and the\n"
+    "          view stay responsive (see limafs-bench pictures --help). Needs /dev/fuse.\n"
     "\n"
     "  --seed N      generator seed (default 1)\n"
     "  --work DIR    work directory (default $TMPDIR/limafs-bench)\n"
@@ -255,6 +263,7 @@ int main_impl(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "mount") return run_mount_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "api") return run_api_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "live") return run_live_command(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == "pictures") return run_pictures_command(argc - 2, argv + 2);
   try {
     const Args a = parse_args(argc, argv);
     if (a.command == "help") {
