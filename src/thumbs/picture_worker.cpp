@@ -1,5 +1,7 @@
 #include "thumbs/picture_worker.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,16 @@ namespace lima::thumbs {
 
 namespace {
 constexpr auto kRateWindow = std::chrono::seconds(10);
+
+// Pictures are background work: the calling worker thread (and the libvips
+// threads it starts, which inherit it) yields the CPU to the mount and the
+// API (nice 10) and its reads to theirs (best-effort I/O, lowest level).
+void lower_priority() {
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  (void)::setpriority(PRIO_PROCESS, tid, 10);
+  constexpr int kWhoProcess = 1, kClassBestEffort = 2, kClassShift = 13, kLowest = 7;
+  (void)::syscall(SYS_ioprio_set, kWhoProcess, static_cast<int>(tid), (kClassBestEffort << kClassShift) | kLowest);
+}
 constexpr std::size_t kBatch = 256;  // asked of Hooks::more at a time
 }  // namespace
 
@@ -97,6 +109,7 @@ PictureStats PictureWorker::stats() const {
 }
 
 void PictureWorker::run() {
+  lower_priority();
   std::unique_lock lock(mu_);
   while (!stopping_) {
     if (queue_.empty() && !exhausted_ && !asking_ && hooks_.more) {

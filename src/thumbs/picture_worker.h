@@ -2,7 +2,9 @@
 // threads that make them into the picture store. What a client waits for
 // goes to the front; what a sync found new goes to the back; when the queue
 // runs low it asks for more (the daemon walks its index in batches), so the
-// memory it holds is bounded by a batch, never by the library.
+// memory it holds is bounded by a batch, never by the library. Its threads
+// run at nice 10 and the lowest best-effort I/O priority: browsing the
+// mount and the API come first.
 #pragma once
 
 #include <atomic>
