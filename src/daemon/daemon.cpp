@@ -135,8 +135,9 @@ index::Result<void> Daemon::start_pictures() {
   thumbs::PictureWorker::Hooks hooks;
   hooks.more = [this](std::size_t max, thumbs::PictureStore& store) {
     auto jobs = feed_.more(store, max);
-    if (jobs.empty() && feed_.done() && !collected_.exchange(true)) {
-      // Every file has its picture: what no live file needs any more goes.
+    if (jobs.empty() && feed_.done() && collection_due()) {
+      // Every file has its picture: what no live file needs any more goes
+      // (pictures of changed contents; a deleted file's went with it).
       auto c = store.collect([this](std::string_view h) { return feed_.needed(h); }, stopping_);
       if (c.removed) log::notice("removed " + std::to_string(c.removed) + " pictures no file needs any more");
       drop_orphan_failures();
@@ -149,7 +150,6 @@ index::Result<void> Daemon::start_pictures() {
   pictures_ = std::move(*worker);
   feed_listener_ = catalog_->subscribe([this](const index::Changes& ch) {
     if (feed_.changed(ch)) {
-      collected_ = false;
       pictures_->poke();
     }
   });
@@ -175,6 +175,15 @@ void Daemon::stop() {
     }
   }
   syncs_.wait_idle();
+}
+
+bool Daemon::collection_due() {
+  // A whole walk of the store: once after start-up, then at most daily, so
+  // that no single change costs a walk of the library's pictures.
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::int64_t last = last_collection_.load();
+  if (last != 0 && now - last < std::chrono::nanoseconds(kCollectionInterval).count()) return false;
+  return last_collection_.compare_exchange_strong(last, now);
 }
 
 void Daemon::drop_orphan_failures() {

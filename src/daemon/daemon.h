@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -84,6 +85,8 @@ class Daemon {
   index::Result<void> start_pictures();
   /// Mirrors a file's picture failure into the index's problem report.
   void record_picture_failure(const thumbs::PictureJob& job, const thumbs::Failure& failure);
+  /// Whether the picture store is due a whole collection (and claims it).
+  bool collection_due();
   /// Drops the recorded failures of contents no live file has any more.
   void drop_orphan_failures();
 
@@ -96,7 +99,8 @@ class Daemon {
   std::unique_ptr<thumbs::PictureWorker> pictures_;  // makes them, clients' first
   int feed_listener_ = -1;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> collected_{false};  // the store was collected since the feed last changed
+  std::atomic<std::int64_t> last_collection_{0};  // steady clock, 0: never
+  static constexpr std::chrono::hours kCollectionInterval{24};
   std::unique_ptr<http::ApiServer> api_;
   std::atomic<fs::Mount*> mounted_{nullptr};  // what the API settles and counts, once serving
   std::unique_ptr<fs::Mount> mount_;

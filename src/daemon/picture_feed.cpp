@@ -4,6 +4,7 @@
 
 #include "http/pictures.h"
 #include "index/asset_query.h"
+#include "index/picture_failures.h"
 
 namespace lima::daemon {
 
@@ -17,7 +18,7 @@ void PictureFeed::consider(const index::Txn& t, const index::Asset& a, const thu
   out.push_back(std::move(*job));
 }
 
-std::vector<thumbs::PictureJob> PictureFeed::more(const thumbs::PictureStore& store, std::size_t max) {
+std::vector<thumbs::PictureJob> PictureFeed::more(thumbs::PictureStore& store, std::size_t max) {
   std::vector<thumbs::PictureJob> out;
   // What was remembered first; the lock is not held while files are looked
   // at, so a commit's listener never waits for the walk.
@@ -34,10 +35,21 @@ std::vector<thumbs::PictureJob> PictureFeed::more(const thumbs::PictureStore& st
     cursor = cursor_;
     generation = generation_;
   }
+  std::vector<index::ContentHash> gone;  // contents no live file has any more
   if (!ids.empty()) {
     index::ReadTxn t(catalog_.env());
-    for (auto id : ids)
-      if (auto a = catalog_.asset(t, id)) consider(t, *a, store, out);
+    for (auto id : ids) {
+      auto a = catalog_.asset(t, id);
+      if (!a) continue;
+      if (a->state == index::ItemState::live)
+        consider(t, *a, store, out);
+      else if (!a->hash.is_zero() && !needed(t, a->hash))
+        gone.push_back(a->hash);
+    }
+  }
+  for (const auto& h : gone) {
+    store.forget(h.hex());
+    catalog_.write([&](index::WriteTxn& t) { index::forget_picture_failure(catalog_, t, h); });
   }
   // Then the walk, a chunk of assets per read transaction (a long one would
   // keep LMDB from reusing pages while a sync writes).
@@ -89,7 +101,11 @@ bool PictureFeed::needed(std::string_view hash) const {
   auto h = index::ContentHash::parse(hash);
   if (!h) return false;
   index::ReadTxn t(catalog_.env());
-  for (auto id : catalog_.assets_with_hash(t, *h))
+  return needed(t, *h);
+}
+
+bool PictureFeed::needed(const index::Txn& t, const index::ContentHash& hash) const {
+  for (auto id : catalog_.assets_with_hash(t, hash))
     if (auto a = catalog_.asset(t, id); a && a->state == index::ItemState::live) return true;
   return false;
 }

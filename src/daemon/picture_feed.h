@@ -24,8 +24,10 @@ class PictureFeed {
   PictureFeed(index::Catalog& catalog, std::filesystem::path library);
 
   /// Up to `max` jobs (default size) for files without a stored picture or
-  /// failure; none when every file has one.
-  std::vector<thumbs::PictureJob> more(const thumbs::PictureStore& store, std::size_t max);
+  /// failure; none when every file has one. A remembered asset that is gone
+  /// takes its content's pictures and failure with it, unless another live
+  /// file has that content.
+  std::vector<thumbs::PictureJob> more(thumbs::PictureStore& store, std::size_t max);
   /// Remembers the assets a commit wrote; true when there is new work.
   bool changed(const index::Changes& changes);
   /// True once the walk has seen every asset (and nothing is remembered).
@@ -33,6 +35,7 @@ class PictureFeed {
   /// Whether some live asset has content `hash` (32 hex digits): what the
   /// store's collection keeps.
   bool needed(std::string_view hash) const;
+  bool needed(const index::Txn& t, const index::ContentHash& hash) const;
 
   static constexpr std::size_t kMaxRemembered = 100000;
   static constexpr std::size_t kWalkChunk = 4096;  ///< assets looked at per read transaction

@@ -104,6 +104,12 @@ tl::expected<void, std::string> PictureStore::put_failure(std::string_view hash,
   return write_atomically(dir_of(hash) / (std::string(hash) + ".failed"), text);
 }
 
+void PictureStore::forget(std::string_view hash) {
+  if (!is_hash(hash)) return;
+  for (int size : kSizes) ::unlink(picture_path(hash, size).c_str());
+  ::unlink((dir_of(hash) / (std::string(hash) + ".failed")).c_str());
+}
+
 PictureStore::Collected PictureStore::collect(const std::function<bool(std::string_view hash)>& needed,
                                               const std::atomic<bool>& stop) {
   Collected out;

@@ -38,6 +38,9 @@ class PictureStore {
   std::optional<Failure> failure(std::string_view hash) const;
   tl::expected<void, std::string> put_failure(std::string_view hash, const Failure& failure);
 
+  /// Removes the pictures (every size) and the failure of `hash`.
+  void forget(std::string_view hash);
+
   struct Collected {
     std::uint64_t kept = 0, removed = 0, bytes_removed = 0;
   };
