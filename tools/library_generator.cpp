@@ -24,6 +24,7 @@
 #include "seeded_rng.h"
 #include "synthetic_png.h"
 #include "torus_mesh.h"
+#include "write_all.h"
 
 namespace lima::bench {
 namespace {
@@ -45,19 +46,6 @@ void store_le64(unsigned char* p, std::uint64_t v) {
   } else {
     for (int i = 0; i < 8; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
   }
-}
-
-bool write_all(int fd, const unsigned char* data, std::size_t len) {
-  while (len > 0) {
-    const ssize_t n = ::write(fd, data, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    len -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 std::string stamp_text(const GenStats& s) {

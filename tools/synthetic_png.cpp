@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "seeded_rng.h"
+#include "write_all.h"
 
 namespace lima::bench {
 namespace {
@@ -64,19 +65,6 @@ struct Adler32 {
 
 void store_be32(unsigned char* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (24 - 8 * i));
-}
-
-bool write_all(int fd, const unsigned char* data, std::size_t len) {
-  while (len > 0) {
-    const ssize_t n = ::write(fd, data, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    len -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 /// Writes a chunk whose data is already in buf + 8 (len bytes): fills in
