@@ -78,6 +78,7 @@ void PictureWorker::enqueue(const PictureJob& job) {
     std::lock_guard lock(mu_);
     if (queue_.size() >= kMaxQueued) {
       exhausted_ = false;  // found again through `more`
+      ++pokes_;
       return;
     }
     if (!queued_.insert(key(job)).second) return;
@@ -90,6 +91,7 @@ void PictureWorker::poke() {
   {
     std::lock_guard lock(mu_);
     exhausted_ = false;
+    ++pokes_;
   }
   wake_.notify_one();
 }
@@ -114,6 +116,7 @@ void PictureWorker::run() {
   while (!stopping_) {
     if (queue_.empty() && !exhausted_ && !asking_ && hooks_.more) {
       asking_ = true;
+      const auto pokes = pokes_;
       lock.unlock();
       std::vector<PictureJob> more;
       try {
@@ -123,7 +126,8 @@ void PictureWorker::run() {
       }
       lock.lock();
       asking_ = false;
-      if (more.empty()) exhausted_ = true;
+      // A poke while it asked may name work the answer missed: ask again.
+      if (more.empty() && pokes == pokes_) exhausted_ = true;
       for (auto& j : more)
         if (queued_.insert(key(j)).second) queue_.push_back(std::move(j));
       wake_.notify_all();

@@ -106,6 +106,7 @@ class PictureWorker {
   bool stopping_ = false;
   bool exhausted_ = false;  // `more` said nothing is left, until poked
   bool asking_ = false;     // a thread is in `more`
+  std::uint64_t pokes_ = 0;  // poke() calls, so one made while asking is not lost
   std::uint64_t running_ = 0, made_ = 0, failed_ = 0;
   std::deque<Clock::time_point> recent_;  // completions of the last 10 s
   std::vector<std::thread> threads_;
