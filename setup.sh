@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libfuse3-dev fuse3
-          nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base libvips-dev zlib1g-dev)
+          nlohmann-json3-dev libexpected-dev libcpp-httplib-dev catch2 groff-base libvips-dev zlib1g-dev
+          libutf8proc-dev libsqlite3-dev)
 # The tests also drive the mount with real programs; the API benchmark uses wrk;
 # systemd-analyze checks the unit files; the thumbnailer's tests read pictures
 # with vipsheader, look up MIME types with gio and run it inside bubblewrap.

@@ -164,6 +164,7 @@ void open_tables(T& t, Tables& db, Open open) {
       {&db.runs, kRuns},
       {&db.problems, kProblems},
       {&db.picture_failures, kPictureFailures},
+      {&db.saved_searches, kSavedSearches},
   };
   for (auto [dbi, name] : all) *dbi = open(t, name);
 }

@@ -26,7 +26,7 @@ struct Tables {
   Dbi meta, projects, project_names, assets, asset_paths, asset_hashes, ext_assets, kind_assets;
   Dbi tags, tag_names, project_tags, tag_projects, asset_tags, tag_assets;
   Dbi collections, collection_names, project_collections, notes, main_images, runs, problems;
-  Dbi picture_failures;
+  Dbi picture_failures, words, saved_searches;
 };
 
 enum class OpenMode { read_write, read_only };

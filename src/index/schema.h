@@ -31,6 +31,8 @@
 //     format 2 end with the image facts (see below). Format-1 records stay
 //     as they are and read as "facts not read": the next sync reads the
 //     header of each such image once and rewrites its record.
+//  4  words (the word index of search, filled from the catalog by the
+//     migration) and saved_searches (created empty).
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
@@ -55,6 +57,10 @@
 // runs:id                              u64 run id                 Run record
 // problems:path                        library path (bounded)     Problem record (with the path)
 // picture_failures:hash                16-byte XXH3-128           PictureFailure record (since 3)
+// words:field,word                     u8 Field, folded word      sorted 10-byte duplicates: u64 item
+//                                                                 key, u16 rank length (since 4;
+//                                                                 word_index.h)
+// saved_searches:name                  saved-search name          SavedSearch record (since 4)
 //
 // Record values (after the format byte; strings are u32-length-prefixed)
 //  Asset (2)           u64 project, str path, u64 dev, u64 ino, u64 size,
@@ -65,6 +71,8 @@
 //  PictureFailure (1)  u32 picture version, u8 PictureFailureKind,
 //                      str reason. A content no picture could be made of,
 //                      as the picture maker of that version found it.
+//  SavedSearch (1)     str query, i64 created_ns. A name for a query of
+//                      the search language, answered afresh when read.
 #pragma once
 
 #include <cstdint>
@@ -72,7 +80,7 @@
 namespace lima::index::schema {
 
 /// Version of the layout above. Bump on any change, with a migration.
-inline constexpr std::uint32_t kSchemaVersion = 3;
+inline constexpr std::uint32_t kSchemaVersion = 4;
 
 // meta keys (DO NOT CHANGE)
 inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
@@ -103,6 +111,8 @@ inline constexpr const char* kMainImages = "main_images:project_id";
 inline constexpr const char* kRuns = "runs:id";
 inline constexpr const char* kProblems = "problems:path";
 inline constexpr const char* kPictureFailures = "picture_failures:hash";
+inline constexpr const char* kWords = "words:field,word";  // MDB_DUPSORT | MDB_DUPFIXED
+inline constexpr const char* kSavedSearches = "saved_searches:name";
 
 // Record-format versions (first byte of each record value).
 inline constexpr std::uint8_t kProjectFormat = 1;
@@ -112,6 +122,7 @@ inline constexpr std::uint8_t kCollectionFormat = 1;
 inline constexpr std::uint8_t kRunFormat = 1;
 inline constexpr std::uint8_t kProblemFormat = 1;
 inline constexpr std::uint8_t kPictureFailureFormat = 1;
+inline constexpr std::uint8_t kSavedSearchFormat = 1;
 
 // Note kinds in notes:kind,id (DO NOT CHANGE)
 inline constexpr char kNoteProject = 'p';
