@@ -26,7 +26,6 @@ ItemFacts ItemFilter::facts(ItemKey item) const {
     f.asset = c_.asset(t_, id_of(item));
     if (!f.asset || f.asset->state != ItemState::live) return f;
     f.name = std::string(file_name_of(f.asset->path));
-    if (f.asset->project != kRootProject) f.project = c_.project(t_, f.asset->project);
     f.live = true;
   } else {
     f.project = c_.project(t_, id_of(item));
@@ -56,7 +55,8 @@ std::vector<std::string> ItemFilter::texts(Field field, const ItemFacts& f) cons
           if (auto col = meta_.collection(t_, id)) out.push_back(col->name);
       break;
     case Field::project:
-      if (f.project) out.push_back(f.project->name);
+      if (!asset) out.push_back(f.project->name);
+      else if (auto p = c_.project(t_, f.asset->project)) out.push_back(p->name);
       break;
     case Field::any: break;
   }

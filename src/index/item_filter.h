@@ -20,7 +20,7 @@ namespace lima::index {
 /// One live item's records, read once and kept for the checks.
 struct ItemFacts {
   ItemKey item = 0;
-  std::optional<Project> project;  ///< the project itself, or the asset's project
+  std::optional<Project> project;  ///< a project itself (not read for an asset)
   std::optional<Asset> asset;      ///< for an asset
   std::string name;                ///< folder name / file name
   bool live = false;

@@ -122,14 +122,6 @@ bool is_value_field(std::string_view name) {
          name == "modified" || name == "added";
 }
 
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 class Parser {
  public:
   Parser(std::string_view text, std::vector<Tok> toks, std::int64_t now_ns)
@@ -271,7 +263,7 @@ class Parser {
                          });
     if (letters) {
       const std::string_view as_typed = t.text.substr(0, colon + 1);
-      const std::string name = ascii_lower(t.text.substr(0, colon));
+      const std::string name = fold(t.text.substr(0, colon));  // ASCII letters: lower case
       std::string_view value = t.text.substr(colon + 1);
       std::size_t value_at = t.at + colon + 1;
       bool quoted = false;

@@ -154,6 +154,8 @@ template <class OnRun>
 void for_each_run(std::string_view text, OnRun&& on_run) {
   std::string folded;
   std::vector<Char> chars;
+  folded.reserve(std::min<std::size_t>(text.size(), 256));
+  chars.reserve(std::min<std::size_t>(text.size(), 256));
   auto flush = [&] {
     if (!folded.empty()) on_run(std::string_view(folded), chars);
     folded.clear();
@@ -269,6 +271,7 @@ std::string fold(std::string_view text) {
 
 std::vector<Token> tokenize(std::string_view text) {
   std::vector<Token> tokens;
+  tokens.reserve(text.size() / 4 + 2);
   std::vector<Piece> pieces;
   std::vector<std::size_t> bases;  // indices of the characters that are not attached
   std::uint32_t pos = 0;

@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 
 #include "index/query.h"
+#include "index/words.h"
 
 using namespace lima::index;
 
@@ -227,4 +229,48 @@ TEST_CASE("unknown fields and bad values are errors that say where") {
   // Columns count characters, not bytes.
   CHECK(error("Størrelse ø colour:x") == "unknown field 'colour:' at 13");
   CHECK(error("ø or") == "'or' needs a word after it at 3");
+}
+
+namespace {
+
+// Every words node holds words, none empty or too long.
+bool well_formed(const QueryNode& n) {
+  if (n.op == QueryNode::Op::words) {
+    if (n.words.empty()) return false;
+    for (const auto& w : n.words) {
+      if (w.empty() || w.size() > kMaxWordBytes) return false;
+    }
+  }
+  if ((n.op == QueryNode::Op::all_of || n.op == QueryNode::Op::any_of) && n.kids.size() < 2) return false;
+  if (n.op == QueryNode::Op::none_of && n.kids.size() != 1) return false;
+  for (const auto& k : n.kids) {
+    if (!well_formed(k)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("any text gives a well-formed query or an error inside the text") {
+  // What a path bar or a script may send: every prefix of a query, and
+  // random mixtures of the language's characters and broken UTF-8.
+  static const std::string_view kPieces[] = {"(", ")", "\"", "-", ":", "<", ">=", "=", ".", " ", "a", "B3",
+                                             "ø", "\xff", "or", "not", "AND", "tag:", "size:", "added:",
+                                             "2026-01-01", "10M", "30d", "has:", "type:"};
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<std::size_t> pick(0, std::size(kPieces) - 1);
+  std::uniform_int_distribution<int> length(0, 12);
+  for (int i = 0; i < 20000; ++i) {
+    std::string q;
+    for (int n = length(rng); n > 0; --n) q += kPieces[pick(rng)];
+    auto r = parse_query(q, kNow);
+    if (r) {
+      INFO(q);
+      CHECK(well_formed(r->root));
+    } else {
+      INFO(q << " -> " << r.error().message);
+      CHECK(r.error().column >= 1);
+      CHECK(r.error().column <= q.size() + 1);
+    }
+  }
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -130,4 +131,24 @@ TEST_CASE("a large pure-ASCII text is tokenized") {
   CHECK(tokens.size() == 2000 * 4);
   CHECK(tokens.back().word == "benchy");
   CHECK(tokens.back().end == 2000 * 3);
+}
+
+TEST_CASE("any bytes give well-formed tokens") {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(0, 40);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (int n = length(rng); n > 0; --n) text += static_cast<char>(byte(rng));
+    std::uint32_t run_start = 0;
+    for (const auto& t : tokenize(text)) {
+      INFO(i);
+      CHECK(!t.word.empty());
+      CHECK(t.word.size() <= kMaxWordBytes);
+      CHECK(t.pos < t.end);
+      CHECK(t.pos >= run_start);
+      run_start = std::max(run_start, t.pos);
+    }
+    for (const auto& w : query_runs(text)) CHECK(!w.empty());
+  }
 }
