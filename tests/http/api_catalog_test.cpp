@@ -359,18 +359,22 @@ TEST_CASE("search finds projects and assets by name and tag") {
   ApiFixture fx;
   auto r = fx.get("/api/v1/search?q=benchy");
   REQUIRE(r.status == 200);
-  CHECK(r.json["words"] == json({"benchy"}));
+  CHECK(r.json["query"] == "benchy");
+  CHECK(r.json["total"] == 2);
   std::set<std::pair<std::string, std::string>> hits;
   for (const auto& i : r.json["items"])
     hits.insert({i["type"], i["type"] == "project" ? i["name"].get<std::string>() : i["path"].get<std::string>()});
   CHECK(hits.count({"project", "Benchy"}) == 1);
   CHECK(hits.count({"asset", "models/3DBenchy.stl"}) == 1);
-  CHECK(r.json["items"][0]["type"] == "project");  // projects first
+  // Both hold the word "benchy" in their name: the shorter name first.
+  CHECK(r.json["items"][0]["type"] == "project");
+  CHECK(r.json["items"][0]["matched"] == json({"name"}));
 
   auto by_tag = fx.get("/api/v1/search?q=hull");
   REQUIRE(by_tag.status == 200);
   REQUIRE(by_tag.json["items"].size() == 1);
   CHECK(by_tag.json["items"][0]["path"] == "models/3DBenchy.stl");
+  CHECK(by_tag.json["items"][0]["matched"] == json({"tag"}));
 
   auto both = fx.get("/api/v1/search?q=" + url_encode("wing stl"));
   REQUIRE(both.json["items"].size() == 1);

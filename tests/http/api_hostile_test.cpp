@@ -307,10 +307,10 @@ TEST_CASE("malformed and hostile requests are refused with the right status and 
       // -- search --
       {"search without q", "GET", "/api/v1/search", "", "", {}, 400, "invalid_argument"},
       {"search for punctuation only", "GET", "/api/v1/search?q=%21%3F%2A%20-%20%22", "", "", {}, 400,
-       "invalid_argument"},
-      {"search for nothing", "GET", "/api/v1/search?q=", "", "", {}, 400, "invalid_argument"},
+       "invalid_query"},
+      {"search for nothing", "GET", "/api/v1/search?q=", "", "", {}, 400, "invalid_query"},
       {"project filter q of punctuation", "GET", "/api/v1/projects?q=%2E%2E%2E", "", "", {}, 400,
-       "invalid_argument"},
+       "invalid_query"},
 
       // -- uploads --
       {"upload path with ..", "POST", up + url_encode("../escape.stl"), stl, BIN, {}, 400, "invalid_argument"},
