@@ -406,8 +406,7 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
 }
 
 void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
-  if (auto* w = word_upkeep(t))
-    for (const auto& [before, now] : changes) w->update_asset(t, before, &now);
+  if (auto* w = word_upkeep(t)) w->update_assets(t, changes);
   // Remove stale index entries first, then write each table in key order.
   std::vector<const Asset*> live, rehashed, all;
   std::vector<std::string> ext_keys, kind_keys;  // new entries

@@ -162,10 +162,9 @@ void WriteTxn::put_dup(const Dbi& db, std::string_view key, std::string_view val
 
 void WriteTxn::put_dup_sorted(const Dbi& db, std::string_view key, std::string_view value) {
   MDB_val k = to_val(key), v = to_val(value);
-  // Past the last key: append without a search. On the last key (or any
-  // existing one): add after its values without searching them.
-  int rc = mdb_put(txn_, db.handle, &k, &v, MDB_APPEND);
-  if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, db.handle, &k, &v, MDB_APPENDDUP);
+  // Added after the key's values without searching them (a new key is
+  // simply added); out of order, a normal put.
+  int rc = mdb_put(txn_, db.handle, &k, &v, MDB_APPENDDUP);
   if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, db.handle, &k, &v, MDB_NODUPDATA);
   if (rc != MDB_KEYEXIST) check(rc, db.name);
 }

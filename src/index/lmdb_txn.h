@@ -140,9 +140,9 @@ class WriteTxn : public Txn {
   // dup_fixed sub-databases: a key holds a sorted set of values, all of one size.
   /// Adds value to key's set; adding a value it holds already does nothing.
   void put_dup(const Dbi& db, std::string_view key, std::string_view value);
-  /// put_dup, fast when (key, value) sorts after every pair of db, or when
-  /// key exists and value sorts after each of its values (no search of the
-  /// key's values); otherwise a normal put_dup.
+  /// put_dup, fast when value sorts after each of key's values (no search
+  /// of the key's values); otherwise a normal put_dup. (put_sorted adds a
+  /// key's first value fast when the key sorts after every key of db.)
   void put_dup_sorted(const Dbi& db, std::string_view key, std::string_view value);
   /// Removes value from key's set; returns whether it was there.
   bool del_dup(const Dbi& db, std::string_view key, std::string_view value);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include "index/catalog.h"
@@ -100,45 +101,80 @@ WordIndex::WordIndex(const Tables& db) : db_(db) {}
 
 namespace {
 
-// Adds (put) or removes every word of `words` in `field` for one posting.
-void put_words(WriteTxn& t, const Dbi& db, Field field, const std::vector<std::string>& words, ItemKey item,
-               std::uint16_t rank_len) {
-  const auto v = encode_posting(item, rank_len);
-  std::string key;
-  for (const auto& w : words) {
-    word_key(key, field, w);
-    t.put_dup(db, key, view(v));
+// The word writes of one update: removals first, then additions (in the
+// order made: a sync's new files come in id order, so each is appended
+// after its words' other files without a search).
+class WordWrites {
+ public:
+  void add(bool put, Field field, const std::vector<std::string>& words, ItemKey item, std::uint16_t rank_len) {
+    const auto v = encode_posting(item, rank_len);
+    auto& ops = put ? puts_ : dels_;
+    for (const auto& w : words) {
+      Op op{std::string(), v};
+      word_key(op.key, field, w);
+      ops.push_back(std::move(op));
+    }
   }
-}
 
-void del_words(WriteTxn& t, const Dbi& db, Field field, const std::vector<std::string>& words, ItemKey item,
-               std::uint16_t rank_len) {
-  const auto v = encode_posting(item, rank_len);
-  std::string key;
-  for (const auto& w : words) {
-    word_key(key, field, w);
-    t.del_dup(db, key, view(v));
+  // One text of one posting going from `before` to `now`, the posting
+  // unchanged: only the words that differ are written.
+  template <class Words>
+  void change(Words& words_of, Field field, ItemKey item, std::uint16_t rank_len, std::string_view before,
+              std::string_view now) {
+    if (before == now) return;
+    const auto old_words = words_of(before);
+    const auto& new_words = words_of(now);
+    add(false, field, minus(old_words, new_words), item, rank_len);
+    add(true, field, minus(new_words, old_words), item, rank_len);
   }
-}
 
-// One text of one posting going from `before` to `now`, the posting itself
-// unchanged: only the words that differ are written.
-void update_text(WriteTxn& t, const Dbi& db, Field field, ItemKey item, std::uint16_t rank_len,
-                 std::string_view before, std::string_view now) {
-  if (before == now) return;
-  const auto old_words = index_words(before), new_words = index_words(now);
-  del_words(t, db, field, minus(old_words, new_words), item, rank_len);
-  put_words(t, db, field, minus(new_words, old_words), item, rank_len);
-}
+  void apply(WriteTxn& t, const Dbi& db) {
+    for (const Op& op : dels_) t.del_dup(db, op.key, view(op.value));
+    for (const Op& op : puts_) t.put_dup_sorted(db, op.key, view(op.value));
+    dels_.clear();
+    puts_.clear();
+  }
+
+ private:
+  struct Op {
+    std::string key;
+    PostingBytes value;
+  };
+  std::vector<Op> dels_, puts_;
+};
+
+// index_words() of the last text asked for, kept: a batch's files come in
+// path order, so neighbours share their folders.
+class WordCache {
+ public:
+  const std::vector<std::string>& operator()(std::string_view text) {
+    if (!cut_ || text != text_) {
+      text_.assign(text);
+      words_ = index_words(text);
+      cut_ = true;
+    }
+    return words_;
+  }
+
+ private:
+  bool cut_ = false;
+  std::string text_;
+  std::vector<std::string> words_;
+};
 
 // An item's texts from `before` (nullopt: not indexed) to `now`.
-void update_item(WriteTxn& t, const Tables& db, const std::optional<ItemText>& before,
-                 const std::optional<ItemText>& now) {
+// Words of the texts of items, cut once for neighbours with the same text.
+struct ItemWords {
+  WordCache name, path;
+};
+
+void update_item(const Txn& t, const Tables& db, ItemWords& words_of, WordWrites& out,
+                 const std::optional<ItemText>& before, const std::optional<ItemText>& now) {
   if (!before && !now) return;
   const bool same_posting = before && now && before->key == now->key && before->rank_len == now->rank_len;
   if (same_posting) {
-    update_text(t, db.words, Field::name, now->key, now->rank_len, before->name, now->name);
-    update_text(t, db.words, Field::path, now->key, now->rank_len, before->path, now->path);
+    out.change(words_of.name, Field::name, now->key, now->rank_len, before->name, now->name);
+    out.change(words_of.path, Field::path, now->key, now->rank_len, before->path, now->path);
     return;
   }
   // The posting changes (the item comes, goes, or its name length moves):
@@ -146,23 +182,47 @@ void update_item(WriteTxn& t, const Tables& db, const std::optional<ItemText>& b
   for (const auto* side : {&before, &now}) {
     if (!*side) continue;
     const ItemText& it = **side;
-    auto apply = side == &before ? del_words : put_words;
-    apply(t, db.words, Field::name, index_words(it.name), it.key, it.rank_len);
-    apply(t, db.words, Field::path, index_words(it.path), it.key, it.rank_len);
+    const bool put = side == &now;
+    out.add(put, Field::name, words_of.name(it.name), it.key, it.rank_len);
+    out.add(put, Field::path, words_of.path(it.path), it.key, it.rank_len);
     if (auto note = t.get(db.notes, note_key(it.key)))
-      apply(t, db.words, Field::notes, index_words(*note), it.key, it.rank_len);
+      out.add(put, Field::notes, index_words(*note), it.key, it.rank_len);
   }
 }
 
 }  // namespace
 
 void WordIndex::update_project(WriteTxn& t, const Project* before, const Project* now) const {
-  update_item(t, db_, text_of(before), text_of(now));
+  ItemWords words_of;
+  WordWrites out;
+  update_item(t, db_, words_of, out, text_of(before), text_of(now));
+  out.apply(t, db_.words);
 }
 
 void WordIndex::update_asset(WriteTxn& t, const Asset* before, const Asset* now) const {
-  update_item(t, db_, text_of(before), text_of(now));
+  ItemWords words_of;
+  WordWrites out;
+  update_item(t, db_, words_of, out, text_of(before), text_of(now));
+  out.apply(t, db_.words);
 }
+
+void WordIndex::update_assets(WriteTxn& t, std::span<const AssetChange> changes) const {
+  ItemWords words_of;
+  WordWrites out;
+  for (const auto& [before, now] : changes) update_item(t, db_, words_of, out, text_of(before), text_of(&now));
+  out.apply(t, db_.words);
+}
+
+namespace {
+void update_text(WriteTxn& t, const Dbi& db, Field field, ItemKey item, std::uint16_t rank_len,
+                 std::string_view before, std::string_view now) {
+  if (before == now) return;
+  WordCache words_of;
+  WordWrites out;
+  out.change(words_of, field, item, rank_len, before, now);
+  out.apply(t, db);
+}
+}  // namespace
 
 void WordIndex::update_note(WriteTxn& t, ItemKey item, std::uint16_t rank_len, std::string_view before,
                             std::string_view now) const {
@@ -207,7 +267,15 @@ class PostingCollector {
       if (a.word != b.word) return rank_of[a.word] < rank_of[b.word];
       return a.item != b.item ? a.item < b.item : a.rank_len < b.rank_len;
     });
-    for (const Entry& e : entries_) t.put_dup_sorted(db, *keys_[e.word], view(encode_posting(e.item, e.rank_len)));
+    // A key's first value is appended after the last key (pages are filled
+    // whole), its next ones after its last value.
+    const std::string* last = nullptr;
+    for (const Entry& e : entries_) {
+      const auto v = encode_posting(e.item, e.rank_len);
+      if (keys_[e.word] != last) t.put_sorted(db, *keys_[e.word], view(v));
+      else t.put_dup_sorted(db, *keys_[e.word], view(v));
+      last = keys_[e.word];
+    }
   }
 
  private:

@@ -64,6 +64,10 @@ class WordIndex {
   /// tombstone counts as gone. Writes only the words that differ.
   void update_project(WriteTxn& t, const Project* before, const Project* now) const;
   void update_asset(WriteTxn& t, const Asset* before, const Asset* now) const;
+  /// update_asset for each change of a batch (now = its `after`), in
+  /// order, neighbours with the same folder cutting it into words once:
+  /// what a sync's batch calls.
+  void update_assets(WriteTxn& t, std::span<const AssetChange> changes) const;
   /// An item's note changed from `before` to `now` ("" = none). `rank_len`:
   /// the byte length of the item's name.
   void update_note(WriteTxn& t, ItemKey item, std::uint16_t rank_len, std::string_view before,
