@@ -758,8 +758,9 @@ TEST_CASE("a malformed query is refused through every door, saying what and wher
       CHECK(message.find(c.says) != std::string::npos);
       CHECK(message.find(" at " + std::to_string(c.column)) != std::string::npos);
     }
+    // A bad command line: said before the daemon is asked.
     const auto cli = lima::test::run_limafs({"search", c.query});
-    CHECK(cli.exit_code == 1);
+    CHECK(cli.exit_code == 2);
     CHECK(cli.out.empty());
     CHECK(is_one_line(cli.err));
     CHECK(cli.err.find(c.says) != std::string::npos);
