@@ -100,9 +100,9 @@ TEST_CASE("client commands find the daemon, and what they change shows in the mo
 
   auto search = run_limafs({"search", "bench"});
   CHECK(search.exit_code == 0);
-  CHECK(search.out.find("project  Benchy\n") != std::string::npos);
-  CHECK(search.out.find("file     Benchy/models/3DBenchy.stl\n") != std::string::npos);
-  CHECK(search.out.find("file     benchy loose.stl\n") != std::string::npos);  // without a leading slash
+  CHECK(search.out.find("project  Benchy  [name]\n") != std::string::npos);
+  CHECK(search.out.find("file     Benchy/models/3DBenchy.stl  [name]\n") != std::string::npos);
+  CHECK(search.out.find("file     benchy loose.stl  [name]\n") != std::string::npos);  // without a leading slash
 
   auto sync = run_limafs({"sync"});
   CHECK(sync.exit_code == 0);
