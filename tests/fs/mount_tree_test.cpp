@@ -100,9 +100,9 @@ TEST_CASE("search finds projects and files whose names or tags start with every 
   CHECK(sorted_names(m / "search/fant") == Names{"Dragon"});
   CHECK(sorted_names(m / "search/head stl") == Names{"Dragon - head.stl"});
   CHECK(sorted_names(m / "search/calib") == Names{"Cube - cube.stl"});
-  CHECK(sorted_names(m / "search/zebra").empty());  // valid query, no match
-  CHECK(sorted_names(m / "search/schloß") == Names{"Schloß Drache"});
+  CHECK(sorted_names(m / "search/zzz").empty());  // valid query, no match
   CHECK(sorted_names(m / "search/SCHLOSS") == Names{"Schloß Drache"});  // ß folds to ss
+  CHECK(sorted_names(m / "search/schloß") == Names{"Schloß Drache"});
   CHECK(sorted_names(m / "search/cube") == Names{"Cube", "Cube - cube.stl"});
   const auto a = m.asset("Benchy", "3DBenchy.stl"), b = m.asset("Benchy", "sub/3DBenchy.stl");
   CHECK(sorted_names(m / "search/benchy").size() == 3);  // "3DBenchy" holds the word "benchy"
