@@ -73,7 +73,7 @@ enum class Field : std::uint8_t {
   path = 'p',        ///< an asset's folders inside its project
   notes = 'o',       ///< the item's note
   tag = 't',         ///< the item's own tags
-  collection = 'c',  ///< a project's collections (an asset: its project's)
+  collection = 'c',  ///< a project's collections (projects only)
   project = 'j',     ///< the project's name (for an asset: the project it is in)
 };
 std::string_view to_string(Field f);
