@@ -3,6 +3,8 @@
 // Handlers throw ApiError; the server turns it into the response.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,6 +29,7 @@ inline constexpr std::string_view insufficient_storage = "insufficient_storage";
 inline constexpr std::string_view internal = "internal";
 inline constexpr std::string_view unavailable = "unavailable";
 inline constexpr std::string_view no_picture = "no_picture";
+inline constexpr std::string_view invalid_query = "invalid_query";
 }  // namespace code
 
 struct ApiError : std::runtime_error {
@@ -34,6 +37,8 @@ struct ApiError : std::runtime_error {
       : std::runtime_error(message), status(status_), code(code_) {}
   int status;
   std::string code;
+  /// invalid_query: the 1-based column where the query goes wrong.
+  std::optional<std::size_t> position;
 };
 
 /// The status and code for a domain error.
@@ -43,8 +48,10 @@ ApiError to_api_error(const index::Error& e);
 [[noreturn]] void throw_invalid(const std::string& message);
 [[noreturn]] void throw_not_found(const std::string& message);
 
-/// The error envelope as JSON text.
-std::string error_body(std::string_view code, std::string_view message);
+/// The error envelope as JSON text; `position` (when given) goes beside
+/// code and message.
+std::string error_body(std::string_view code, std::string_view message,
+                       std::optional<std::size_t> position = std::nullopt);
 
 /// The code a bare status stands for, when the error did not come from a
 /// handler (no route, a malformed request line, an unsatisfiable range…).
