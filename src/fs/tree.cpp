@@ -13,6 +13,7 @@
 #include "index/records_json.h"
 #include "index/search.h"
 #include "index/runs.h"
+#include "index/saved_searches.h"
 #include "index/tag_listing.h"
 
 namespace lima::fs {
@@ -87,6 +88,10 @@ std::string_view readme_text() {
          "               projects and files matching every word (each word is the\n"
          "               start of a word of a name or of a tag); not listed: type\n"
          "               the path, e.g. search/benchy pla/\n"
+         "searches/<name>/\n"
+         "               the saved searches, listed; each folder holds what its query\n"
+         "               finds now, like search/ (save one with\n"
+         "               limafs search --save NAME QUERY)\n"
          "untagged/      the projects that carry no tag yet\n"
          ".limafs/status the library, the index and the last sync\n"
          ".limafs/stats  how many requests of each kind this mount has answered\n"
@@ -166,7 +171,9 @@ Tree::Tree(index::Catalog& catalog, std::filesystem::path library_root, std::fun
 
 Entry Tree::root() const { return dir_entry("", Place{}, view_time_ns_); }
 
-bool Tree::looks_up_by_listing(const Place& dir) { return dir.kind == Kind::tag_set || dir.kind == Kind::search; }
+bool Tree::looks_up_by_listing(const Place& dir) {
+  return dir.kind == Kind::tag_set || dir.kind == Kind::search || dir.kind == Kind::saved_search;
+}
 
 Entry Tree::dir_entry(std::string name, Place place, std::int64_t mtime_ns) const {
   Entry e;
@@ -240,6 +247,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
         case RootEntry::collections:
           return dir_entry(std::string(name), Place{Kind::collections, {}, 0, {}}, view_time_ns_);
         case RootEntry::search: return dir_entry(std::string(name), Place{Kind::search_root, {}, 0, {}}, view_time_ns_);
+        case RootEntry::searches: return dir_entry(std::string(name), Place{Kind::searches, {}, 0, {}}, view_time_ns_);
         case RootEntry::untagged: return dir_entry(std::string(name), Place{Kind::untagged, {}, 0, {}}, view_time_ns_);
         case RootEntry::meta: return dir_entry(std::string(name), Place{Kind::meta, {}, 0, {}}, view_time_ns_);
       }
@@ -287,6 +295,9 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
     case Kind::search_root:
       if (index::search_words(name).empty()) return std::nullopt;
       return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
+    case Kind::searches:
+      if (!index::SavedSearches(c_).get(t, name)) return std::nullopt;
+      return dir_entry(std::string(name), Place{Kind::saved_search, {}, 0, std::string(name)}, view_time_ns_);
     case Kind::untagged: {
       auto id = c_.project_id_by_name(t, name);
       if (!id || !index::is_untagged(c_, t, *id)) return std::nullopt;
@@ -299,6 +310,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return std::nullopt;
     case Kind::mirror: return mirror_lookup(t, dir, name);
     case Kind::search:
+    case Kind::saved_search:
     case Kind::readme:
     case Kind::status:
     case Kind::stats:
@@ -372,9 +384,18 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
   return narrowing;
 }
 
-std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
+std::optional<std::string> Tree::query_of(const ReadTxn& t, const Place& dir) const {
+  if (dir.kind != Kind::saved_search) return dir.text;
+  auto saved = index::SavedSearches(c_).get(t, dir.text);
+  if (!saved) return std::nullopt;
+  return std::move(saved->query);
+}
+
+// What a query finds, as a directory: projects as mirror folders, assets as
+// flattened links. One listing for search/ and searches/.
+std::vector<Entry> Tree::search_list(const ReadTxn& t, std::string_view query) const {
   std::vector<Entry> out;
-  const auto hits = index::search(c_, t, dir.text);
+  const auto hits = index::search(c_, t, query);
   for (const auto& p : hits.projects) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
   LinkNames names{*this, t, {}, {}};
   for (const auto& a : hits.assets)
@@ -393,9 +414,12 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
   }
   // Tag sets and searches: is the item still a member, under the same name?
   LinkNames names{*this, t, {}, {}};
-  index::SearchMatcher match(c_, t, index::search_words(dir.text));
+  const bool searching = dir.kind == Kind::search || dir.kind == Kind::saved_search;
+  const auto query = searching ? query_of(t, dir) : std::nullopt;
+  index::SearchMatcher match(c_, t, query ? index::search_words(*query) : std::vector<std::string>{});
   const auto member = [&](const Place& p) {
-    if (dir.kind == Kind::search) {
+    if (searching) {
+      if (!query) return false;
       if (p.kind == Kind::mirror) {
         auto project = c_.project(t, p.id);
         return project && match.project(*project);
@@ -478,7 +502,14 @@ std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
           if (auto e = project_entry(t, p)) out.push_back(std::move(*e));
       return out;
     case Kind::search_root: return out;  // looked up, never listed
-    case Kind::search: return search_list(t, dir);
+    case Kind::search: return search_list(t, dir.text);
+    case Kind::searches:
+      for (auto& s : index::SavedSearches(c_).list(t))
+        out.push_back(dir_entry(s.name, Place{Kind::saved_search, {}, 0, s.name}, view_time_ns_));
+      return out;
+    case Kind::saved_search:
+      if (auto query = query_of(t, dir)) return search_list(t, *query);
+      return out;
     case Kind::untagged:
       for (const auto& p : index::untagged_projects(c_, t))
         out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
