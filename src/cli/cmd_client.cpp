@@ -123,21 +123,27 @@ int cmd_tag_common(const std::vector<std::string>& argv, bool add) {
 // -- search --
 
 constexpr const char* kSearchHelp = R"(usage: limafs search WORD... [options]
+       limafs search --save NAME QUERY...
 
 List the projects and files matching every WORD: each word must be the
 start of a word of the project's or file's name or of one of its tags
 (case-insensitive; "benc" finds 3DBenchy.stl). The same as the mount's
 search/<words>/ directory.
+
+Options:
+  --save NAME     save the query as the saved search NAME (searches/NAME/
+                  in the mount; see 'limafs searches') instead of running it
 )";
 
 int cmd_search(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session("search", argv, {}, kSearchHelp, code);
+  auto s = open_session("search", argv, {{"save", true}}, kSearchHelp, code);
   if (!s) return code;
   if (s->args.positional.empty()) return complain(kUsage, "search: expected at least one WORD");
-  return guarded([&] {
+  return guarded([&]() -> int {
     std::string q;
     for (const auto& w : s->args.positional) q += (q.empty() ? "" : " ") + w;
+    if (auto name = s->args.value("save")) return save_search(*s, *name, q);
     const auto items = s->all("/api/v1/search?q=" + url_encode(q));
     if (s->json_out) {
       print_json(items);
@@ -349,9 +355,9 @@ int cmd_sync(const std::vector<std::string>& argv) {
 
 constexpr const char* kExportHelp = R"(usage: limafs export [FILE] [options]
 
-Write every tag, collection, note and chosen main image as JSON to FILE (or
-standard output). 'limafs import' brings it back, into this index or a
-fresh one: items are found by project name and content hash, so renamed
+Write every tag, collection, note, chosen main image and saved search as JSON
+to FILE (or standard output). 'limafs import' brings it back, into this index
+or a fresh one: items are found by project name and content hash, so renamed
 folders keep their metadata. The daemon also keeps the latest automatic
 exports in STATE/backups.
 )";
@@ -385,7 +391,8 @@ constexpr const char* kImportHelp = R"(usage: limafs import FILE [options]
 
 Merge a metadata export (from 'limafs export' or STATE/backups) into the
 running daemon's index: tags are added, notes and chosen main images set,
-collections created or completed. Nothing is removed. Items that match no
+collections created or completed, saved searches created or given the
+imported query. Nothing is removed. Items that match no
 project or file are listed. Importing the same file twice changes nothing
 the second time. FILE "-" reads standard input.
 )";
@@ -419,6 +426,9 @@ int cmd_import(const std::vector<std::string>& argv) {
     std::printf("changes   %llu tags added, %llu notes, %llu main images, %llu collections created, %llu members added\n",
                 rep.value("tags_added", 0ull), rep.value("notes_set", 0ull), rep.value("main_images_set", 0ull),
                 rep.value("collections_created", 0ull), rep.value("members_added", 0ull));
+    if (rep.value("searches_created", 0ull) + rep.value("searches_changed", 0ull) > 0)
+      std::printf("searches  %llu created, %llu changed\n", rep.value("searches_created", 0ull),
+                  rep.value("searches_changed", 0ull));
     if (rep.contains("unmatched"))
       for (const auto& u : rep["unmatched"]) std::printf("  no match: %s\n", index::printable(u.get<std::string>()).c_str());
     return kOk;
@@ -441,6 +451,7 @@ int cmd_client(const std::string& command, const std::vector<std::string>& args)
   if (command == "main-image") return cmd_main_image(args);
   if (command == "have") return cmd_have(args);
   if (command == "problems") return cmd_problems(args);
+  if (command == "searches") return cmd_searches(args);
   return -1;
 }
 
