@@ -78,7 +78,7 @@ std::string message_for_status(int status) {
 }
 
 void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message,
-                std::optional<std::size_t> position = std::nullopt) {
+                std::size_t position = 0) {
   res.status = status;
   res.set_content(error_body(code, message, position), "application/json");
 }

@@ -3,8 +3,6 @@
 // Handlers throw ApiError; the server turns it into the response.
 #pragma once
 
-#include <cstddef>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,8 +35,8 @@ struct ApiError : std::runtime_error {
       : std::runtime_error(message), status(status_), code(code_) {}
   int status;
   std::string code;
-  /// invalid_query: the 1-based column where the query goes wrong.
-  std::optional<std::size_t> position;
+  /// Where in the input the error is (a query's 1-based column), when known.
+  std::size_t position = 0;
 };
 
 /// The status and code for a domain error.
@@ -48,10 +46,10 @@ ApiError to_api_error(const index::Error& e);
 [[noreturn]] void throw_invalid(const std::string& message);
 [[noreturn]] void throw_not_found(const std::string& message);
 
-/// The error envelope as JSON text; `position` (when given) goes beside
-/// code and message.
-std::string error_body(std::string_view code, std::string_view message,
-                       std::optional<std::size_t> position = std::nullopt);
+/// A search query that does not parse: 400 invalid_query, with the column.
+[[noreturn]] void throw_invalid_query(const std::string& message, std::size_t column);
+/// The error envelope as JSON text; `position` (when not 0) goes with it.
+std::string error_body(std::string_view code, std::string_view message, std::size_t position = 0);
 
 /// The code a bare status stands for, when the error did not come from a
 /// handler (no route, a malformed request line, an unsatisfiable range…).

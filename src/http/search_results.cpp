@@ -23,11 +23,7 @@ index::SearchHits find(index::Catalog& c, const index::Txn& t, std::string_view 
 
 void need_valid_query(std::string_view query) {
   std::size_t column = 0;
-  if (auto ok = index::validate_query(query, &column); !ok) {
-    ApiError e(400, code::invalid_query, ok.error().message);
-    e.position = column;
-    throw e;
-  }
+  if (auto ok = index::validate_query(query, &column); !ok) throw_invalid_query(ok.error().message, column);
 }
 
 json search_results_json(index::Catalog& c, const index::Txn& t, std::string_view query, const Page& pg,
