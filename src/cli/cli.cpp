@@ -36,6 +36,8 @@ Talking to the running daemon (through its control API):
   main-image PROJECT [IMAGE]
                   show or choose the main image (--auto: automatic)
   search WORD...  projects and files matching every word
+                  (--save NAME: keep the query as a saved search)
+  searches ...    saved searches: list, show, create, rename, set, delete
   have FILE...    is this file's content in the library already?
   problems        the problem report (--kind KIND: only those)
   collection ...  list, show, create, add, remove, order, rename, delete

@@ -87,5 +87,8 @@ int cmd_note(const std::vector<std::string>& argv);
 int cmd_main_image(const std::vector<std::string>& argv);
 int cmd_have(const std::vector<std::string>& argv);
 int cmd_problems(const std::vector<std::string>& argv);
+int cmd_searches(const std::vector<std::string>& argv);
+/// Saves `query` as the saved search `name` and prints it (search --save).
+int save_search(Session& s, const std::string& name, const std::string& query);
 
 }  // namespace lima::cli

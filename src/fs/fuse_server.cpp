@@ -89,7 +89,7 @@ Entry fresh_entry(const FsContext& c, Entry e) {
 // the library or are fixed, not among the tags and collections users name.
 bool probes_never_exist_in(const Place& dir, std::string_view name) {
   if (dir.kind == Place::Kind::root) return !root_entry(name);
-  return dir.kind != Place::Kind::tags && dir.kind != Place::Kind::collections;
+  return dir.kind != Place::Kind::tags && dir.kind != Place::Kind::collections && dir.kind != Place::Kind::searches;
 }
 
 std::shared_ptr<const Listing> listing_of(FsContext& c, const NodeInfo& dir) {

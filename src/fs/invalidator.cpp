@@ -142,6 +142,8 @@ Affected affected_nodes(NodeTable& nodes, ReplyGate& gate, const index::Changes&
       case Kind::collection: return contains(c.collections, p.id) || projects_changed;
       case Kind::untagged: return projects_changed || !c.tagged_projects.empty();
       case Kind::search: return anything;
+      case Kind::searches: return c.saved_searches;
+      case Kind::saved_search: return anything;
       default: return false;
     }
   };
@@ -165,7 +167,8 @@ Affected affected_nodes(NodeTable& nodes, ReplyGate& gate, const index::Changes&
 
   // The names in them standing for an item the change names. Whole
   // directories where membership itself changed (a collection's) or
-  // matching did (a renamed tag, for searches).
+  // matching did (a renamed tag, for searches; a saved search renamed,
+  // deleted or given a new query).
   auto suspect = [&](NodeInfo n) {
     if (a.dirs.contains(n.parent)) a.suspects[n.parent].push_back(std::move(n));
   };
@@ -176,7 +179,9 @@ Affected affected_nodes(NodeTable& nodes, ReplyGate& gate, const index::Changes&
   for (auto& n : nodes.referring(Ref::collection, c.collections)) suspect(std::move(n));
   for (const auto& [id, dir] : a.dirs)
     if ((dir.node.entry.place.kind == Kind::collection && contains(c.collections, dir.node.entry.place.id)) ||
-        (dir.node.entry.place.kind == Kind::search && c.tag_names))
+        (dir.node.entry.place.kind == Kind::search && c.tag_names) ||
+        (dir.node.entry.place.kind == Kind::saved_search && (c.tag_names || c.saved_searches)) ||
+        (dir.node.entry.place.kind == Kind::searches && c.saved_searches))
       a.suspects[id] = nodes.children(id);
   return a;
 }

@@ -13,6 +13,7 @@
 #include "index/records_json.h"
 #include "index/search.h"
 #include "index/runs.h"
+#include "index/saved_searches.h"
 #include "index/tag_listing.h"
 
 namespace lima::fs {
@@ -83,11 +84,14 @@ std::string_view readme_text() {
          "               +<other> folders listed are the tags that narrow the set\n"
          "collections/<name>/\n"
          "               the projects of a collection, in the collection's order\n"
-         "search/<query>/\n"
-         "               projects and files matching a query, best first (words,\n"
-         "               \"phrases\", -word, or, tag:x, ext:stl, size:>10M, ...; see\n"
-         "               man limafs); not listed: type the path, e.g.\n"
-         "               search/benchy -draft/\n"
+         "search/<words>/\n"
+         "               projects and files matching every word (each word is the\n"
+         "               start of a word of a name or of a tag); not listed: type\n"
+         "               the path, e.g. search/benchy pla/\n"
+         "searches/<name>/\n"
+         "               the saved searches, listed; each folder holds what its query\n"
+         "               finds now, like search/ (save one with\n"
+         "               limafs search --save NAME QUERY)\n"
          "untagged/      the projects that carry no tag yet\n"
          ".limafs/status the library, the index and the last sync\n"
          ".limafs/stats  how many requests of each kind this mount has answered\n"
@@ -167,7 +171,9 @@ Tree::Tree(index::Catalog& catalog, std::filesystem::path library_root, std::fun
 
 Entry Tree::root() const { return dir_entry("", Place{}, view_time_ns_); }
 
-bool Tree::looks_up_by_listing(const Place& dir) { return dir.kind == Kind::tag_set || dir.kind == Kind::search; }
+bool Tree::looks_up_by_listing(const Place& dir) {
+  return dir.kind == Kind::tag_set || dir.kind == Kind::search || dir.kind == Kind::saved_search;
+}
 
 Entry Tree::dir_entry(std::string name, Place place, std::int64_t mtime_ns) const {
   Entry e;
@@ -241,6 +247,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
         case RootEntry::collections:
           return dir_entry(std::string(name), Place{Kind::collections, {}, 0, {}}, view_time_ns_);
         case RootEntry::search: return dir_entry(std::string(name), Place{Kind::search_root, {}, 0, {}}, view_time_ns_);
+        case RootEntry::searches: return dir_entry(std::string(name), Place{Kind::searches, {}, 0, {}}, view_time_ns_);
         case RootEntry::untagged: return dir_entry(std::string(name), Place{Kind::untagged, {}, 0, {}}, view_time_ns_);
         case RootEntry::meta: return dir_entry(std::string(name), Place{Kind::meta, {}, 0, {}}, view_time_ns_);
       }
@@ -286,8 +293,11 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return project_entry(t, *id);
     }
     case Kind::search_root:
-      if (!parse_search(name)) return std::nullopt;
+      if (index::search_words(name).empty()) return std::nullopt;
       return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
+    case Kind::searches:
+      if (!index::SavedSearches(c_).get(t, name)) return std::nullopt;
+      return dir_entry(std::string(name), Place{Kind::saved_search, {}, 0, std::string(name)}, view_time_ns_);
     case Kind::untagged: {
       auto id = c_.project_id_by_name(t, name);
       if (!id || !index::is_untagged(c_, t, *id)) return std::nullopt;
@@ -300,6 +310,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return std::nullopt;
     case Kind::mirror: return mirror_lookup(t, dir, name);
     case Kind::search:
+    case Kind::saved_search:
     case Kind::readme:
     case Kind::status:
     case Kind::stats:
@@ -373,32 +384,23 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
   return narrowing;
 }
 
-std::optional<index::Search> Tree::parse_search(std::string_view text) const {
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  auto q = index::parse_query(text, now);
-  if (!q) return std::nullopt;
-  return index::Search(c_, std::move(*q));
+std::optional<std::string> Tree::query_of(const ReadTxn& t, const Place& dir) const {
+  if (dir.kind != Kind::saved_search) return dir.text;
+  auto saved = index::SavedSearches(c_).get(t, dir.text);
+  if (!saved) return std::nullopt;
+  return std::move(saved->query);
 }
 
-std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
-  // Best first: `ls -U` shows the search's own order.
+// What a query finds, as a directory: projects as mirror folders, assets as
+// flattened links. One listing for search/ and searches/.
+std::vector<Entry> Tree::search_list(const ReadTxn& t, std::string_view query) const {
   std::vector<Entry> out;
-  auto search = parse_search(dir.text);
-  if (!search) return out;
-  index::SearchRequest all;
-  all.limit = 0;
-  auto page = search->run(t, all);
-  if (!page) return out;
+  const auto hits = index::search(c_, t, query);
+  for (const auto& p : hits.projects) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
   LinkNames names{*this, t, {}, {}};
-  for (const auto& hit : page->hits) {
-    if (!index::is_asset(hit.item)) {
-      if (auto p = c_.project(t, index::id_of(hit.item)))
-        out.push_back(dir_entry(p->name, Place{Kind::mirror, {}, p->id, {}}, p->mtime_ns));
-    } else if (auto a = c_.asset(t, index::id_of(hit.item))) {
-      if (auto e = names.entry(*a)) out.push_back(std::move(*e));
-    }
-  }
+  for (const auto& a : hits.assets)
+    if (auto e = names.entry(a)) out.push_back(std::move(*e));
+  std::sort(out.begin(), out.end(), by_name);
   return out;
 }
 
@@ -412,11 +414,18 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
   }
   // Tag sets and searches: is the item still a member, under the same name?
   LinkNames names{*this, t, {}, {}};
-  const auto search = dir.kind == Kind::search ? parse_search(dir.text) : std::nullopt;
+  const bool searching = dir.kind == Kind::search || dir.kind == Kind::saved_search;
+  const auto query = searching ? query_of(t, dir) : std::nullopt;
+  index::SearchMatcher match(c_, t, query ? index::search_words(*query) : std::vector<std::string>{});
   const auto member = [&](const Place& p) {
-    if (dir.kind == Kind::search) {
-      if (!search) return false;
-      return search->matches(t, p.kind == Kind::mirror ? index::project_key(p.id) : index::asset_key(p.id));
+    if (searching) {
+      if (!query) return false;
+      if (p.kind == Kind::mirror) {
+        auto project = c_.project(t, p.id);
+        return project && match.project(*project);
+      }
+      auto a = c_.asset(t, p.id);
+      return a && match.asset(*a);
     }
     return p.kind == Kind::mirror ? index::has_all_tags(c_, t, p.id, dir.tags)
                                   : index::asset_has_all_tags(c_, t, p.id, dir.tags);
@@ -493,7 +502,14 @@ std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
           if (auto e = project_entry(t, p)) out.push_back(std::move(*e));
       return out;
     case Kind::search_root: return out;  // looked up, never listed
-    case Kind::search: return search_list(t, dir);
+    case Kind::search: return search_list(t, dir.text);
+    case Kind::searches:
+      for (auto& s : index::SavedSearches(c_).list(t))
+        out.push_back(dir_entry(s.name, Place{Kind::saved_search, {}, 0, s.name}, view_time_ns_));
+      return out;
+    case Kind::saved_search:
+      if (auto query = query_of(t, dir)) return search_list(t, *query);
+      return out;
     case Kind::untagged:
       for (const auto& p : index::untagged_projects(c_, t))
         out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));

@@ -18,13 +18,14 @@
 
 #include "index/catalog.h"
 #include "index/metadata.h"
-#include "index/search.h"
 
 namespace lima::fs {
 
 struct Place {
   enum class Kind : std::uint8_t {
     root, readme, projects, tags, tag_set, collections, collection, search_root, search, untagged,
+    searches,      ///< the saved searches
+    saved_search,  ///< one saved search: a search whose query the index keeps
     meta, status, stats, problems,
     mirror,  ///< a folder of a project, wherever the project appears
     link,    ///< a symlink to an asset's real file
@@ -32,7 +33,8 @@ struct Place {
   Kind kind = Kind::root;
   std::vector<index::TagId> tags;  ///< tag_set: the path's tags, in path order
   std::uint64_t id = 0;            ///< collection: its id; mirror: the project; link: the asset
-  std::string text;                ///< search: the query; mirror: the folder inside the project ("" = top)
+  std::string text;                ///< search: the query; saved_search: its name;
+                                   ///< mirror: the folder inside the project ("" = top)
   std::uint64_t owner = 0;         ///< link: the asset's project
   bool operator==(const Place&) const = default;
 };
@@ -85,7 +87,8 @@ class Tree {
   Entry root() const;
 
   /// True for directories whose names are found through their listing
-  /// (tag sets and searches: flattened names cannot be parsed back).
+  /// (tag sets, searches and saved searches: flattened names cannot be
+  /// parsed back).
   static bool looks_up_by_listing(const Place& dir);
   /// The entry `name` of directory `dir`; nullopt when there is none.
   std::optional<Entry> lookup(const index::ReadTxn& t, const Place& dir, std::string_view name) const;
@@ -125,10 +128,10 @@ class Tree {
   std::optional<Entry> mirror_lookup(const index::ReadTxn& t, const Place& dir, std::string_view name) const;
   std::vector<Entry> mirror_list(const index::ReadTxn& t, const Place& dir) const;
   std::vector<Entry> tag_set_list(const index::ReadTxn& t, const Place& dir) const;
-  std::vector<Entry> search_list(const index::ReadTxn& t, const Place& dir) const;
-  /// The search a search/ directory's name asks for; nullopt when it is no
-  /// valid query (looked up as ENOENT).
-  std::optional<index::Search> parse_search(std::string_view text) const;
+  /// The query a search or saved-search directory answers (nullopt: a
+  /// saved search that is gone).
+  std::optional<std::string> query_of(const index::ReadTxn& t, const Place& dir) const;
+  std::vector<Entry> search_list(const index::ReadTxn& t, std::string_view query) const;
   std::string status_text(const index::ReadTxn& t) const;
   std::string problems_text(const index::ReadTxn& t) const;
   std::shared_ptr<const std::string> problems_report(const index::ReadTxn& t) const;

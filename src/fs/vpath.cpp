@@ -14,6 +14,7 @@ std::string_view name_of(RootEntry e) {
     case RootEntry::tags: return "tags";
     case RootEntry::collections: return "collections";
     case RootEntry::search: return "search";
+    case RootEntry::searches: return "searches";
     case RootEntry::untagged: return "untagged";
     case RootEntry::meta: return ".limafs";
   }

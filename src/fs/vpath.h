@@ -14,10 +14,10 @@
 namespace lima::fs {
 
 /// The fixed entries of the mount's root, in listing order.
-enum class RootEntry : std::uint8_t { readme, projects, tags, collections, search, untagged, meta };
-inline constexpr RootEntry kRootEntries[] = {RootEntry::readme,      RootEntry::projects, RootEntry::tags,
-                                             RootEntry::collections, RootEntry::search,   RootEntry::untagged,
-                                             RootEntry::meta};
+enum class RootEntry : std::uint8_t { readme, projects, tags, collections, search, searches, untagged, meta };
+inline constexpr RootEntry kRootEntries[] = {RootEntry::readme,   RootEntry::projects, RootEntry::tags,
+                                             RootEntry::collections, RootEntry::search, RootEntry::searches,
+                                             RootEntry::untagged, RootEntry::meta};
 std::string_view name_of(RootEntry e);
 std::optional<RootEntry> root_entry(std::string_view name);
 

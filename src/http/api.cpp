@@ -607,6 +607,7 @@ const std::vector<Route>& route_table() {
     add_ops_routes(t);
     add_catalog_routes(t);
     add_metadata_routes(t);
+    add_saved_search_routes(t);
     add_ingest_routes(t);
     add_picture_routes(t);
     return t;

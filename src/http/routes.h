@@ -74,6 +74,7 @@ const std::vector<Route>& route_table();
 /// Pieces of the table, one per file.
 void add_catalog_routes(std::vector<Route>& out);
 void add_metadata_routes(std::vector<Route>& out);
+void add_saved_search_routes(std::vector<Route>& out);
 void add_ingest_routes(std::vector<Route>& out);
 void add_ops_routes(std::vector<Route>& out);
 void add_picture_routes(std::vector<Route>& out);

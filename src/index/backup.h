@@ -1,5 +1,5 @@
 // Metadata backup: the user's metadata (tags, collections, notes, chosen
-// main images) as one JSON document, importable into a fresh index of the
+// main images, saved searches) as one JSON document, importable into a fresh index of the
 // same library (or of a copy of it, or after folders were renamed), and a
 // writer that keeps recent exports in the state directory automatically.
 //
@@ -17,7 +17,9 @@
 //    "assets": [{"project": "Benchy", "path": "sub/a.stl", "hash": "xxh3:…",
 //                "state": "live", "tags": ["boat"], "note": "…"}],
 //    "collections": [{"name": "Favourites",
-//                     "projects": [{"name": "Benchy", "hashes": ["xxh3:…"]}]}]}
+//                     "projects": [{"name": "Benchy", "hashes": ["xxh3:…"]}]}],
+//    "searches": [{"name": "petg todo", "query": "tag:petg -tag:printed",
+//                  "created": "2026-11-22T03:14:15.926Z"}]}
 //
 //  - Only projects and assets carrying metadata are listed (a tag, a note, a
 //    user-chosen main image, a collection membership). Empty fields are
@@ -28,7 +30,10 @@
 //    for a tombstone, the hashes its assets had), sorted, without repeats:
 //    what finds a renamed project folder again.
 //  - "project" of an asset is "" for a loose file in the library root.
-//  - Order is deterministic (tags, projects and collections by name, assets
+//  - "searches" (saved searches) may be absent: documents written before
+//    saved searches existed have none. "created" may be absent too (then
+//    the import's time is used).
+//  - Order is deterministic (tags, projects, collections and searches by name, assets
 //    by project then path, object keys sorted), so two exports of one index
 //    differ only in "exported_at".
 //  - Names and paths are byte strings; ones that are not UTF-8 are written
@@ -67,6 +72,8 @@ struct ImportReport {
   std::uint64_t tags_added = 0;    ///< tag links added to projects and assets
   std::uint64_t notes_set = 0, main_images_set = 0;
   std::uint64_t collections_created = 0, members_added = 0;
+  std::uint64_t searches_created = 0;  ///< saved searches new to the index
+  std::uint64_t searches_changed = 0;  ///< saved searches whose query the import replaced
   /// The first kMaxUnmatched items found no home: "Project" or "Project/path".
   std::vector<std::string> unmatched;
 };
@@ -74,8 +81,8 @@ inline constexpr std::size_t kMaxUnmatched = 100;
 
 nlohmann::json to_json(const ImportReport& r);
 
-/// Validates the whole document (format, version, types, every name and
-/// note), then merges it into the index in one Catalog::write:
+/// Validates the whole document (format, version, types, every name, note
+/// and saved query), then merges it into the index in one Catalog::write:
 ///  - a project is the live one of the same name, else the live project
 ///    sharing the most content hashes with the exported "hashes" (a tie or
 ///    no overlap: unmatched);
@@ -85,7 +92,9 @@ nlohmann::json to_json(const ImportReport& r);
 ///  - tags are added, never removed; an imported note replaces a different
 ///    one; a main image is set when it is a live image of the project;
 ///    missing collections are created and missing members appended in the
-///    exported order.
+///    exported order; a missing saved search is created (with its exported
+///    creation time), and an imported query replaces a different one of
+///    the same name.
 /// Items that match nothing are reported, not errors. An invalid document is
 /// Errc::invalid_argument naming the field ("projects[3].tags[0]: …"), and
 /// nothing is written.

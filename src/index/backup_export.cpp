@@ -13,6 +13,7 @@
 #include "index/key_codec.h"
 #include "index/metadata.h"
 #include "index/records_json.h"
+#include "index/saved_searches.h"
 
 namespace lima::index {
 
@@ -198,6 +199,13 @@ json collections_json(Catalog& c, const Txn& t, const std::vector<Collection>& c
   return out;
 }
 
+json searches_json(Catalog& c, const Txn& t) {
+  json out = json::array();
+  for (const auto& s : SavedSearches(c).list(t))
+    out.push_back({{"name", s.name}, {"query", s.query}, {"created", format_time(s.created_ns)}});
+  return out;
+}
+
 }  // namespace
 
 json export_metadata(Catalog& c, const Txn& t) {
@@ -220,7 +228,8 @@ json export_metadata(Catalog& c, const Txn& t) {
           {"tags", all_tags},
           {"projects", projects_json(c, t, carried.projects, hashes)},
           {"assets", assets_json(c, t, carried.assets)},
-          {"collections", collections_json(c, t, collections, hashes)}};
+          {"collections", collections_json(c, t, collections, hashes)},
+          {"searches", searches_json(c, t)}};
 }
 
 }  // namespace lima::index

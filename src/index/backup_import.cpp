@@ -1,6 +1,8 @@
 #include "index/backup.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "index/metadata.h"
+#include "index/backup_internal.h"
 #include "index/names.h"
+#include "index/saved_searches.h"
 
 namespace lima::index {
 
@@ -52,6 +56,7 @@ struct Document {
   std::vector<ProjectIn> projects;
   std::vector<AssetIn> assets;
   std::vector<CollectionIn> collections;
+  std::vector<SavedSearch> searches;  ///< created_ns 0: not given
 };
 
 // A field of the document that is wrong: where ("projects[3].tags[0]") and why.
@@ -121,6 +126,30 @@ void check_state(const json& obj, const std::string& where) {
   if (!j) return;
   std::string s = need_string(j, dot(where, "state"));
   if (s != "live" && s != "tombstone") throw Invalid{dot(where, "state"), "must be \"live\" or \"tombstone\""};
+}
+
+// format_time()'s text ("2026-11-22T03:14:15.926Z", milliseconds optional)
+// as ns since the epoch.
+std::int64_t time_of(const json* j, const std::string& where) {
+  const std::string s = need_string(j, where);
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0, used = 0;
+  bool ok = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6;
+  std::string_view rest = ok ? std::string_view(s).substr(static_cast<std::size_t>(used)) : "";
+  if (ok && rest.size() == 5 && rest[0] == '.' && rest[4] == 'Z') {
+    ok = std::sscanf(s.c_str() + used, ".%3d", &ms) == 1;
+  } else {
+    ok = ok && rest == "Z";
+  }
+  ok = ok && y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 61;
+  if (!ok) throw Invalid{where, "must be a UTC time such as \"2026-11-22T03:14:15.926Z\""};
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000'000 + std::int64_t{ms} * 1'000'000;
 }
 
 // Project names are folder names: anything a directory entry can be called.
@@ -210,6 +239,19 @@ Document parse_document(const json& doc) {
     for (std::size_t k = 0; k < members.size(); ++k) col.members.push_back(project_ref(members[k], at(wm, k)));
     d.collections.push_back(std::move(col));
   }
+
+  const json& searches = array_or_empty(doc, "searches", "searches");
+  for (std::size_t i = 0; i < searches.size(); ++i) {
+    const std::string w = at("searches", i);
+    const json& o = need_object(searches[i], w);
+    SavedSearch s{need_string(member(o, "name"), dot(w, "name")), need_string(member(o, "query"), dot(w, "query")), 0};
+    check(validate_name(s.name, "saved search"), dot(w, "name"));
+    check(validate_query(s.query), dot(w, "query"));
+    if (const json* c = member(o, "created"); c && !c->is_null()) s.created_ns = time_of(c, dot(w, "created"));
+    for (const auto& before : d.searches)
+      if (before.name == s.name) throw Invalid{dot(w, "name"), "a saved search of this name is listed twice"};
+    d.searches.push_back(std::move(s));
+  }
   return d;
 }
 
@@ -240,6 +282,7 @@ class Importer {
     for (const auto& p : d_.projects) import_project(p);
     for (const auto& a : d_.assets) import_asset(a);
     for (const auto& col : d_.collections) import_collection(col);
+    for (const auto& s : d_.searches) import_search(s);
   }
 
  private:
@@ -397,6 +440,20 @@ class Importer {
     }
   }
 
+  void import_search(const SavedSearch& in) {
+    SavedSearches saved(c_);
+    auto now = saved.get(t_, in.name);
+    if (!now) {
+      SavedSearch s = in;
+      if (s.created_ns == 0) s.created_ns = backup_detail::now_ns();
+      must(saved.put_new(t_, s));
+      ++r_.searches_created;
+    } else if (now->query != in.query) {
+      must(saved.set_query(t_, in.name, in.query));
+      ++r_.searches_changed;
+    }
+  }
+
   Catalog& c_;
   Metadata md_;
   WriteTxn& t_;
@@ -419,6 +476,8 @@ json to_json(const ImportReport& r) {
           {"main_images_set", r.main_images_set},
           {"collections_created", r.collections_created},
           {"members_added", r.members_added},
+          {"searches_created", r.searches_created},
+          {"searches_changed", r.searches_changed},
           {"unmatched", r.unmatched}};
 }
 

@@ -50,7 +50,7 @@ std::string backup_name(std::int64_t unix_ms) {
 
 bool metadata_changed(const Changes& c) {
   return !c.tags.empty() || !c.tagged_projects.empty() || !c.tagged_assets.empty() || !c.collections.empty() ||
-         c.tag_names || c.collection_names || c.notes;
+         c.tag_names || c.collection_names || c.notes || c.saved_searches;
 }
 
 // Writes `text` to `to` through a temp file beside it: complete or absent.

@@ -24,11 +24,13 @@ struct Changes {
   bool tag_names = false;                 ///< the set of tag names changed
   bool collection_names = false;          ///< the set of collection names changed
   bool notes = false;                     ///< a note or a user-chosen main image was set or cleared
+  bool saved_searches = false;            ///< a saved search was created, renamed, changed or deleted
 
   bool empty() const {
     return projects.empty() && project_files.empty() && assets.empty() && tags.empty() &&
            tagged_projects.empty() && tagged_assets.empty() && collections.empty() && !tag_names &&
-           !collection_names && !notes;
+           !collection_names && !notes &&
+           !saved_searches;
   }
   /// Sorts each list and drops repeats.
   void normalize() {
@@ -52,6 +54,7 @@ struct Changes {
     tag_names |= o.tag_names;
     collection_names |= o.collection_names;
     notes |= o.notes;
+    saved_searches |= o.saved_searches;
   }
 };
 

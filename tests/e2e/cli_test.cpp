@@ -485,3 +485,79 @@ TEST_CASE("limafs sync --cancel stops the running sync; it ends cancelled and th
   CHECK(nlohmann::json::parse(history.out)["status"] == "cancelled");
   REQUIRE(d->stop() == 0);
 }
+
+TEST_CASE("saved searches from the command line: saved, listed, shown in the mount, renamed, changed and deleted",
+          "[api]") {
+  RETURN_WITHOUT_FUSE();
+  lima::e2e::Setup s;
+  PrivateRuntime runtime(s.root / "run");
+  auto d = s.start({"--listen", "127.0.0.1:0"});
+  REQUIRE(d->serving());
+  auto h = run_limafs({"searches", "--help"});
+  CHECK(h.exit_code == 0);
+  CHECK(h.out.find("usage: limafs searches") == 0);
+  CHECK(run_limafs({"help", "searches"}).out == h.out);
+  CHECK(read_file(s.mnt / "README.txt").find("searches/<name>/") != std::string::npos);
+  CHECK(lima::e2e::listing(s.mnt / "searches").empty());
+
+  REQUIRE(run_limafs({"tag", "Benchy", "petg"}).exit_code == 0);
+  auto saved = run_limafs({"search", "--save", "petg todo", "petg"});
+  REQUIRE(saved.exit_code == 0);
+  CHECK(saved.out == "saved search petg todo: petg\n");
+  REQUIRE(run_limafs({"searches", "create", "gears", "gear"}).exit_code == 0);
+  auto list = run_limafs({"searches"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out == "gears      gear\n"
+                    "petg todo  petg\n");
+  auto js = run_limafs({"searches", "--json"});
+  REQUIRE(js.exit_code == 0);
+  const auto all = nlohmann::json::parse(js.out);
+  REQUIRE(all.size() == 2);
+  CHECK(all[1]["name"] == "petg todo");
+  CHECK(all[1]["query"] == "petg");
+
+  // The mount lists them, each with what its query finds now.
+  CHECK(lima::e2e::listing(s.mnt / "searches") == std::set<std::string>{"gears", "petg todo"});
+  CHECK(lima::e2e::listing(s.mnt / "searches/petg todo").count("Benchy") == 1);
+  CHECK(present(s.mnt / "searches/petg todo/Benchy/models/3DBenchy.stl"));
+  CHECK(lima::e2e::listing(s.mnt / "searches/gears").count("Gears") == 1);
+  REQUIRE(run_limafs({"tag", "Vase", "petg"}).exit_code == 0);
+  CHECK(lima::e2e::listing(s.mnt / "searches/petg todo").count("Vase") == 1);
+  auto shown = run_limafs({"searches", "show", "petg todo"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("project  Benchy\n") != std::string::npos);
+  CHECK(shown.out.find("project  Vase\n") != std::string::npos);
+
+  auto renamed = run_limafs({"searches", "rename", "petg todo", "petg"});
+  REQUIRE(renamed.exit_code == 0);
+  CHECK(renamed.out == "petg: petg\n");
+  CHECK(lima::e2e::listing(s.mnt / "searches") == std::set<std::string>{"gears", "petg"});
+  CHECK_FALSE(present(s.mnt / "searches/petg todo"));
+  auto changed = run_limafs({"searches", "set", "petg", "vase"});
+  REQUIRE(changed.exit_code == 0);
+  CHECK(changed.out == "petg: vase\n");
+  const auto now = lima::e2e::listing(s.mnt / "searches/petg");
+  CHECK(now.count("Vase") == 1);
+  CHECK(now.count("Benchy") == 0);
+
+  auto bad = run_limafs({"search", "--save", "broken", "(vase"});
+  CHECK(bad.exit_code == 1);
+  CHECK(is_one_line(bad.err));
+  CHECK(bad.err.find("(invalid_query)") != std::string::npos);
+  auto taken = run_limafs({"searches", "create", "gears", "cog"});
+  CHECK(taken.exit_code == 1);
+  CHECK(taken.err.find("(conflict)") != std::string::npos);
+  auto missing = run_limafs({"searches", "delete", "nosuch"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("(not_found)") != std::string::npos);
+  CHECK(run_limafs({"searches", "frob"}).exit_code == 2);
+  CHECK(run_limafs({"searches", "rename", "gears"}).exit_code == 2);
+
+  auto deleted = run_limafs({"searches", "delete", "petg", "gears"});
+  REQUIRE(deleted.exit_code == 0);
+  CHECK(deleted.out == "deleted saved search petg\ndeleted saved search gears\n");
+  CHECK(lima::e2e::listing(s.mnt / "searches").empty());
+  CHECK_FALSE(present(s.mnt / "searches/petg"));
+  CHECK(run_limafs({"searches"}).out.empty());
+  REQUIRE(d->stop() == 0);
+}

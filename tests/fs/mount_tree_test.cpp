@@ -10,9 +10,10 @@ using Names = std::vector<std::string>;
 
 TEST_CASE("the root holds the fixed entries and README.txt explains them", "[mount][tree]") {
   MountedLibrary m;
-  CHECK(sorted_names(m.mnt()) == Names{".limafs", "README.txt", "collections", "projects", "search", "tags", "untagged"});
+  CHECK(sorted_names(m.mnt()) ==
+        Names{".limafs", "README.txt", "collections", "projects", "search", "searches", "tags", "untagged"});
   const auto readme = read_file(m / "README.txt");
-  for (const char* word : {"projects/", "tags/", "collections/", "search/", "untagged/", "-xtype f"})
+  for (const char* word : {"projects/", "tags/", "collections/", "search/", "searches/", "untagged/", "-xtype f"})
     CHECK(readme.find(word) != std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 #include "index/metadata.h"
 #include "index/names.h"
 #include "index/records_json.h"
+#include "index/saved_searches.h"
 #include "index/sync.h"
 #include "support/indexed_library.h"
 #include "test_support.h"
@@ -81,7 +82,15 @@ void annotate(Lib& lib) {
     REQUIRE(md.set_note(t, {NoteTarget::Type::project, dragon}, "print at 0.12"));
     REQUIRE(md.set_note(t, {NoteTarget::Type::asset, wing}, "needs supports\nü"));
     REQUIRE(md.set_main_image(t, benchy, side));  // not the auto-pick (cover.png)
+    SavedSearches saved(*lib.cat);
+    REQUIRE(saved.put_new(t, {"petg todo", "tag:petg -tag:printed", 1'763'781'255'926'000'000}));
+    REQUIRE(saved.create(t, "boats", "boat"));
   });
+}
+
+std::vector<SavedSearch> saved_searches(Lib& lib) {
+  ReadTxn t(lib.cat->env());
+  return SavedSearches(*lib.cat).list(t);
 }
 
 std::vector<std::string> member_names(Lib& lib, const std::string& collection) {
@@ -99,7 +108,9 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 }
 
 bool no_changes(const ImportReport& r) {
-  return r.tags_created + r.tags_added + r.notes_set + r.main_images_set + r.collections_created + r.members_added == 0;
+  return r.tags_created + r.tags_added + r.notes_set + r.main_images_set + r.collections_created + r.members_added +
+             r.searches_created + r.searches_changed ==
+         0;
 }
 
 }  // namespace
@@ -115,6 +126,10 @@ TEST_CASE("backup: metadata survives a lost index and renamed folders", "[backup
   CHECK(before["assets"].size() == 2);
   CHECK(before["projects"][0]["main_image"]["path"] == "images/side.png");
   CHECK_FALSE(before["projects"][1].contains("note"));  // Cube: empty fields are left out
+  CHECK(before["searches"] == json::parse(R"([{"name": "boats", "query": "boat", "created": ")" +
+                                          before["searches"][0]["created"].get<std::string>() +
+                                          R"("}, {"name": "petg todo", "query": "tag:petg -tag:printed",
+                                                   "created": "2025-11-22T03:14:15.926Z"}])"));
   {
     ReadTxn t(lib.cat->env());
     json again = export_metadata(*lib.cat, t);
@@ -128,6 +143,7 @@ TEST_CASE("backup: metadata survives a lost index and renamed folders", "[backup
   stdfs::rename(lib.root / "Dragon", lib.root / "Dragon (2024)");
   lib.rebuild();
   CHECK(lib.exported()["projects"].empty());
+  CHECK(saved_searches(lib).empty());
 
   auto report = import_metadata(*lib.cat, before);
   REQUIRE(report);
@@ -142,6 +158,8 @@ TEST_CASE("backup: metadata survives a lost index and renamed folders", "[backup
   CHECK(report->main_images_set == 1);
   CHECK(report->collections_created == 2);
   CHECK(report->members_added == 3);
+  CHECK(report->searches_created == 2);
+  CHECK(report->searches_changed == 0);
 
   Metadata md(*lib.cat);
   const ProjectId benchy = lib.project("Benchy"), dragon = lib.project("Dragon (2024)");
@@ -161,6 +179,11 @@ TEST_CASE("backup: metadata survives a lost index and renamed folders", "[backup
   }
   CHECK(member_names(lib, "Favourites") == std::vector<std::string>{"Dragon (2024)", "Benchy", "Cube"});
   CHECK(member_names(lib, "Empty").empty());
+  const auto searches = saved_searches(lib);
+  REQUIRE(searches.size() == 2);
+  CHECK(searches[1].name == "petg todo");
+  CHECK(searches[1].query == "tag:petg -tag:printed");
+  CHECK(searches[1].created_ns == 1'763'781'255'926'000'000);  // the exported time, to the millisecond
 
   // Importing again changes nothing, and the index exports what it imported.
   auto second = import_metadata(*lib.cat, before);
@@ -218,6 +241,16 @@ TEST_CASE("backup: an invalid document is refused whole, naming the field", "[ba
   expect_refused(with("/assets/0/path"_json_pointer, "../escape.stl"),
                  "assets[0].path: must be a relative path without '.' or '..' parts");
   expect_refused(with("/collections/1/projects/0"_json_pointer, "Benchy"), "collections[1].projects[0]: must be an object");
+  expect_refused(with("/searches"_json_pointer, "boat"), "searches: must be an array");
+  expect_refused(with("/searches/0/name"_json_pointer, "a/b"),
+                 "searches[0].name: saved search name 'a/b' contains '/'" + rule);
+  expect_refused(with("/searches/1/name"_json_pointer, "boats"),
+                 "searches[1].name: a saved search of this name is listed twice");
+  expect_refused(with("/searches/0/query"_json_pointer, 5), "searches[0].query: must be a string");
+  expect_refused(with("/searches/0/query"_json_pointer, "(boat"),
+                 "searches[0].query: " + validate_query("(boat").error().message);
+  expect_refused(with("/searches/0/created"_json_pointer, "yesterday"),
+                 "searches[0].created: must be a UTC time such as \"2026-11-22T03:14:15.926Z\"");
 
   // The untouched document imports fine.
   CHECK(import_metadata(*lib.cat, good));
@@ -261,6 +294,35 @@ TEST_CASE("backup: items that match nothing are reported, the rest imported", "[
   CHECK(md.project_tags(t, *lib.cat->project_id_by_name(t, "Cube")) == std::vector<std::string>{"cube"});
   CHECK(md.projects_tagged(t, *md.tag_id(t, "twin")).empty());
   CHECK(to_json(*r)["unmatched"].size() == 4);
+}
+
+TEST_CASE("backup: an import adds missing saved searches and replaces a changed query", "[backup]") {
+  Lib lib;
+  annotate(lib);
+  json doc = lib.exported();
+  lib.write([&](WriteTxn& t) {
+    SavedSearches saved(*lib.cat);
+    REQUIRE(saved.remove(t, "boats"));
+    REQUIRE(saved.set_query(t, "petg todo", "tag:petg"));
+    REQUIRE(saved.create(t, "mine", "dragon"));
+  });
+  doc["searches"][0].erase("created");  // older documents may lack it: the import's time then
+  auto r = import_metadata(*lib.cat, doc);
+  REQUIRE(r);
+  CHECK(r->searches_created == 1);
+  CHECK(r->searches_changed == 1);
+  CHECK(to_json(*r)["searches_created"] == 1);
+  const auto searches = saved_searches(lib);
+  REQUIRE(searches.size() == 3);
+  CHECK(searches[0].name == "boats");
+  CHECK(searches[0].created_ns > 0);
+  CHECK(searches[1].name == "mine");  // kept: imports add, never remove
+  CHECK(searches[2].query == "tag:petg -tag:printed");
+  CHECK(searches[2].created_ns == 1'763'781'255'926'000'000);  // the index's own creation time stays
+  doc.erase("searches");  // a document from before saved searches
+  auto old = import_metadata(*lib.cat, doc);
+  REQUIRE(old);
+  CHECK(no_changes(*old));
 }
 
 TEST_CASE("backup: an import is one announced write, none when it changes nothing", "[backup]") {
@@ -308,6 +370,14 @@ TEST_CASE("backup: the writer keeps exports of changed metadata in the state dir
     REQUIRE(written);
     REQUIRE(*written);
     CHECK(read_json(**written)["projects"][0]["note"] == "cube note");
+  }
+  SECTION("a saved search alone") {
+    BackupWriter w(*lib.cat, {}, 10, std::chrono::hours(1));
+    lib.write([&](WriteTxn& t) { REQUIRE(SavedSearches(*lib.cat).create(t, "cubes", "cube")); });
+    auto written = w.flush();
+    REQUIRE(written);
+    REQUIRE(*written);
+    CHECK(read_json(**written)["searches"][0]["query"] == "cube");
   }
   SECTION("only the newest `keep` files stay, and nothing else is deleted") {
     write_file(dir / "notes.txt", "mine");
