@@ -84,10 +84,11 @@ std::string_view readme_text() {
          "               +<other> folders listed are the tags that narrow the set\n"
          "collections/<name>/\n"
          "               the projects of a collection, in the collection's order\n"
-         "search/<words>/\n"
-         "               projects and files matching every word (each word is the\n"
-         "               start of a word of a name or of a tag); not listed: type\n"
-         "               the path, e.g. search/benchy pla/\n"
+         "search/<query>/\n"
+         "               projects and files matching a query, best first (words,\n"
+         "               \"phrases\", -word, or, tag:x, ext:stl, size:>10M, ...; see\n"
+         "               man limafs); not listed: type the path, e.g.\n"
+         "               search/benchy -draft/\n"
          "searches/<name>/\n"
          "               the saved searches, listed; each folder holds what its query\n"
          "               finds now, like search/ (save one with\n"
@@ -293,7 +294,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return project_entry(t, *id);
     }
     case Kind::search_root:
-      if (index::search_words(name).empty()) return std::nullopt;
+      if (!parse_search(name)) return std::nullopt;
       return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
     case Kind::searches:
       if (!index::SavedSearches(c_).get(t, name)) return std::nullopt;
@@ -384,23 +385,40 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
   return narrowing;
 }
 
-std::optional<std::string> Tree::query_of(const ReadTxn& t, const Place& dir) const {
-  if (dir.kind != Kind::saved_search) return dir.text;
-  auto saved = index::SavedSearches(c_).get(t, dir.text);
-  if (!saved) return std::nullopt;
-  return std::move(saved->query);
+std::optional<index::Search> Tree::parse_search(std::string_view text) const {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto q = index::parse_query(text, now);
+  if (!q) return std::nullopt;
+  return index::Search(c_, std::move(*q));
 }
 
-// What a query finds, as a directory: projects as mirror folders, assets as
-// flattened links. One listing for search/ and searches/.
-std::vector<Entry> Tree::search_list(const ReadTxn& t, std::string_view query) const {
+std::optional<index::Search> Tree::search_of(const ReadTxn& t, const Place& dir) const {
+  if (dir.kind == Kind::search) return parse_search(dir.text);
+  auto saved = index::SavedSearches(c_).get(t, dir.text);
+  if (!saved) return std::nullopt;
+  return parse_search(saved->query);
+}
+
+// One listing for search/ and searches/.
+std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
+  // Best first: `ls -U` shows the search's own order.
   std::vector<Entry> out;
-  const auto hits = index::search(c_, t, query);
-  for (const auto& p : hits.projects) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+  auto search = search_of(t, dir);
+  if (!search) return out;
+  index::SearchRequest all;
+  all.limit = 0;
+  auto page = search->run(t, all);
+  if (!page) return out;
   LinkNames names{*this, t, {}, {}};
-  for (const auto& a : hits.assets)
-    if (auto e = names.entry(a)) out.push_back(std::move(*e));
-  std::sort(out.begin(), out.end(), by_name);
+  for (const auto& hit : page->hits) {
+    if (!index::is_asset(hit.item)) {
+      if (auto p = c_.project(t, index::id_of(hit.item)))
+        out.push_back(dir_entry(p->name, Place{Kind::mirror, {}, p->id, {}}, p->mtime_ns));
+    } else if (auto a = c_.asset(t, index::id_of(hit.item))) {
+      if (auto e = names.entry(*a)) out.push_back(std::move(*e));
+    }
+  }
   return out;
 }
 
@@ -415,17 +433,11 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
   // Tag sets and searches: is the item still a member, under the same name?
   LinkNames names{*this, t, {}, {}};
   const bool searching = dir.kind == Kind::search || dir.kind == Kind::saved_search;
-  const auto query = searching ? query_of(t, dir) : std::nullopt;
-  index::SearchMatcher match(c_, t, query ? index::search_words(*query) : std::vector<std::string>{});
+  const auto search = searching ? search_of(t, dir) : std::nullopt;
   const auto member = [&](const Place& p) {
     if (searching) {
-      if (!query) return false;
-      if (p.kind == Kind::mirror) {
-        auto project = c_.project(t, p.id);
-        return project && match.project(*project);
-      }
-      auto a = c_.asset(t, p.id);
-      return a && match.asset(*a);
+      if (!search) return false;
+      return search->matches(t, p.kind == Kind::mirror ? index::project_key(p.id) : index::asset_key(p.id));
     }
     return p.kind == Kind::mirror ? index::has_all_tags(c_, t, p.id, dir.tags)
                                   : index::asset_has_all_tags(c_, t, p.id, dir.tags);
@@ -502,14 +514,12 @@ std::vector<Entry> Tree::list(const ReadTxn& t, const Place& dir) const {
           if (auto e = project_entry(t, p)) out.push_back(std::move(*e));
       return out;
     case Kind::search_root: return out;  // looked up, never listed
-    case Kind::search: return search_list(t, dir.text);
+    case Kind::search: return search_list(t, dir);
     case Kind::searches:
       for (auto& s : index::SavedSearches(c_).list(t))
         out.push_back(dir_entry(s.name, Place{Kind::saved_search, {}, 0, s.name}, view_time_ns_));
       return out;
-    case Kind::saved_search:
-      if (auto query = query_of(t, dir)) return search_list(t, *query);
-      return out;
+    case Kind::saved_search: return search_list(t, dir);
     case Kind::untagged:
       for (const auto& p : index::untagged_projects(c_, t))
         out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));

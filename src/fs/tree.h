@@ -18,6 +18,7 @@
 
 #include "index/catalog.h"
 #include "index/metadata.h"
+#include "index/search.h"
 
 namespace lima::fs {
 
@@ -128,10 +129,16 @@ class Tree {
   std::optional<Entry> mirror_lookup(const index::ReadTxn& t, const Place& dir, std::string_view name) const;
   std::vector<Entry> mirror_list(const index::ReadTxn& t, const Place& dir) const;
   std::vector<Entry> tag_set_list(const index::ReadTxn& t, const Place& dir) const;
-  /// The query a search or saved-search directory answers (nullopt: a
-  /// saved search that is gone).
-  std::optional<std::string> query_of(const index::ReadTxn& t, const Place& dir) const;
-  std::vector<Entry> search_list(const index::ReadTxn& t, std::string_view query) const;
+  /// What a search or saved-search directory lists: projects as mirror
+  /// folders, assets as flattened links, best first.
+  std::vector<Entry> search_list(const index::ReadTxn& t, const Place& dir) const;
+  /// The search a search/ directory's name asks for; nullopt when it is no
+  /// valid query (looked up as ENOENT).
+  std::optional<index::Search> parse_search(std::string_view text) const;
+  /// The search a search/ or searches/ directory answers: its name's
+  /// query, or the saved search's; nullopt for no valid query or a saved
+  /// search that is gone.
+  std::optional<index::Search> search_of(const index::ReadTxn& t, const Place& dir) const;
   std::string status_text(const index::ReadTxn& t) const;
   std::string problems_text(const index::ReadTxn& t) const;
   std::shared_ptr<const std::string> problems_report(const index::ReadTxn& t) const;
