@@ -26,8 +26,9 @@ as searches/NAME/, always current. list prints each name and its query;
 show lists what the query finds now; create saves a query under a new name
 (as 'limafs search --save NAME QUERY' does); rename gives one a free name;
 set changes its query; delete removes saved searches (nothing else). Several
-QUERY words are joined by spaces. A query that does not parse is refused
-with what is wrong and where.
+QUERY words are joined by spaces; a word that starts with one dash is a
+query word ("-draft"), not an option. A query that does not parse is
+refused with what is wrong and where.
 )";
 
 std::string search_path(const std::string& name) { return "/api/v1/searches/" + url_encode(name); }
@@ -102,7 +103,7 @@ int cmd_searches_impl(Session& s) {
 
 int cmd_searches(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session("searches", argv, {}, kSearchesHelp, code);
+  auto s = open_session("searches", argv, {}, kSearchesHelp, code, true);
   if (!s) return code;
   return guarded([&] { return cmd_searches_impl(*s); });
 }

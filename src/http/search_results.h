@@ -12,8 +12,9 @@
 
 namespace lima::http {
 
-/// One page of what `query` finds in the snapshot `t`:
-/// {"items": [...], "next_cursor": ...}. Cursors are made for the list
+/// One page of what `query` finds in the snapshot `t`, best first:
+/// {"items": [...], "next_cursor": ..., "total": N}, each item with "type"
+/// and "matched" (the fields that matched), as GET /search shows them. Cursors are made for the list
 /// named `list` (read_page() checks them). A query that does not parse
 /// throws ApiError invalid_query (400) with its position.
 nlohmann::json search_results_json(index::Catalog& c, const index::Txn& t, std::string_view query, const Page& page,

@@ -533,17 +533,21 @@ TEST_CASE("saved searches from the command line: saved, listed, shown in the mou
   CHECK(renamed.out == "petg: petg\n");
   CHECK(lima::e2e::listing(s.mnt / "searches") == std::set<std::string>{"gears", "petg"});
   CHECK_FALSE(present(s.mnt / "searches/petg todo"));
-  auto changed = run_limafs({"searches", "set", "petg", "vase"});
+  auto changed = run_limafs({"searches", "set", "petg", "vase", "-benchy"});
   REQUIRE(changed.exit_code == 0);
-  CHECK(changed.out == "petg: vase\n");
+  CHECK(changed.out == "petg: vase -benchy\n");
   const auto now = lima::e2e::listing(s.mnt / "searches/petg");
   CHECK(now.count("Vase") == 1);
   CHECK(now.count("Benchy") == 0);
 
-  auto bad = run_limafs({"search", "--save", "broken", "(vase"});
+  auto bad = run_limafs({"searches", "create", "broken", "(vase"});
   CHECK(bad.exit_code == 1);
   CHECK(is_one_line(bad.err));
   CHECK(bad.err.find("(invalid_query)") != std::string::npos);
+  auto bad_line = run_limafs({"search", "--save", "broken", "(vase"});  // refused before any request
+  CHECK(bad_line.exit_code == 2);
+  CHECK(is_one_line(bad_line.err));
+  CHECK(run_limafs({"searches"}).out.find("broken") == std::string::npos);
   auto taken = run_limafs({"searches", "create", "gears", "cog"});
   CHECK(taken.exit_code == 1);
   CHECK(taken.err.find("(conflict)") != std::string::npos);
