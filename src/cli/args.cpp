@@ -14,7 +14,7 @@ std::vector<std::string> ParsedArgs::all(const std::string& name) const {
 }
 
 std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-                                     std::string& error) {
+                                     std::string& error, bool dash_words) {
   ParsedArgs out;
   bool options_done = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -35,6 +35,10 @@ std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, const
       const OptionSpec* spec = nullptr;
       for (const auto& s : specs)
         if (s.short_name == a[1]) spec = &s;
+      if (!spec && dash_words) {
+        out.positional.push_back(a);
+        continue;
+      }
       if (!spec) {
         error = "unknown option '" + a + "'";
         return std::nullopt;

@@ -27,8 +27,11 @@ struct ParsedArgs {
 };
 
 /// Parses args (without the program and command names). On error returns
-/// nullopt and sets `error`. "--" ends option parsing.
+/// nullopt and sets `error`. "--" ends option parsing. With `dash_words`,
+/// an argument of one dash and more that is no known short option is a
+/// positional argument ("-draft": a search query's exclusion), not an
+/// error; "-h" is still the help.
 std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-                                     std::string& error);
+                                     std::string& error, bool dash_words = false);
 
 }  // namespace lima::cli

@@ -1,5 +1,6 @@
 #include "cli/client_session.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "index/catalog.h"
@@ -32,23 +33,26 @@ json Session::call(const std::string& method, const std::string& path, const std
   return r->body;
 }
 
-json Session::all(const std::string& path) {
+json Session::all(const std::string& path, std::size_t at_most) {
   json items = json::array();
   std::string cursor;
   for (;;) {
     const auto sep = path.find('?') == std::string::npos ? "?" : "&";
-    auto page = call("GET", path + sep + "limit=1000" + (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)));
+    const std::size_t want = at_most == 0 ? 1000 : std::min<std::size_t>(1000, at_most - items.size());
+    auto page = call("GET", path + sep + "limit=" + std::to_string(want) +
+                                (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)));
     for (auto& item : page["items"]) items.push_back(std::move(item));
-    if (!page["next_cursor"].is_string()) return items;
+    if (!page["next_cursor"].is_string() || (at_most != 0 && items.size() >= at_most)) return items;
     cursor = page["next_cursor"].get<std::string>();
   }
 }
 
 std::optional<Session> open_session(const char* command, const std::vector<std::string>& argv,
-                                    std::vector<OptionSpec> extra, const char* help, int& exit_code) {
+                                    std::vector<OptionSpec> extra, const char* help, int& exit_code,
+                                    bool dash_words) {
   std::string err;
   extra.insert(extra.end(), kCommon.begin(), kCommon.end());
-  auto args = parse_args(argv, extra, err);
+  auto args = parse_args(argv, extra, err, dash_words);
   if (!args) {
     exit_code = complain(kUsage, std::string(command) + ": " + err + " (try 'limafs " + command + " --help')");
     return std::nullopt;

@@ -32,13 +32,15 @@ struct Session {
   nlohmann::json call(const std::string& method, const std::string& path,
                       const std::optional<nlohmann::json>& body = std::nullopt);
   /// Every item of a paginated list.
-  nlohmann::json all(const std::string& path);
+  /// Every item of a paginated list (at most `at_most` when not 0).
+  nlohmann::json all(const std::string& path, std::size_t at_most = 0);
 };
 
 /// Parses the options (`extra` and the common ones), shows help, connects.
 /// nullopt when done (help shown, or an error): exit with `exit_code`.
 std::optional<Session> open_session(const char* command, const std::vector<std::string>& argv,
-                                    std::vector<OptionSpec> extra, const char* help, int& exit_code);
+                                    std::vector<OptionSpec> extra, const char* help, int& exit_code,
+                                    bool dash_words = false);
 
 /// Runs a command body, turning Failure into one line and its exit code.
 template <class Fn>

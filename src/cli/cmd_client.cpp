@@ -122,34 +122,55 @@ int cmd_tag_common(const std::vector<std::string>& argv, bool add) {
 
 // -- search --
 
-constexpr const char* kSearchHelp = R"(usage: limafs search WORD... [options]
+constexpr const char* kSearchHelp = R"(usage: limafs search QUERY... [options]
 
-List the projects and files matching every WORD: each word must be the
-start of a word of the project's or file's name or of one of its tags
-(case-insensitive; "benc" finds 3DBenchy.stl). The same as the mount's
-search/<words>/ directory.
+List the projects and files matching QUERY, best first: the search language
+of the mount's search/QUERY/ directories and of the API (man limafs, SEARCH
+LANGUAGE). The arguments are joined with spaces into one query.
+
+  benchy -draft               every word must match; -word excludes
+  tag:pla (boat or benchy)    fields, or, parentheses
+  '"speed boat"' ext:stl      an exact phrase (quote it for the shell), an extension
+  type:image has:tags         kinds; has:/missing: tags, image, note
+  size:>10M modified:<30d     sizes (K M G T) and times (h d w m y, or a date)
+
+An argument that starts with one dash is a query word ("-draft"), not an
+option; only -h and the --options below are options. After "--" everything
+is query text. Each line shows the fields that matched.
+
+Options:
+  --limit N       print at most N results (default: all)
 )";
 
 int cmd_search(const std::vector<std::string>& argv) {
   int code = kOk;
-  auto s = open_session("search", argv, {}, kSearchHelp, code);
+  auto s = open_session("search", argv, {{"limit", true}}, kSearchHelp, code, true);
   if (!s) return code;
-  if (s->args.positional.empty()) return complain(kUsage, "search: expected at least one WORD");
+  if (s->args.positional.empty()) return complain(kUsage, "search: expected a QUERY (try 'limafs search --help')");
+  std::size_t limit = 0;
+  if (auto v = s->args.value("limit")) {
+    char* end = nullptr;
+    const auto n = std::strtoull(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n == 0) return complain(kUsage, "search: --limit must be a positive number");
+    limit = static_cast<std::size_t>(n);
+  }
   return guarded([&] {
     std::string q;
     for (const auto& w : s->args.positional) q += (q.empty() ? "" : " ") + w;
-    const auto items = s->all("/api/v1/search?q=" + url_encode(q));
+    const auto items = s->all("/api/v1/search?q=" + url_encode(q), limit);
     if (s->json_out) {
       print_json(items);
       return kOk;
     }
     for (const auto& it : items) {
-      if (str(it, "type") == "project")
-        std::printf("project  %s\n", index::printable(str(it, "name")).c_str());
-      else
-        std::printf("file     %s\n", index::printable(library_path_of(it)).c_str());
+      std::string matched;
+      if (it.contains("matched"))
+        for (const auto& f : it["matched"]) matched += (matched.empty() ? "" : ",") + f.get<std::string>();
+      const auto where = str(it, "type") == "project" ? str(it, "name") : library_path_of(it);
+      std::printf("%s  %s%s\n", str(it, "type") == "project" ? "project" : "file   ", index::printable(where).c_str(),
+                  matched.empty() ? "" : ("  [" + matched + "]").c_str());
     }
-    if (items.empty()) std::fprintf(stderr, "limafs: nothing matches '%s'\n", q.c_str());
+    if (items.empty()) std::fprintf(stderr, "limafs: nothing matches '%s'\n", index::printable(q).c_str());
     return items.empty() ? kError : kOk;
   });
 }

@@ -83,10 +83,11 @@ std::string_view readme_text() {
          "               +<other> folders listed are the tags that narrow the set\n"
          "collections/<name>/\n"
          "               the projects of a collection, in the collection's order\n"
-         "search/<words>/\n"
-         "               projects and files matching every word (each word is the\n"
-         "               start of a word of a name or of a tag); not listed: type\n"
-         "               the path, e.g. search/benchy pla/\n"
+         "search/<query>/\n"
+         "               projects and files matching a query, best first (words,\n"
+         "               \"phrases\", -word, or, tag:x, ext:stl, size:>10M, ...; see\n"
+         "               man limafs); not listed: type the path, e.g.\n"
+         "               search/benchy -draft/\n"
          "untagged/      the projects that carry no tag yet\n"
          ".limafs/status the library, the index and the last sync\n"
          ".limafs/stats  how many requests of each kind this mount has answered\n"
@@ -285,7 +286,7 @@ std::optional<Entry> Tree::lookup(const ReadTxn& t, const Place& dir, std::strin
       return project_entry(t, *id);
     }
     case Kind::search_root:
-      if (index::search_words(name).empty()) return std::nullopt;
+      if (!parse_search(name)) return std::nullopt;
       return dir_entry(std::string(name), Place{Kind::search, {}, 0, std::string(name)}, view_time_ns_);
     case Kind::untagged: {
       auto id = c_.project_id_by_name(t, name);
@@ -372,14 +373,32 @@ std::vector<Entry> Tree::tag_set_list(const ReadTxn& t, const Place& dir) const 
   return narrowing;
 }
 
+std::optional<index::Search> Tree::parse_search(std::string_view text) const {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto q = index::parse_query(text, now);
+  if (!q) return std::nullopt;
+  return index::Search(c_, std::move(*q));
+}
+
 std::vector<Entry> Tree::search_list(const ReadTxn& t, const Place& dir) const {
+  // Best first: `ls -U` shows the search's own order.
   std::vector<Entry> out;
-  const auto hits = index::search(c_, t, dir.text);
-  for (const auto& p : hits.projects) out.push_back(dir_entry(p.name, Place{Kind::mirror, {}, p.id, {}}, p.mtime_ns));
+  auto search = parse_search(dir.text);
+  if (!search) return out;
+  index::SearchRequest all;
+  all.limit = 0;
+  auto page = search->run(t, all);
+  if (!page) return out;
   LinkNames names{*this, t, {}, {}};
-  for (const auto& a : hits.assets)
-    if (auto e = names.entry(a)) out.push_back(std::move(*e));
-  std::sort(out.begin(), out.end(), by_name);
+  for (const auto& hit : page->hits) {
+    if (!index::is_asset(hit.item)) {
+      if (auto p = c_.project(t, index::id_of(hit.item)))
+        out.push_back(dir_entry(p->name, Place{Kind::mirror, {}, p->id, {}}, p->mtime_ns));
+    } else if (auto a = c_.asset(t, index::id_of(hit.item))) {
+      if (auto e = names.entry(*a)) out.push_back(std::move(*e));
+    }
+  }
   return out;
 }
 
@@ -393,15 +412,11 @@ std::vector<std::optional<Entry>> Tree::revalidate(const ReadTxn& t, const Place
   }
   // Tag sets and searches: is the item still a member, under the same name?
   LinkNames names{*this, t, {}, {}};
-  index::SearchMatcher match(c_, t, index::search_words(dir.text));
+  const auto search = dir.kind == Kind::search ? parse_search(dir.text) : std::nullopt;
   const auto member = [&](const Place& p) {
     if (dir.kind == Kind::search) {
-      if (p.kind == Kind::mirror) {
-        auto project = c_.project(t, p.id);
-        return project && match.project(*project);
-      }
-      auto a = c_.asset(t, p.id);
-      return a && match.asset(*a);
+      if (!search) return false;
+      return search->matches(t, p.kind == Kind::mirror ? index::project_key(p.id) : index::asset_key(p.id));
     }
     return p.kind == Kind::mirror ? index::has_all_tags(c_, t, p.id, dir.tags)
                                   : index::asset_has_all_tags(c_, t, p.id, dir.tags);

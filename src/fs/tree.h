@@ -18,6 +18,7 @@
 
 #include "index/catalog.h"
 #include "index/metadata.h"
+#include "index/search.h"
 
 namespace lima::fs {
 
@@ -125,6 +126,9 @@ class Tree {
   std::vector<Entry> mirror_list(const index::ReadTxn& t, const Place& dir) const;
   std::vector<Entry> tag_set_list(const index::ReadTxn& t, const Place& dir) const;
   std::vector<Entry> search_list(const index::ReadTxn& t, const Place& dir) const;
+  /// The search a search/ directory's name asks for; nullopt when it is no
+  /// valid query (looked up as ENOENT).
+  std::optional<index::Search> parse_search(std::string_view text) const;
   std::string status_text(const index::ReadTxn& t) const;
   std::string problems_text(const index::ReadTxn& t) const;
   std::shared_ptr<const std::string> problems_report(const index::ReadTxn& t) const;

@@ -77,9 +77,10 @@ std::string message_for_status(int status) {
   }
 }
 
-void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message) {
+void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message,
+                std::size_t position = 0) {
   res.status = status;
-  res.set_content(error_body(code, message), "application/json");
+  res.set_content(error_body(code, message, position), "application/json");
 }
 
 // "Authorization: Bearer <token>", the scheme in any case (RFC 9110
@@ -376,7 +377,7 @@ struct ApiServer::Impl {
       if (e.status >= 500)
         log::error(req.method + " " + index::printable(req.path) + ": " + std::to_string(e.status) + " " + e.code + ": " +
                    e.what());
-      send_error(res, e.status, e.code, e.what());
+      send_error(res, e.status, e.code, e.what(), e.position);
     } catch (const std::exception& e) {
       log::error(req.method + " " + index::printable(req.path) + ": " + e.what());
       if (index::errc_of(e) == index::Errc::no_space)  // nothing was changed

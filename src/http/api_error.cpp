@@ -24,8 +24,15 @@ ApiError to_api_error(const index::Error& e) {
 void throw_invalid(const std::string& message) { throw ApiError(400, code::invalid_argument, message); }
 void throw_not_found(const std::string& message) { throw ApiError(404, code::not_found, message); }
 
-std::string error_body(std::string_view code, std::string_view message) {
+void throw_invalid_query(const std::string& message, std::size_t column) {
+  ApiError e(400, code::invalid_query, message);
+  e.position = column;
+  throw e;
+}
+
+std::string error_body(std::string_view code, std::string_view message, std::size_t position) {
   nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
+  if (position != 0) j["error"]["position"] = position;
   return index::dump_json(j, -1);
 }
 

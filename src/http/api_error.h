@@ -27,6 +27,7 @@ inline constexpr std::string_view insufficient_storage = "insufficient_storage";
 inline constexpr std::string_view internal = "internal";
 inline constexpr std::string_view unavailable = "unavailable";
 inline constexpr std::string_view no_picture = "no_picture";
+inline constexpr std::string_view invalid_query = "invalid_query";
 }  // namespace code
 
 struct ApiError : std::runtime_error {
@@ -34,6 +35,8 @@ struct ApiError : std::runtime_error {
       : std::runtime_error(message), status(status_), code(code_) {}
   int status;
   std::string code;
+  /// Where in the input the error is (a query's 1-based column), when known.
+  std::size_t position = 0;
 };
 
 /// The status and code for a domain error.
@@ -43,8 +46,10 @@ ApiError to_api_error(const index::Error& e);
 [[noreturn]] void throw_invalid(const std::string& message);
 [[noreturn]] void throw_not_found(const std::string& message);
 
-/// The error envelope as JSON text.
-std::string error_body(std::string_view code, std::string_view message);
+/// A search query that does not parse: 400 invalid_query, with the column.
+[[noreturn]] void throw_invalid_query(const std::string& message, std::size_t column);
+/// The error envelope as JSON text; `position` (when not 0) goes with it.
+std::string error_body(std::string_view code, std::string_view message, std::size_t position = 0);
 
 /// The code a bare status stands for, when the error did not come from a
 /// handler (no route, a malformed request line, an unsatisfiable range…).

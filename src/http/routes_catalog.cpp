@@ -1,6 +1,7 @@
 // Projects, assets, tags, collections and search.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "http/input.h"
 #include "http/query_params.h"
@@ -75,6 +76,50 @@ std::vector<index::TagId> tag_filter(const index::Txn& t, index::Metadata& meta,
   return ids;
 }
 
+// The query of parameter q, parsed: a malformed one is 400 invalid_query,
+// naming what is wrong and where.
+index::Query need_query(const httplib::Request& req) {
+  const auto text = req.get_param_value("q");
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto q = index::parse_query(text, now);
+  if (!q) throw_invalid_query("parameter 'q': " + q.error().message, q.error().column);
+  return std::move(*q);
+}
+
+// A page of search hits, each item's JSON with "type" and the fields that
+// matched ("matched").
+json search_page(Call& c, const index::Txn& t, index::Query q, index::SearchRequest r, const std::string& list) {
+  const auto pg = read_page(c.req, list);
+  r.limit = pg.limit;
+  r.after = pg.after;
+  const auto found = index::Search(cat(c), std::move(q)).run(t, r);
+  if (!found) throw_invalid("parameter 'cursor' is not a cursor of this list (pass back the next_cursor of a page)");
+  index::Metadata meta(cat(c));
+  json items = json::array();
+  for (const auto& hit : found->hits) {
+    json j;
+    if (index::is_asset(hit.item)) {
+      auto a = cat(c).asset(t, index::id_of(hit.item));
+      if (!a) continue;
+      j = asset_json(t, cat(c), *a, false);
+      j["type"] = "asset";
+    } else {
+      auto p = cat(c).project(t, index::id_of(hit.item));
+      if (!p) continue;
+      j = project_summary(t, meta, *p);
+      j["type"] = "project";
+    }
+    j["matched"] = index::matched_field_names(hit.fields);
+    items.push_back(std::move(j));
+  }
+  std::optional<std::string> next;
+  if (found->next) next = make_cursor(list, *found->next);
+  auto out = page(std::move(items), next);
+  out["total"] = found->total;
+  return out;
+}
+
 // -- projects --
 
 void list_projects(Call& c) {
@@ -91,11 +136,27 @@ void list_projects(Call& c) {
     if (!q.collection && numeric) q.collection = meta.collection(t, parse_id(v, "collection"));
     if (!q.collection) throw_not_found("no collection '" + index::printable(v) + "'");
   }
-  if (c.req.has_param("q")) {
-    q.words = index::search_words(c.req.get_param_value("q"));
-    if (q.words.empty()) throw_invalid("parameter 'q' holds no word to search for");
-  }
   if (c.req.has_param("name")) q.name = c.req.get_param_value("name");
+  if (c.req.has_param("q")) {
+    // Searched, best first; the other parameters narrow the hits.
+    auto query = need_query(c.req);
+    index::SearchRequest r;
+    r.scope = index::Scope::projects;
+    r.keep = [&](index::ItemKey item) {
+      const auto id = index::id_of(item);
+      if (!q.tags.empty() && !index::has_all_tags(cat(c), t, id, q.tags)) return false;
+      if (q.collection && std::find(q.collection->projects.begin(), q.collection->projects.end(), id) ==
+                              q.collection->projects.end())
+        return false;
+      if (q.name) {
+        auto p = cat(c).project(t, id);
+        return p && p->name == *q.name;
+      }
+      return true;
+    };
+    reply(c.res, 200, search_page(c, t, std::move(query), std::move(r), "projects-search"));
+    return;
+  }
   // Name order, or collection order: cursors of one do not fit the other.
   const std::string list = q.collection ? "projects-in-" + std::to_string(q.collection->id) : "projects";
   const auto pg = read_page(c.req, list);
@@ -187,7 +248,7 @@ void list_assets(Call& c) {
 // tag (all), project (an id) and hash; each filter is read from its index
 // (asset_query.h). A cursor names the filters it was made with.
 void list_library_assets(Call& c) {
-  refuse_repeats(c.req, {"limit", "cursor"});
+  refuse_repeats(c.req, {"q", "limit", "cursor"});
   index::AssetFilter f;
   f.kind = kind_filter(c.req);
   f.ext = ext_filter(c.req);
@@ -209,6 +270,23 @@ void list_library_assets(Call& c) {
   }
   f.tags = tag_filter(t, meta, c.req);
   for (auto tag : f.tags) list += "|tag=" + std::to_string(tag);
+  if (c.req.has_param("q")) {
+    // Searched, best first; the other parameters narrow the hits.
+    auto query = need_query(c.req);
+    index::SearchRequest r;
+    r.scope = index::Scope::assets;
+    r.keep = [&](index::ItemKey item) {
+      auto a = cat(c).asset(t, index::id_of(item));
+      if (!a) return false;
+      if (f.kind && a->kind != *f.kind) return false;
+      if (f.ext && index::extension_of(a->path) != *f.ext) return false;
+      if (f.project && a->project != *f.project) return false;
+      if (f.hash && !(a->hash == *f.hash)) return false;
+      return f.tags.empty() || index::asset_has_all_tags(cat(c), t, a->id, f.tags);
+    };
+    reply(c.res, 200, search_page(c, t, std::move(query), std::move(r), "search-" + list));
+    return;
+  }
   const auto pg = read_page(c.req, list);
   index::AssetId after = 0;
   if (pg.has_cursor) {
@@ -443,45 +521,12 @@ void reorder(Call& c) {
 // -- search --
 
 void search(Call& c) {
+  refuse_repeats(c.req, {"q", "limit", "cursor"});
   if (!c.req.has_param("q")) throw_invalid("parameter 'q' is required");
-  const auto q = c.req.get_param_value("q");
-  if (index::search_words(q).empty()) throw_invalid("parameter 'q' holds no word to search for");
-  const auto pg = read_page(c.req, "search");
+  auto q = need_query(c.req);
   ReadTxn t(cat(c).env());
-  index::Metadata meta(cat(c));
-  const auto hits = index::search(cat(c), t, q);
-  // Projects (by name) first, then assets (by id); keys "p<name>", "a<id>".
-  json items = json::array();
-  std::optional<std::string> next;
-  std::string last;
-  auto full = [&] {
-    if (items.size() < pg.limit) return false;
-    next = make_cursor("search", last);
-    return true;
-  };
-  bool stop = false;
-  const bool after_projects = pg.has_cursor && pg.after.starts_with("a");
-  for (const auto& p : hits.projects) {
-    if (after_projects || (pg.has_cursor && "p" + p.name <= pg.after)) continue;
-    if ((stop = full())) break;
-    auto j = project_summary(t, meta, p);
-    j["type"] = "project";
-    items.push_back(std::move(j));
-    last = "p" + p.name;
-  }
-  const auto after_id = after_projects ? std::strtoull(pg.after.c_str() + 1, nullptr, 10) : 0;
-  for (const auto& a : hits.assets) {
-    if (stop) break;
-    if (a.id <= after_id) continue;
-    if ((stop = full())) break;
-    auto j = asset_json(t, cat(c), a, false);
-    j["type"] = "asset";
-    items.push_back(std::move(j));
-    last = "a" + std::to_string(a.id);
-  }
-  auto out = page(std::move(items), next);
-  out["query"] = q;
-  out["words"] = index::search_words(q);
+  auto out = search_page(c, t, std::move(q), {}, "search");
+  out["query"] = c.req.get_param_value("q");
   reply(c.res, 200, out);
 }
 

@@ -58,8 +58,6 @@ void projects_with_tags(const Catalog& c, const Txn& t, std::span<const TagId> t
 
 ProjectPage query_projects(Catalog& c, const Txn& t, const ProjectQuery& q, std::string_view after, std::size_t limit) {
   ProjectPage page;
-  std::optional<SearchMatcher> match;
-  if (!q.words.empty()) match.emplace(c, t, q.words);
   static const std::vector<ProjectId> kNone;
   const auto& members = q.collection ? q.collection->projects : kNone;
   // Takes p if it passes the filters; false once the page is full. The
@@ -68,7 +66,6 @@ ProjectPage query_projects(Catalog& c, const Txn& t, const ProjectQuery& q, std:
     if (p.state != ItemState::live) return true;
     if (!q.tags.empty() && !has_all_tags(c, t, p.id, q.tags)) return true;
     if (q.collection && std::find(members.begin(), members.end(), p.id) == members.end()) return true;
-    if (match && !match->project(p)) return true;
     if (page.items.size() == limit) {
       page.next = key;
       return false;

@@ -1,5 +1,6 @@
 // Project queries: one page of the projects matching a set of filters (tags,
-// a collection, a folder name, search words), as GET /projects lists them.
+// a collection, a folder name, as GET /projects lists them; a search
+// query goes through search.h instead).
 // The plan is made here: one project by name; a collection in its own
 // order; projects carrying tags from the tag indexes; otherwise the name
 // index. Projects carrying every one of several tags come in name order,
@@ -53,8 +54,6 @@ struct ProjectQuery {
   std::optional<Collection> collection;
   /// The project whose folder has exactly this name.
   std::optional<std::string> name;
-  /// Matching every one of these search words (search.h); none: no search.
-  std::vector<std::string> words;
 };
 
 /// One page of projects.

@@ -18,6 +18,40 @@
 // (">10M", "<=512K", "=0"; units B K M G T, binary), modified / added
 // ("<30d" = within the last 30 days, ">2026-01-01" = after that day; ages
 // in h d w m y, dates YYYY, YYYY-MM, YYYY-MM-DD, UTC).
+//
+// The finer rules:
+//   - Words: a bare term is folded into runs (words.h query_runs); one run
+//     is a `words` node that matches as a prefix; several runs are a phrase
+//     whose last word may be a prefix. A quoted phrase is exact words,
+//     adjacent, in order. A term without letters or digits ("...", "+",
+//     a '-' followed by white space) looks for nothing and is left out;
+//     a query left with nothing to look for is an error.
+//   - Operators: or/OR, and/AND, not/NOT only as bare terms of their own
+//     ("or" in quotes is a word). '-' right before something excludes it
+//     (-word, -tag:x, -"a b", -(a or b)).
+//   - Fields: `name:value` is a field only when `name` is ASCII letters
+//     (any case) and something follows the colon; then an unknown name is
+//     an error ("unknown field 'colour:' at 5"), so text with a colon is
+//     searched literally in quotes ("a:b"). A known field with nothing
+//     after its colon is an error; an unknown one ("Note:") is a word.
+//     A quoted value follows the colon directly: tag:"dual color".
+//   - type: model image document other. ext: one extension, lower-cased,
+//     a leading dot ignored. has: / missing: tags (tag), image (images),
+//     note (notes); missing:x is (not (has x)).
+//   - size: [< <= = >= >] number [unit]; no sign means "="; the number may
+//     have decimals (>1.5G); units B K M G T (K = 1024), "KB"/"KiB" too.
+//   - modified: / added: an age: "<30d" within the last 30 days (and no
+//     sign means the same), ">1y" older than a year, "<=" and ">=" the
+//     same with the boundary included, "=" an error; h = hour, d = day,
+//     w = 7 days, m = 30 days, y = 365 days. A date covers its whole UTC
+//     day (month, year): ">D" after it ends, ">=D" from its start, "<D"
+//     before it starts, "<=D" up to its end, "=D" or no sign during it.
+//   - Every comparison node means `item value cmp number`, times in ns
+//     since the epoch; "during" is (and (>= start) (< end)).
+//   - The tree is simplified: a group of one is its kid, nested groups of
+//     the same kind are flattened, a double negation is removed.
+//   - Errors end with " at N", N the 1-based column in characters of the
+//     token at fault (for a bad field value, of the value).
 #pragma once
 
 #include <cstdint>
@@ -91,5 +125,11 @@ struct QueryError {
 /// Parses `text`. `now_ns` anchors ages ("<30d"). An empty query, or one
 /// with nothing to look for, is an error too.
 tl::expected<Query, QueryError> parse_query(std::string_view text, std::int64_t now_ns);
+
+/// The tree in a canonical s-expression form, for tests and --explain:
+/// `(and (word any "benchy"*) (not (word tag "draft"*)))`; `*` marks a
+/// prefix word; phrases are `(phrase field "a" "b")`; comparisons
+/// `(size > 10485760)`, `(modified >= 1767225600000000000)`.
+std::string describe(const QueryNode& node);
 
 }  // namespace lima::index

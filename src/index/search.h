@@ -1,58 +1,83 @@
-// The search of today: a query's words must each be a prefix of a token of
-// an item's name or of one of its tags (DESIGN §5's full language replaces
-// it later). One matcher serves the mount's search/ directories and the
-// API's search, so both always agree.
+// Search: answers a query of the search language (query.h) from the word
+// index (word_index.h) and the catalog's own tables, never by a scan of
+// every item, except for a query that names no word and no type or
+// extension (only has:/missing:/size:/modified:/added: and exclusions),
+// which walks the live items. One engine serves the API's search and its
+// q= filters, the CLI, the mount's search/ and searches/ directories and
+// saved searches, so all of them give the same answer.
+//
+// Ranking, best first: the sum over the query's words of how each matched
+// (an exact word before a prefix; in the name, then a tag, a collection,
+// the project, the path, the notes); then shorter names; then names in
+// byte order; then projects before assets, by id.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "index/metadata.h"
+#include "index/catalog.h"
+#include "index/query.h"
+#include "index/word_index.h"
 
 namespace lima::index {
 
-/// The lowercased words of a query: its runs of letters and digits, so
-/// "Benchy.stl" asks for "benchy" and "stl". Empty when the query holds no
-/// word (not a valid query).
-std::vector<std::string> search_words(std::string_view query);
+/// Which fields matched, as a bit set of 1 << static_cast<int>(field index):
+/// see matched_field_names().
+using FieldSet = std::uint8_t;
+/// The names of the fields in `s` ("name", "tag", …), in rank order.
+std::vector<std::string_view> matched_field_names(FieldSet s);
 
-/// The lowercased tokens of a name: runs of letters and digits (any byte
-/// of a multi-byte UTF-8 character counts as a letter), plus the words a
-/// run visibly joins ("3DBenchy" also gives "3", "d", "benchy"; "partV2"
-/// gives "part", "v", "2"), so a search for "benchy" finds 3DBenchy.stl.
-std::vector<std::string> name_tokens(std::string_view name);
+/// What search results hold.
+enum class Scope : std::uint8_t { all, projects, assets };
 
-/// True when every word is a prefix of at least one token.
-bool words_match(const std::vector<std::string>& words, const std::vector<std::string>& tokens);
+struct SearchHit {
+  ItemKey item = 0;
+  std::uint32_t score = 0;  ///< lower is better
+  FieldSet fields = 0;
+  std::string name;  ///< the project folder name or the asset file name
+};
 
-/// Decides whether items match a query: a live project whose name or tags
-/// hold every word, a live asset whose file name or tags do. Keeps the tag
-/// tokens it has computed; lives as long as the transaction.
-class SearchMatcher {
+struct SearchPage {
+  std::vector<SearchHit> hits;          ///< best first
+  std::optional<std::string> next;      ///< opaque cursor of the next page
+  std::uint64_t total = 0;              ///< how many items match in all
+};
+
+struct SearchRequest {
+  Scope scope = Scope::all;
+  std::size_t limit = 50;  ///< 0: no limit
+  std::string after;       ///< a cursor from SearchPage::next ("" = first page)
+  /// Assets only in this project (0: anywhere). Projects never match then.
+  ProjectId project = 0;
+  /// More conditions of the caller (the API's other filters), asked of
+  /// each live item before ranking; none when empty.
+  std::function<bool(ItemKey)> keep;
+};
+
+/// One query, parsed once, answered against any snapshot.
+class Search {
  public:
-  SearchMatcher(Catalog& c, const Txn& t, std::vector<std::string> words)
-      : meta_(c), t_(t), words_(std::move(words)) {}
-  const std::vector<std::string>& words() const { return words_; }
-  bool project(const Project& p);
-  bool asset(const Asset& a);
+  Search(Catalog& c, Query q) : c_(c), q_(std::move(q)) {}
+  const Query& query() const { return q_; }
+  /// The page of hits `r` asks for. Errc::invalid_argument for a cursor
+  /// this search did not make.
+  Result<SearchPage> run(const Txn& t, const SearchRequest& r) const;
+  /// Whether one live item matches (what a cached listing asks when the
+  /// index changed).
+  bool matches(const Txn& t, ItemKey item) const;
 
  private:
-  bool matches(std::vector<std::string> tokens, const std::vector<TagId>& tags);
-
-  Metadata meta_;
-  const Txn& t_;
-  std::vector<std::string> words_;
-  std::unordered_map<TagId, std::vector<std::string>> tag_tokens_;
+  Catalog& c_;
+  Query q_;
 };
 
-struct SearchHits {
-  std::vector<Project> projects;  ///< by name
-  std::vector<Asset> assets;      ///< in id order
-};
-
-/// Every live project and asset matching `query` (nothing when it has no word).
-SearchHits search(Catalog& c, const Txn& t, std::string_view query);
+/// Parses `text` (now = the clock) and runs it: the API's and the CLI's
+/// one call. A malformed query is Errc::invalid_argument with
+/// parse_query()'s message.
+Result<SearchPage> search(Catalog& c, const Txn& t, std::string_view text, const SearchRequest& r);
 
 }  // namespace lima::index

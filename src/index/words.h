@@ -7,10 +7,18 @@
 // folding, compatibility decomposition, accents and other marks stripped,
 // then letters without a decomposition replaced (ø→o, æ→ae, ß→ss, ł→l,
 // đ→d, þ→th, œ→oe, ı→i, …). A run that visibly joins several words is
-// indexed whole and in parts: at lower→upper case changes, before the last
-// capital of a capital run followed by a lower-case letter, and at
-// letter↔digit boundaries ("3DBenchy" → 3dbenchy, 3, d, benchy; "partV2"
-// → partv2, part, v2, v, 2; "XMLFile" → xmlfile, xml, file).
+// indexed whole and in parts. Its case parts are cut at lower→upper case
+// changes, before the last capital of a capital run followed by a
+// lower-case letter, before a capitalised word that follows a digit, and
+// between cased and uncased letters (Latin next to CJK); its pieces are the
+// case parts cut again at letter↔digit changes. A run gives itself, then
+// each case part (when it has several) followed by the case part's pieces
+// (when it has several): "3DBenchy" → 3dbenchy, 3d, 3, d, benchy;
+// "partV2" → partv2, part, v2, v, 2; "XMLFile" → xmlfile, xml, file;
+// "model2024v3" → model2024v3, model, 2024, v, 3. Case is judged on the
+// text as written, before folding. Marks and default-ignorable characters
+// (the soft hyphen, joiners) neither separate nor split; a zero-width
+// space separates.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +32,9 @@ namespace lima::index {
 /// (at a character boundary), in the index and in queries alike.
 inline constexpr std::size_t kMaxWordBytes = 64;
 
-/// A word of a text. Positions count parts: a run's parts take consecutive
-/// positions, a whole run spans its parts, and the next run starts where
-/// the last one ended. Two tokens are adjacent (a phrase) when the second's
+/// A word of a text. Positions count pieces: a run's pieces take
+/// consecutive positions, a case part or a whole run spans its pieces, and
+/// the next run starts where the last one ended. Two tokens are adjacent (a phrase) when the second's
 /// `pos` is the first's `end`.
 struct Token {
   std::string word;        ///< folded
