@@ -16,6 +16,7 @@
 #include "cli/client_session.h"
 #include "cli/progress_view.h"
 #include "index/names.h"
+#include "index/query.h"
 
 namespace lima::cli {
 
@@ -154,9 +155,12 @@ int cmd_search(const std::vector<std::string>& argv) {
     if (v->empty() || *end != '\0' || n == 0) return complain(kUsage, "search: --limit must be a positive number");
     limit = static_cast<std::size_t>(n);
   }
+  std::string q;
+  for (const auto& w : s->args.positional) q += (q.empty() ? "" : " ") + w;
+  // A query that does not parse is a bad command line: said here, as the
+  // daemon would say it.
+  if (auto parsed = index::parse_query(q, 0); !parsed) return complain(kUsage, "search: " + parsed.error().message);
   return guarded([&] {
-    std::string q;
-    for (const auto& w : s->args.positional) q += (q.empty() ? "" : " ") + w;
     const auto items = s->all("/api/v1/search?q=" + url_encode(q), limit);
     if (s->json_out) {
       print_json(items);

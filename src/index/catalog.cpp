@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <system_error>
@@ -15,6 +16,7 @@
 #include "index/key_codec.h"
 #include "index/kinds.h"
 #include "index/schema.h"
+#include "index/word_index.h"
 
 namespace lima::index {
 
@@ -74,12 +76,16 @@ void add_ext_and_kind_indexes(WriteTxn& t, const Tables& db) {
 // format 1 (facts not read) until a sync reads their headers.
 void add_picture_failures(WriteTxn&, const Tables&) {}
 
+// 3 → 4: the word index, filled from the catalog; saved_searches, which
+// open() creates.
+void fill_word_index(WriteTxn& t, const Tables& db) { WordIndex(db).rebuild(t); }
+
 // Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
 // the single write transaction that open() runs. Each one is tested on an
 // index written by the previous version (catalog_test.cpp).
 using Migration = void (*)(WriteTxn&, const Tables&);
-constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes,
-                                                                   add_picture_failures};
+constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes, add_picture_failures,
+                                                                   fill_word_index};
 
 // Removes key only when it still points at id (another item may own it now).
 void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
@@ -138,10 +144,15 @@ Result<std::uint32_t> schema_version_of(Env& env, const stdfs::path& state_dir, 
   return found;
 }
 
-/// Opens every sub-database of schema.h into db, through open(t, name).
+/// Opens every sub-database of schema.h into db, through open(t, name, kind).
 template <class T, class Open>
 void open_tables(T& t, Tables& db, Open open) {
-  const std::pair<Dbi*, const char*> all[] = {
+  struct Table {
+    Dbi* dbi;
+    const char* name;
+    DbKind kind = DbKind::plain;
+  };
+  const Table all[] = {
       {&db.meta, kMeta},
       {&db.projects, kProjects},
       {&db.project_names, kProjectNames},
@@ -164,9 +175,10 @@ void open_tables(T& t, Tables& db, Open open) {
       {&db.runs, kRuns},
       {&db.problems, kProblems},
       {&db.picture_failures, kPictureFailures},
+      {&db.words, kWords, DbKind::dup_fixed},
       {&db.saved_searches, kSavedSearches},
   };
-  for (auto [dbi, name] : all) *dbi = open(t, name);
+  for (const Table& table : all) *table.dbi = open(t, table.name, table.kind);
 }
 
 }  // namespace
@@ -213,6 +225,9 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const stdfs::path& state_dir, Ope
 Result<void> Catalog::init(OpenMode mode) {
   const bool rw = mode == OpenMode::read_write;
   const stdfs::path dir = state_dir_ / "index";
+  const char* skip = std::getenv("LIMA_BENCH_SKIP_WORD_INDEX");
+  skip_words_ = skip && std::string_view(skip) == "1";
+  words_ = std::make_unique<const WordIndex>(db_);
   std::error_code ec;
   if (rw) {
     stdfs::create_directories(dir, ec);
@@ -236,16 +251,23 @@ Result<void> Catalog::init(OpenMode mode) {
   try {
     if (rw) {
       env_->write([&](WriteTxn& t) {
-        open_tables(t, db_, [&](WriteTxn& tx, const char* name) { return env_->open_db(tx, name); });
+        open_tables(t, db_, [&](WriteTxn& tx, const char* name, DbKind kind) {
+          return env_->open_db(tx, name, DbOpen::create, kind);
+        });
         for (std::uint32_t v = *found == 0 ? kSchemaVersion : *found; v < kSchemaVersion; ++v)
           if (kMigrations[v - 1]) kMigrations[v - 1](t, db_);
+        // A word index left stale by writes that skipped it is made whole.
+        if (!skip_words_ && t.get(db_.meta, kMetaWordsStale)) {
+          words_->rebuild(t);
+          t.del(db_.meta, kMetaWordsStale);
+        }
         std::string ver;
         put_u32(ver, kSchemaVersion);
         t.put(db_.meta, kMetaSchemaVersion, ver);
       });
     } else {
       ReadTxn t(*env_);
-      open_tables(t, db_, [&](ReadTxn& tx, const char* name) { return env_->open_db(tx, name); });
+      open_tables(t, db_, [&](ReadTxn& tx, const char* name, DbKind kind) { return env_->open_db(tx, name, kind); });
       t.commit();
     }
   } catch (const LmdbError& e) {
@@ -321,6 +343,7 @@ void Catalog::project_ids_by_name(const Txn& t, std::string_view after,
 }
 
 void Catalog::put_project(WriteTxn& t, const Project& now, const Project* before) {
+  if (auto* w = word_upkeep(t)) w->update_project(t, before, &now);
   if (before && before->state == ItemState::live) {
     if (before->name != now.name || now.state != ItemState::live)
       del_if_owned(t, db_.project_names, bounded(before->name), now.id);
@@ -383,6 +406,8 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
 }
 
 void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
+  if (auto* w = word_upkeep(t))
+    for (const auto& [before, now] : changes) w->update_asset(t, before, &now);
   // Remove stale index entries first, then write each table in key order.
   std::vector<const Asset*> live, rehashed, all;
   std::vector<std::string> ext_keys, kind_keys;  // new entries
@@ -462,6 +487,12 @@ std::string Catalog::ext_prefix(std::string_view ext) {
 }
 
 std::string Catalog::kind_prefix(Kind kind) { return std::string(1, static_cast<char>(kind)); }
+
+const WordIndex* Catalog::word_upkeep(WriteTxn& t) {
+  if (!skip_words_) return words_.get();
+  if (!t.get(db_.meta, kMetaWordsStale)) t.put(db_.meta, kMetaWordsStale, {});
+  return nullptr;
+}
 
 IndexCounts Catalog::counts(const Txn& t) const {
   IndexCounts c;

@@ -21,6 +21,8 @@
 
 namespace lima::index {
 
+class WordIndex;
+
 /// Handles of every sub-database of schema.h.
 struct Tables {
   Dbi meta, projects, project_names, assets, asset_paths, asset_hashes, ext_assets, kind_assets;
@@ -110,6 +112,15 @@ class Catalog {
 
   IndexCounts counts(const Txn& t) const;
 
+  // -- word index --
+  /// The word index of search (word_index.h). The catalog's writes and
+  /// Metadata's keep it in the same transaction as the text it indexes.
+  const WordIndex& words() const { return *words_; }
+  /// The word index for a write to keep, or nullptr when this catalog was
+  /// opened under LIMA_BENCH_SKIP_WORD_INDEX (word_index.h): the index is
+  /// then marked stale in t, to be rebuilt by the next open without it.
+  const WordIndex* word_upkeep(WriteTxn& t);
+
  private:
   Catalog() = default;
   Result<void> init(OpenMode mode);
@@ -117,6 +128,8 @@ class Catalog {
   std::filesystem::path state_dir_;
   std::unique_ptr<Env> env_;
   Tables db_;
+  std::unique_ptr<const WordIndex> words_;  // over db_
+  bool skip_words_ = false;  // LIMA_BENCH_SKIP_WORD_INDEX
   int lock_fd_ = -1;
   std::uint32_t schema_version_ = 0;
   Changes pending_;  // guarded by LMDB's writer lock (only touched inside a write txn)

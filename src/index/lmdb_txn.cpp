@@ -152,6 +152,32 @@ std::size_t WriteTxn::del_prefix(const Dbi& db, std::string_view prefix) {
   return n;
 }
 
+void WriteTxn::clear(const Dbi& db) { check(mdb_drop(txn_, db.handle, 0), db.name); }
+
+void WriteTxn::put_dup(const Dbi& db, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key), v = to_val(value);
+  const int rc = mdb_put(txn_, db.handle, &k, &v, MDB_NODUPDATA);
+  if (rc != MDB_KEYEXIST) check(rc, db.name);
+}
+
+void WriteTxn::put_dup_sorted(const Dbi& db, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key), v = to_val(value);
+  // Past the last key: append without a search. On the last key (or any
+  // existing one): add after its values without searching them.
+  int rc = mdb_put(txn_, db.handle, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, db.handle, &k, &v, MDB_APPENDDUP);
+  if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, db.handle, &k, &v, MDB_NODUPDATA);
+  if (rc != MDB_KEYEXIST) check(rc, db.name);
+}
+
+bool WriteTxn::del_dup(const Dbi& db, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key), v = to_val(value);
+  const int rc = mdb_del(txn_, db.handle, &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, db.name);
+  return true;
+}
+
 void WriteTxn::commit() {
   close_cursors();
   MDB_txn* t = txn_;
@@ -192,14 +218,41 @@ bool Cursor::step(Move move, std::string_view key) {
     case Move::last: op = MDB_LAST; break;
     case Move::next: op = MDB_NEXT; break;
     case Move::prev: op = MDB_PREV; break;
+    case Move::next_key: op = MDB_NEXT_NODUP; break;
+    case Move::first_dup: op = MDB_FIRST_DUP; break;
+    case Move::get_multiple: op = MDB_GET_MULTIPLE; break;
+    case Move::next_multiple: op = MDB_NEXT_MULTIPLE; break;
   }
   MDB_val k = to_val(move == Move::seek ? key : key_), v = to_val(val_);
   int rc = mdb_cursor_get(cur_, &k, &v, op);
   if (rc == MDB_NOTFOUND) return false;
   check(rc, "mdb_cursor_get");
-  key_ = to_view(k);
+  // The multiple-value reads leave the key alone (and may not set it).
+  if (move != Move::get_multiple && move != Move::next_multiple) key_ = to_view(k);
   val_ = to_view(v);
   return true;
+}
+
+bool Cursor::next_key() { return step(Move::next_key); }
+
+std::string_view Cursor::first_values() {
+  // MDB_GET_MULTIPLE hands back the whole page the cursor is on, so the
+  // cursor goes to the key's first value first. A key with one value has
+  // no page of values: LMDB then leaves the value read by MDB_FIRST_DUP.
+  if (!step(Move::first_dup) || !step(Move::get_multiple)) return {};
+  return val_;
+}
+
+std::string_view Cursor::next_values() {
+  if (!step(Move::next_multiple)) return {};
+  return val_;
+}
+
+std::size_t Cursor::value_count() const {
+  if (!cur_) throw LmdbError("cursor used after its transaction ended", EINVAL);
+  std::size_t n = 0;
+  check(mdb_cursor_count(cur_, &n), "mdb_cursor_count");
+  return static_cast<std::size_t>(n);
 }
 
 bool Cursor::seek(std::string_view key) { return step(Move::seek, key); }
@@ -229,17 +282,22 @@ Env::Env(const std::filesystem::path& dir, const EnvOptions& opts)
 
 Env::~Env() { mdb_env_close(env_); }
 
-Dbi Env::open_db(WriteTxn& txn, const char* name, DbOpen how) {
+namespace {
+unsigned kind_flags(DbKind kind) { return kind == DbKind::dup_fixed ? MDB_DUPSORT | MDB_DUPFIXED : 0u; }
+}  // namespace
+
+Dbi Env::open_db(WriteTxn& txn, const char* name, DbOpen how, DbKind kind) {
   Dbi d;
   d.name = name;
-  check(mdb_dbi_open(txn.txn_, name, how == DbOpen::create ? MDB_CREATE : 0u, &d.handle), name);
+  const unsigned flags = (how == DbOpen::create ? MDB_CREATE : 0u) | kind_flags(kind);
+  check(mdb_dbi_open(txn.txn_, name, flags, &d.handle), name);
   return d;
 }
 
-Dbi Env::open_db(ReadTxn& txn, const char* name) {
+Dbi Env::open_db(ReadTxn& txn, const char* name, DbKind kind) {
   Dbi d;
   d.name = name;
-  check(mdb_dbi_open(txn.txn_, name, 0, &d.handle), name);
+  check(mdb_dbi_open(txn.txn_, name, kind_flags(kind), &d.handle), name);
   return d;
 }
 

@@ -64,6 +64,12 @@ void check(int rc, const char* what);
 
 class Env;
 
+/// What a sub-database holds under a key.
+enum class DbKind {
+  plain,      ///< one value per key
+  dup_fixed,  ///< a sorted set of fixed-size values per key (DUPSORT | DUPFIXED)
+};
+
 /// A sub-database handle. Valid for the lifetime of its Env.
 struct Dbi {
   unsigned int handle = 0;  ///< LMDB's MDB_dbi
@@ -128,6 +134,18 @@ class WriteTxn : public Txn {
   bool del(const Dbi& db, std::string_view key);
   /// Deletes every entry whose key starts with prefix; returns how many.
   std::size_t del_prefix(const Dbi& db, std::string_view prefix);
+  /// Deletes every entry of db (the sub-database stays).
+  void clear(const Dbi& db);
+
+  // dup_fixed sub-databases: a key holds a sorted set of values, all of one size.
+  /// Adds value to key's set; adding a value it holds already does nothing.
+  void put_dup(const Dbi& db, std::string_view key, std::string_view value);
+  /// put_dup, fast when (key, value) sorts after every pair of db, or when
+  /// key exists and value sorts after each of its values (no search of the
+  /// key's values); otherwise a normal put_dup.
+  void put_dup_sorted(const Dbi& db, std::string_view key, std::string_view value);
+  /// Removes value from key's set; returns whether it was there.
+  bool del_dup(const Dbi& db, std::string_view key, std::string_view value);
   /// Commits. The transaction is finished afterwards, whatever the outcome.
   void commit();
 
@@ -145,20 +163,34 @@ class Cursor {
   Cursor(const Cursor&) = delete;
   Cursor& operator=(const Cursor&) = delete;
 
-  /// Positions at the first key >= key. False at end.
+  /// Positions at the first key >= key (on its first value). False at end.
   bool seek(std::string_view key);
   bool first();
   bool last();
+  /// The next entry: in a dup_fixed sub-database, the key's next value, then
+  /// the next key's first one.
   bool next();
   bool prev();
+  /// dup_fixed: the first value of the next key. False at end.
+  bool next_key();
   std::string_view key() const { return key_; }
   std::string_view value() const { return val_; }
   /// Deletes the current entry (write txns only).
   void del();
 
+  /// dup_fixed: the current key's values in pages of packed values, read
+  /// straight from the map (no copy): first_values() gives the first page,
+  /// next_values() each next one, an empty view after the last. Each view
+  /// is a whole number of values, valid until the transaction ends or
+  /// writes. The cursor stays on the key: next_key() goes on from there.
+  std::string_view first_values();
+  std::string_view next_values();
+  /// dup_fixed: how many values the current key holds.
+  std::size_t value_count() const;
+
  private:
   friend class WriteTxn;
-  enum class Move { seek, first, last, next, prev };
+  enum class Move { seek, first, last, next, prev, next_key, first_dup, get_multiple, next_multiple };
   void close() noexcept;
   bool step(Move move, std::string_view key = {});
 
@@ -192,9 +224,10 @@ class Env {
 
   bool read_only() const noexcept { return read_only_; }
 
-  /// Opens (creating in a write txn when asked) a named sub-database.
-  Dbi open_db(WriteTxn& txn, const char* name, DbOpen how = DbOpen::create);
-  Dbi open_db(ReadTxn& txn, const char* name);
+  /// Opens (creating in a write txn when asked) a named sub-database of
+  /// the given kind (which must be the kind it was created with).
+  Dbi open_db(WriteTxn& txn, const char* name, DbOpen how = DbOpen::create, DbKind kind = DbKind::plain);
+  Dbi open_db(ReadTxn& txn, const char* name, DbKind kind = DbKind::plain);
   /// The named sub-database, or nullopt when there is none (nothing is
   /// created).
   std::optional<Dbi> find_db(ReadTxn& txn, const char* name);

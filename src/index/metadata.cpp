@@ -7,6 +7,7 @@
 #include "index/key_codec.h"
 #include "index/names.h"
 #include "index/schema.h"
+#include "index/word_index.h"
 
 namespace lima::index {
 
@@ -26,6 +27,18 @@ std::vector<std::uint64_t> seconds_of(const Txn& t, const Dbi& db, std::uint64_t
     return true;
   });
   return out;
+}
+
+// The posting a note's item has in the word index, when it is live (only
+// live items are indexed).
+std::optional<Posting> live_posting(const Catalog& c, const Txn& t, NoteTarget target) {
+  if (target.type == NoteTarget::Type::project) {
+    if (auto p = c.project(t, target.id); p && p->state == ItemState::live)
+      return Posting{item_key(*p), rank_length(p->name)};
+  } else if (auto a = c.asset(t, target.id); a && a->state == ItemState::live) {
+    return Posting{item_key(*a), rank_length(file_name_of(a->path))};
+  }
+  return std::nullopt;
 }
 
 bool is_preferred_cover(std::string_view path) {
@@ -65,6 +78,7 @@ Result<TagId> Metadata::ensure_tag(WriteTxn& t, std::string_view name) {
   TagId id = c_.next_id(t, schema::kTags);
   t.put(db_.tags, key_u64(id), name);
   t.put(db_.tag_names, name, key_u64(id));
+  if (auto* w = c_.word_upkeep(t)) w->update_tag_name(t, id, {}, name);
   c_.changes().tags.push_back(id);
   c_.changes().tag_names = true;
   return id;
@@ -196,6 +210,7 @@ Result<void> Metadata::rename_tag(WriteTxn& t, std::string_view from, std::strin
   t.del(db_.tag_names, from);
   t.put(db_.tag_names, to, key_u64(*id));
   t.put(db_.tags, key_u64(*id), to);
+  if (auto* w = c_.word_upkeep(t)) w->update_tag_name(t, *id, from, to);
   c_.changes().tags.push_back(*id);
   c_.changes().tag_names = true;
   return {};
@@ -235,6 +250,7 @@ Result<void> Metadata::delete_tag(WriteTxn& t, std::string_view name) {
   ch.tag_names = true;
   t.del_prefix(db_.tag_projects, key_u64(*id));
   t.del_prefix(db_.tag_assets, key_u64(*id));
+  if (auto* w = c_.word_upkeep(t)) w->update_tag_name(t, *id, name, {});
   t.del(db_.tag_names, name);
   t.del(db_.tags, key_u64(*id));
   return {};
@@ -254,6 +270,7 @@ Result<CollectionId> Metadata::create_collection(WriteTxn& t, std::string_view n
   Collection c{c_.next_id(t, schema::kCollections), std::string(name), {}};
   put_collection(t, c);
   t.put(db_.collection_names, name, key_u64(c.id));
+  if (auto* w = c_.word_upkeep(t)) w->update_collection_name(t, c.id, {}, name);
   c_.changes().collection_names = true;
   return c.id;
 }
@@ -293,6 +310,7 @@ Result<void> Metadata::rename_collection(WriteTxn& t, CollectionId id, std::stri
     return fail(Errc::conflict, "a collection named '" + printable(to) + "' exists already");
   t.del(db_.collection_names, c->name);
   t.put(db_.collection_names, to, key_u64(id));
+  if (auto* w = c_.word_upkeep(t)) w->update_collection_name(t, id, c->name, to);
   c_.changes().collection_names = true;
   c->name = std::string(to);
   put_collection(t, *c);
@@ -305,6 +323,7 @@ Result<void> Metadata::delete_collection(WriteTxn& t, CollectionId id) {
   for (ProjectId p : c->projects) t.del(db_.project_collections, key_u64_u64(p, id));
   t.del(db_.collection_names, c->name);
   t.del(db_.collections, key_u64(id));
+  if (auto* w = c_.word_upkeep(t)) w->update_collection_name(t, id, c->name, {});
   c_.changes().collections.push_back(id);
   c_.changes().collection_names = true;
   return {};
@@ -359,6 +378,9 @@ Result<void> Metadata::set_note(WriteTxn& t, NoteTarget target, std::string_view
   auto exists = target.type == NoteTarget::Type::project ? need_project(t, target.id) : need_asset(t, target.id);
   if (!exists) return exists;
   if (auto v = validate_note(text); !v) return v;
+  if (auto* w = c_.word_upkeep(t))
+    if (auto posting = live_posting(c_, t, target))
+      w->update_note(t, posting->item, posting->rank_len, note(t, target), text);
   if (text.empty()) t.del(db_.notes, note_key(target));
   else t.put(db_.notes, note_key(target), text);
   c_.changes().notes = true;

@@ -87,6 +87,7 @@ inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
 inline constexpr const char* kMetaLibraryRoot = "library_root";      // absolute path bytes
 inline constexpr const char* kMetaLibraryDev = "library_dev";        // u64 st_dev of the root
 inline constexpr const char* kMetaNextId = "next_id:";               // + table name → u64
+inline constexpr const char* kMetaWordsStale = "words_stale";        // ∅: words needs a rebuild (word_index.h)
 
 // sub-database names (DO NOT CHANGE)
 inline constexpr const char* kMeta = "meta";

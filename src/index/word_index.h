@@ -13,6 +13,12 @@
 // → collection id, rank length 0): a tag rename touches the tag's words,
 // not its items. Only live items are indexed; a tombstone's words go, and
 // come back when it is revived.
+//
+// LIMA_BENCH_SKIP_WORD_INDEX=1 in the environment of the process that opens
+// the catalog (Catalog::open) makes its writes leave the word index alone
+// and set meta key words_stale instead; the next open without it rebuilds
+// the index in its opening transaction and removes the key. It exists only
+// so that a benchmark can measure what keeping the index costs a sync.
 #pragma once
 
 #include <cstdint>
@@ -81,6 +87,9 @@ class WordIndex {
   const Tables& db_;
 };
 
+/// The rank length of an item named `name`: its byte length, capped to
+/// what a posting holds.
+std::uint16_t rank_length(std::string_view name);
 /// The bytes of an asset's folders inside its project ("a/b/c.stl" → "a/b").
 std::string_view folder_of(std::string_view asset_path);
 /// An asset's file name ("a/b/c.stl" → "c.stl").

@@ -7,6 +7,7 @@
 #include "index/key_codec.h"
 #include "index/metadata.h"
 #include "index/schema.h"
+#include "index/word_index.h"
 #include "test_support.h"
 
 using namespace lima::index;
@@ -241,10 +242,10 @@ TEST_CASE("an index written by schema 2 is upgraded at open: its assets read wit
   auto c = Catalog::open(dir.path(), OpenMode::read_write);
   REQUIRE(c);
   Catalog& cat = **c;
-  CHECK(cat.schema_version() == 3);
+  CHECK(cat.schema_version() == schema::kSchemaVersion);
   {
     ReadTxn t(cat.env());
-    CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == 3);
+    CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == schema::kSchemaVersion);
     const auto n = cat.counts(t);
     CHECK(n.projects == 2);
     CHECK(n.assets == 6);
@@ -271,6 +272,81 @@ TEST_CASE("an index written by schema 2 is upgraded at open: its assets read wit
   REQUIRE(again);
   ReadTxn t2((*again)->env());
   CHECK(t2.count((*again)->db().picture_failures) == 1);
+}
+
+namespace {
+// What an exact word finds in a field: projects by name, assets by library
+// path, tags and collections by name; sorted.
+std::vector<std::string> found(Catalog& cat, const Txn& t, Field field, std::string_view word) {
+  std::vector<std::string> out;
+  Metadata md(cat);
+  cat.words().lookup(t, field, word, false, [&](std::string_view, std::span<const Posting> ps) {
+    for (const Posting& p : ps) {
+      if (field == Field::tag) out.push_back(md.tag_name(t, p.item).value_or("?"));
+      else if (field == Field::collection) out.push_back(md.collection(t, p.item)->name);
+      else if (!is_asset(p.item)) out.push_back(cat.project(t, id_of(p.item))->name);
+      else {
+        auto a = cat.asset(t, id_of(p.item));
+        auto proj = cat.project(t, a->project);
+        out.push_back(library_path(proj ? proj->name : "", a->path));
+      }
+    }
+    return true;
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("an index written by schema 3 is upgraded at open: the words of its live items and names are searchable") {
+  TempDir dir;
+  load_dump(stdfs::path(LIMA_TEST_DATA_DIR) / "index_v3.dump", dir.path());
+  auto ro = Catalog::open(dir.path(), OpenMode::read_only);
+  REQUIRE_FALSE(ro);
+  CHECK(ro.error().message.find("has schema 3 and must be upgraded") != std::string::npos);
+
+  auto c = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(c);
+  Catalog& cat = **c;
+  CHECK(cat.schema_version() == schema::kSchemaVersion);
+  std::size_t postings = 0;
+  {
+    ReadTxn t(cat.env());
+    CHECK(get_u32(*t.get(cat.db().meta, schema::kMetaSchemaVersion)) == schema::kSchemaVersion);
+    using Names = std::vector<std::string>;
+    CHECK(found(cat, t, Field::name, "benchy") == Names{"Benchy"});
+    CHECK(found(cat, t, Field::name, "3dbenchy") == Names{"Benchy/models/3DBenchy.stl"});
+    CHECK(found(cat, t, Field::name, "stl") == Names{"Benchy/models/3DBenchy.stl", "Dragon/dragon.stl"});
+    CHECK(found(cat, t, Field::name, "loose") == Names{"loose.txt"});
+    CHECK(found(cat, t, Field::path, "models") == Names{"Benchy/models/3DBenchy.stl"});
+    CHECK(found(cat, t, Field::path, "parts") == Names{"Dragon/parts/wing.3mf"});
+    CHECK(found(cat, t, Field::notes, "hull") == Names{"Benchy"});
+    CHECK(found(cat, t, Field::notes, "supports") == Names{"Dragon/parts/wing.3mf"});
+    CHECK(found(cat, t, Field::tag, "plus") == Names{"PLA Plus"});
+    CHECK(found(cat, t, Field::tag, "boat") == Names{"Boat"});
+    CHECK(found(cat, t, Field::tag, "unused") == Names{"unused-tag"});
+    CHECK(found(cat, t, Field::collection, "favourite") == Names{"Favourite Prints"});
+    // Tombstones have no words: a removed file, a removed project and its file.
+    CHECK(found(cat, t, Field::name, "side").empty());
+    CHECK(found(cat, t, Field::notes, "blurry").empty());
+    CHECK(found(cat, t, Field::name, "old").empty());
+    CHECK(found(cat, t, Field::name, "thing").empty());
+    CHECK(found(cat, t, Field::notes, "archived").empty());
+    CHECK(t.count(cat.db().saved_searches) == 0);
+    postings = t.count(cat.db().words);
+    CHECK(postings > 20);
+    t.commit();
+  }
+  // Opened again, nothing is migrated twice; a reader sees the same index.
+  c->reset();
+  auto again = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(again);
+  again->reset();
+  auto reader = Catalog::open(dir.path(), OpenMode::read_only);
+  REQUIRE(reader);
+  ReadTxn t((*reader)->env());
+  CHECK(t.count((*reader)->db().words) == postings);
+  CHECK(found(**reader, t, Field::notes, "supports") == std::vector<std::string>{"Dragon/parts/wing.3mf"});
 }
 
 TEST_CASE("the extension and kind indexes follow renames, changes of kind and tombstones") {

@@ -92,6 +92,132 @@ TEST_CASE("prefix scans and prefix deletes stay inside the prefix") {
   CHECK_FALSE(t.get(db, "ab/2"));
 }
 
+namespace {
+Dbi make_dup_db(Env& env, const char* name) {
+  Dbi d;
+  env.write([&](WriteTxn& t) { d = env.open_db(t, name, DbOpen::create, DbKind::dup_fixed); });
+  return d;
+}
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// Every value of the cursor's key, read page by page.
+std::vector<std::uint32_t> all_values(Cursor& c) {
+  std::vector<std::uint32_t> out;
+  for (auto page = c.first_values(); !page.empty(); page = c.next_values()) {
+    REQUIRE(page.size() % 4 == 0);
+    for (std::size_t i = 0; i < page.size(); i += 4)
+      out.push_back(static_cast<std::uint32_t>(static_cast<unsigned char>(page[i])) << 24 |
+                    static_cast<std::uint32_t>(static_cast<unsigned char>(page[i + 1])) << 16 |
+                    static_cast<std::uint32_t>(static_cast<unsigned char>(page[i + 2])) << 8 |
+                    static_cast<unsigned char>(page[i + 3]));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a key of a dup_fixed sub-database holds a sorted set of values") {
+  TempDir dir;
+  Env env(dir.path(), EnvOptions{});
+  Dbi db = make_dup_db(env, "sets");
+  env.write([&](WriteTxn& t) {
+    for (std::uint32_t v : {5u, 1u, 3u}) t.put_dup(db, "k", be32(v));
+    t.put_dup(db, "k", be32(3));  // already there: nothing changes
+    t.put_dup(db, "j", be32(9));
+  });
+  {
+    ReadTxn t(env);
+    CHECK(t.count(db) == 4);
+    Cursor c(t, db);
+    REQUIRE(c.seek("k"));
+    CHECK(c.value_count() == 3);
+    CHECK(all_values(c) == std::vector<std::uint32_t>{1, 3, 5});
+  }
+  env.write([&](WriteTxn& t) {
+    CHECK(t.del_dup(db, "k", be32(3)));
+    CHECK_FALSE(t.del_dup(db, "k", be32(3)));
+    CHECK_FALSE(t.del_dup(db, "nokey", be32(3)));
+    CHECK(t.del_dup(db, "j", be32(9)));  // the last value: the key goes
+  });
+  ReadTxn t(env);
+  Cursor c(t, db);
+  REQUIRE(c.first());
+  CHECK(c.key() == "k");
+  CHECK(all_values(c) == std::vector<std::uint32_t>{1, 5});
+  CHECK_FALSE(c.next_key());
+}
+
+TEST_CASE("the values of a key are read in pages, all of them, whatever their number") {
+  TempDir dir;
+  Env env(dir.path(), EnvOptions{});
+  Dbi db = make_dup_db(env, "sets");
+  // One value (no page of its own), a few (a page inside the key's node),
+  // and many (a tree of pages), with keys around them.
+  const std::vector<std::pair<std::string, std::uint32_t>> keys{{"a", 1}, {"b", 7}, {"c", 100000}, {"d", 1}};
+  env.write([&](WriteTxn& t) {
+    for (const auto& [k, n] : keys)
+      for (std::uint32_t i = 0; i < n; ++i) t.put_dup_sorted(db, k, be32(i * 3));
+  });
+  ReadTxn t(env);
+  Cursor c(t, db);
+  std::size_t seen = 0;
+  for (bool ok = c.first(); ok; ok = c.next_key(), ++seen) {
+    REQUIRE(seen < keys.size());
+    CHECK(c.key() == keys[seen].first);
+    const auto values = all_values(c);
+    REQUIRE(values.size() == keys[seen].second);
+    CHECK(c.value_count() == values.size());
+    for (std::uint32_t i = 0; i < values.size(); ++i) REQUIRE(values[i] == i * 3);
+  }
+  CHECK(seen == keys.size());
+  // Seeking lands on the first key at or after the one asked for.
+  REQUIRE(c.seek("bb"));
+  CHECK(c.key() == "c");
+  CHECK(all_values(c).size() == 100000);
+  REQUIRE(c.next_key());
+  CHECK(c.key() == "d");
+}
+
+TEST_CASE("sorted dup writes fall back to a normal write when out of order, and keep sets") {
+  TempDir dir;
+  Env env(dir.path(), EnvOptions{});
+  Dbi db = make_dup_db(env, "sets");
+  env.write([&](WriteTxn& t) {
+    t.put_dup_sorted(db, "m", be32(5));
+    t.put_dup_sorted(db, "m", be32(2));  // before the key's last value
+    t.put_dup_sorted(db, "m", be32(5));  // a repeat
+    t.put_dup_sorted(db, "a", be32(1));  // before the last key
+    t.put_dup_sorted(db, "z", be32(1));
+  });
+  ReadTxn t(env);
+  CHECK(t.count(db) == 4);
+  Cursor c(t, db);
+  REQUIRE(c.seek("m"));
+  CHECK(all_values(c) == std::vector<std::uint32_t>{2, 5});
+}
+
+TEST_CASE("clearing a sub-database removes its entries and keeps it usable") {
+  TempDir dir;
+  Env env(dir.path(), EnvOptions{});
+  Dbi db = make_dup_db(env, "sets");
+  env.write([&](WriteTxn& t) {
+    for (std::uint32_t i = 0; i < 1000; ++i) t.put_dup(db, "k" + std::to_string(i % 10), be32(i));
+  });
+  env.write([&](WriteTxn& t) {
+    t.clear(db);
+    t.put_dup(db, "x", be32(1));
+  });
+  ReadTxn t(env);
+  CHECK(t.count(db) == 1);
+  // Opened by a read transaction, it is a dup_fixed sub-database too.
+  Dbi again = env.open_db(t, "sets", DbKind::dup_fixed);
+  Cursor c(t, again);
+  REQUIRE(c.first());
+  CHECK(all_values(c) == std::vector<std::uint32_t>{1});
+}
+
 TEST_CASE("a write to a full disk says so in words, names the state directory, and keeps what was committed") {
   if (::geteuid() != 0) LIMA_SKIP("needs root to mount a small tmpfs");
   TempDir dir;

@@ -1,12 +1,14 @@
 // Project lists as GET /projects pages them: by name, by tags (planned from
-// the rarest), in a collection's order, by folder name and by search words,
-// tombstones never listed, each page resuming where the last one stopped.
+// the rarest), in a collection's order, by folder name, and searched
+// (search.h) with the same filters narrowing the hits; tombstones never
+// listed, each page resuming where the last one stopped.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
 #include "index/metadata.h"
 #include "index/project_query.h"
+#include "index/search.h"
 #include "support/indexed_library.h"
 #include "test_support.h"
 
@@ -146,12 +148,27 @@ TEST_CASE("project pages: every filter and the plan it picks give the same proje
   CHECK(names_of(query_projects(cat, t, {.name = "P07"}, "P00", 10)).empty());
   CHECK(names_of(query_projects(cat, t, {.name = "P05"}, "", 10)).empty());  // a tombstone
   CHECK(names_of(query_projects(cat, t, {.tags = {three}, .name = "P07"}, "", 10)).empty());
-  // Search words.
-  CHECK(all_pages(cat, {.words = {"p1"}}, 4) == V{"P10", "P11", "P12", "P13", "P14", "P15", "P16", "P17", "P18", "P19"});
-  CHECK(all_pages(cat, {.tags = {three}, .words = {"p1"}}, 4) == V{"P11", "P14", "P17"});
-  // A walk resumes after the last project it looked at, taken or not.
-  auto walk = query_projects(cat, t, {.words = {"p0"}}, "", 3);
+  // A walk resumes after the last project it looked at, a tombstone skipped.
+  auto walk = query_projects(cat, t, {}, "", 3);
   CHECK(names_of(walk) == V{"P00", "P01", "P02"});
   REQUIRE(walk.next);
   CHECK(*walk.next == "P02");
+  CHECK(names_of(query_projects(cat, t, {}, *walk.next, 3)) == V{"P03", "P04", "P06"});
+  // Search words with the other filters (as GET /projects?q=…&tag=… asks):
+  // the search finds, the filters narrow, best first (all equally good
+  // here: by name).
+  auto searched = [&](const std::string& q, std::vector<TagId> tags) {
+    SearchRequest r;
+    r.scope = Scope::projects;
+    r.limit = 0;
+    r.keep = [&](ItemKey item) { return tags.empty() || has_all_tags(cat, t, id_of(item), tags); };
+    auto page = search(cat, t, q, r);
+    REQUIRE(page);
+    V out;
+    for (const auto& h : page->hits) out.push_back(h.name);
+    return out;
+  };
+  CHECK(searched("p1", {}) == V{"P10", "P11", "P12", "P13", "P14", "P15", "P16", "P17", "P18", "P19"});
+  CHECK(searched("p1", {three}) == V{"P11", "P14", "P17"});
+  CHECK(searched("p0", {}) == V{"P00", "P01", "P02", "P03", "P04", "P06", "P07", "P08", "P09"});  // not the tombstone
 }
