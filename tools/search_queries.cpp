@@ -25,6 +25,9 @@ struct Vocabulary {
   /// Words a query prefix must not begin: parts that are not the start of
   /// their run, and words of runs with letters beyond ASCII.
   std::set<std::string> unsafe;
+  /// Whole runs that join several words ("gearpro"): never chosen, so that
+  /// a rare word is a word and not a rare combination.
+  std::unordered_set<std::string> joined;
   std::unordered_map<std::string, std::size_t> df;       ///< whole-run ASCII words: documents holding them
   std::unordered_map<std::string, std::size_t> tag_df;   ///< tag words
   std::map<std::pair<std::string, std::string>, std::size_t> bigrams;  ///< adjacent whole runs in names
@@ -56,6 +59,7 @@ void scan_text(const std::string& text, Vocabulary& v, std::unordered_set<std::s
     if (t.pos >= end) {
       start = t.pos;
       end = t.end;
+      if (end - start > 1) v.joined.insert(t.word);
       if (!ascii_text(t.word)) v.unsafe.insert(t.word);
       continue;
     }
@@ -113,7 +117,7 @@ std::vector<QueryClass> choose_queries(const std::vector<SearchDoc>& docs, std::
   const Vocabulary v = read_vocabulary(docs);
   std::vector<std::pair<std::size_t, std::string>> ranked;  // (df, word), safe words only
   for (const auto& [w, n] : v.df)
-    if (v.safe(w)) ranked.emplace_back(n, w);
+    if (v.safe(w) && !v.joined.contains(w)) ranked.emplace_back(n, w);
   std::sort(ranked.begin(), ranked.end());
   const std::size_t n = ranked.size();
   std::vector<QueryClass> out;
