@@ -97,7 +97,6 @@ Vocabulary read_vocabulary(const std::vector<SearchDoc>& docs) {
     words.insert(tag_words.begin(), tag_words.end());
     scan_text(d.path, v, words, nullptr);
     scan_text(d.notes, v, words, nullptr);
-    scan_text(d.project, v, words, nullptr);
     std::unordered_set<std::string> kept;
     for (const auto& w : words)
       if (ascii_word(w)) {
@@ -110,6 +109,11 @@ Vocabulary read_vocabulary(const std::vector<SearchDoc>& docs) {
 }
 
 std::string star(const std::string& w) { return w + "*"; }
+
+/// An expression over the columns a plain word searches. DESIGN §5: words
+/// match names, paths, tags and notes; an asset does not match by its
+/// project's name (that is project:x), so the project column stays out.
+std::string text_columns(const std::string& expr) { return "{name tags path notes} : (" + expr + ")"; }
 
 }  // namespace
 
@@ -128,11 +132,11 @@ std::vector<QueryClass> choose_queries(const std::vector<SearchDoc>& docs, std::
 
   auto& rare = add("rare", "rare word", true);
   for (std::size_t i = 0; i < n && rare.queries.size() < per_class; ++i)
-    rare.queries.push_back({ranked[i].second, star(ranked[i].second)});
+    rare.queries.push_back({ranked[i].second, text_columns(star(ranked[i].second))});
 
   auto& common = add("common", "common word", true);
   for (std::size_t i = n; i > 0 && common.queries.size() < per_class; --i)
-    common.queries.push_back({ranked[i - 1].second, star(ranked[i - 1].second)});
+    common.queries.push_back({ranked[i - 1].second, text_columns(star(ranked[i - 1].second))});
 
   // One-letter prefixes: the safe letters, those starting the most words first.
   std::map<char, std::size_t> letters;
@@ -144,7 +148,7 @@ std::vector<QueryClass> choose_queries(const std::vector<SearchDoc>& docs, std::
   auto& prefix1 = add("prefix1", "one-letter prefix", true);
   for (const auto& [weight, c] : by_weight) {
     if (prefix1.queries.size() >= per_class) break;
-    prefix1.queries.push_back({std::string(1, c), star(std::string(1, c))});
+    prefix1.queries.push_back({std::string(1, c), text_columns(star(std::string(1, c)))});
   }
 
   // Two words that occur together, among the 16 most common.
@@ -166,7 +170,8 @@ std::vector<QueryClass> choose_queries(const std::vector<SearchDoc>& docs, std::
   std::sort(pairs.begin(), pairs.end());
   for (const auto& [key, ij] : pairs) {
     if (both.queries.size() >= per_class) break;
-    both.queries.push_back({head[ij.first] + " " + head[ij.second], star(head[ij.first]) + " " + star(head[ij.second])});
+    both.queries.push_back({head[ij.first] + " " + head[ij.second],
+                            text_columns(star(head[ij.first]) + " " + star(head[ij.second]))});
   }
 
   std::vector<std::pair<std::size_t, std::string>> tags;
@@ -184,13 +189,13 @@ std::vector<QueryClass> choose_queries(const std::vector<SearchDoc>& docs, std::
   for (std::size_t i = 0; i < per_class && i < n / 2; ++i) {
     const auto& a = ranked[i].second;
     const auto& b = ranked[n / 2 + i].second;
-    any.queries.push_back({a + " or " + b, star(a) + " OR " + star(b)});
+    any.queries.push_back({a + " or " + b, text_columns(star(a) + " OR " + star(b))});
   }
   auto& none = add("not", "NOT (a -b)", false);
   for (std::size_t i = 0; i + 1 < top && none.queries.size() < per_class; i += 2) {
     const auto& a = head[i];
     const auto& b = head[i + 1];
-    none.queries.push_back({a + " -" + b, star(a) + " NOT " + star(b)});
+    none.queries.push_back({a + " -" + b, text_columns(star(a) + " NOT " + star(b))});
   }
 
   std::vector<std::pair<std::size_t, std::pair<std::string, std::string>>> phrases;
@@ -201,7 +206,7 @@ std::vector<QueryClass> choose_queries(const std::vector<SearchDoc>& docs, std::
   for (const auto& [count, ab] : phrases) {
     if (phrase.queries.size() >= per_class) break;
     const std::string text = "\"" + ab.first + " " + ab.second + "\"";
-    phrase.queries.push_back({text, text});
+    phrase.queries.push_back({text, text_columns(text)});
   }
   return out;
 }
@@ -218,12 +223,12 @@ std::vector<BenchQuery> fresh_queries(const std::vector<SearchDoc>& docs, FtsBas
   std::sort(words.begin(), words.end());
   std::vector<BenchQuery> candidates;
   for (const auto& w : words) {
-    candidates.push_back({w, star(w)});
-    if (w.size() > 4) candidates.push_back({w.substr(0, w.size() - 1), star(w.substr(0, w.size() - 1))});
+    candidates.push_back({w, text_columns(star(w))});
+    if (w.size() > 4) candidates.push_back({w.substr(0, w.size() - 1), text_columns(star(w.substr(0, w.size() - 1)))});
   }
   for (std::size_t i = 0; i + 1 < words.size(); i += 2) {
     candidates.push_back({words[i] + " " + words[words.size() - 1 - i],
-                          star(words[i]) + " " + star(words[words.size() - 1 - i])});
+                          text_columns(star(words[i]) + " " + star(words[words.size() - 1 - i]))});
   }
   std::vector<BenchQuery> out;
   for (const auto& q : candidates) {

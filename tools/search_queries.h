@@ -1,7 +1,9 @@
 // The queries of the search benchmark, chosen from the words of the very
 // documents both engines search, by their document frequency, so that each
 // hits: a rare word, a common word, a one-letter prefix, two words (AND),
-// a tag field, an OR, a NOT and a phrase; each with its FTS5 translation.
+// a tag field, an OR, a NOT and a phrase; each with its FTS5 translation
+// (plain words over the columns name, tags, path and notes: an asset does
+// not match by its project's name, DESIGN §5).
 //
 // The word index cuts camelCase and letter/digit runs into parts ("gearPro"
 // → gearpro, gear, pro) and folds letters such as ø → o; FTS5's unicode61
