@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -56,39 +57,43 @@ void warm_up(const stdfs::path& lib) {
   (void)n;
 }
 
-/// The words table and the whole catalog, from `mdb_stat -a`: pages
-/// (branch + leaf + overflow) times the page size.
-void table_sizes(const stdfs::path& index_dir, const stdfs::path& work, ScanCost& cost) {
+/// The bytes of an index's live pages (pages used less free pages, from
+/// `mdb_stat -e -f`); 0 with `error` set when they cannot be read.
+std::uint64_t live_bytes(const stdfs::path& index_dir, const stdfs::path& work, std::string& error) {
   const stdfs::path mdb_stat = find_in_path("mdb_stat");
   if (mdb_stat.empty()) {
-    cost.sizes_error = "mdb_stat is not installed (Debian package lmdb-utils)";
-    return;
+    error = "mdb_stat is not installed (Debian package lmdb-utils)";
+    return 0;
   }
   const stdfs::path out = work / "search-mdb-stat.txt", err = work / "search-mdb-stat.err";
-  const ChildResult r = run_child({mdb_stat.string(), "-e", "-a", index_dir.string()}, err, out);
+  const ChildResult r = run_child({mdb_stat.string(), "-e", "-f", index_dir.string()}, err, out);
   if (!r.ok()) {
-    cost.sizes_error = "mdb_stat failed: " + file_tail(err);
-    return;
+    error = "mdb_stat failed: " + file_tail(err);
+    return 0;
   }
   std::ifstream in(out);
-  std::string line, db;
-  std::uint64_t page = 4096;
-  std::map<std::string, std::uint64_t> pages;
+  std::string line;
+  std::uint64_t page = 0, used = 0, free = 0;
   while (std::getline(in, line)) {
     const auto value = [&] { return std::strtoull(line.c_str() + line.rfind(':') + 1, nullptr, 10); };
-    if (line.starts_with("Status of ")) db = line.substr(10);
-    else if (line.find("Page size:") != std::string::npos) page = value();
-    else if (!db.empty() && (line.find("Branch pages:") != std::string::npos ||
-                             line.find("Leaf pages:") != std::string::npos ||
-                             line.find("Overflow pages:") != std::string::npos))
-      pages[db] += value();
+    if (line.find("Page size:") != std::string::npos) page = value();
+    else if (line.find("Number of pages used:") != std::string::npos) used = value();
+    else if (line.find("Free pages:") != std::string::npos) free = value();
   }
-  for (const auto& [name, n] : pages) {
-    cost.catalog_bytes += n * page;
-    if (name.starts_with("words")) cost.words_bytes += n * page;
-  }
-  cost.sizes_known = cost.catalog_bytes > 0;
-  if (!cost.sizes_known) cost.sizes_error = "mdb_stat listed no table";
+  if (page == 0 || used == 0) error = "mdb_stat printed no page counts";
+  return (used - std::min(used, free)) * page;
+}
+
+/// The words table's bytes on disk: the live pages of the index scanned
+/// with the word index less those of the index scanned without it (the
+/// words table is a DUPSORT table whose sub-pages `mdb_stat -a` does not
+/// count under its name).
+void table_sizes(const stdfs::path& with, const stdfs::path& without, const stdfs::path& work, ScanCost& cost) {
+  const std::uint64_t a = live_bytes(with / "index", work, cost.sizes_error);
+  const std::uint64_t b = live_bytes(without / "index", work, cost.sizes_error);
+  cost.sizes_known = cost.sizes_error.empty() && a > 0;
+  cost.catalog_bytes = a;
+  cost.words_bytes = a > b ? a - b : 0;
 }
 
 std::string folder_of(const std::string& path) {
@@ -207,7 +212,7 @@ void compare_sets(SearchClient& api, FtsBaseline& fts, const std::vector<SearchD
 /// Repeats the class's queries round-robin for `budget` seconds (at least
 /// once each, at most 2,000 rounds).
 template <class Run>
-void repeat_class(const QueryClass& c, double budget, Latencies& out, Latencies& all, Run run) {
+void repeat_class(const QueryClass& c, double budget, Latencies& out, Run run) {
   const auto t0 = Clock::now();
   for (int round = 0; round < 2000 && (round == 0 || seconds_since(t0) < budget); ++round) {
     for (std::size_t i = 0; i < c.queries.size(); ++i) {
@@ -215,9 +220,17 @@ void repeat_class(const QueryClass& c, double budget, Latencies& out, Latencies&
       run(i);
       const double ms = seconds_since(q0) * 1000.0;
       out.ms.push_back(ms);
-      all.ms.push_back(ms);
     }
   }
+}
+
+/// Adds 1,000 evenly spaced quantiles of `from` to `to`: every class
+/// weighs the same in the overall figures, however fast its queries ran.
+void add_quantiles(const Latencies& from, Latencies& to) {
+  std::vector<double> v = from.ms;
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return;
+  for (std::size_t k = 0; k < 1000; ++k) to.ms.push_back(v[std::min(v.size() - 1, (2 * k + 1) * v.size() / 2000)]);
 }
 
 /// opendir + readdir of every entry + closedir; milliseconds and entries.
@@ -271,6 +284,7 @@ TierResult run_tier(const SearchBenchOptions& opt, SearchTier tier) {
   res.scan.initial_without = median(iwo);
   res.scan.rescan_with = median(rw);
   res.scan.rescan_without = median(rwo);
+  table_sizes(with, without, opt.work, res.scan);
   stdfs::remove_all(without, ec);
 
   // The daemon on the scanned index; tags and notes imported through its API.
@@ -322,10 +336,12 @@ TierResult run_tier(const SearchBenchOptions& opt, SearchTier tier) {
         prepared.push_back(std::make_unique<FtsBaseline::Query>(*fts, q.fts, kPage));
         cr.fts_hits.push_back(prepared.back()->run().size());
       }
-      repeat_class(c, opt.seconds_per_class, cr.limafs, res.limafs_all, [&](std::size_t i) { api.page(c.queries[i].limafs, kPage); });
-      repeat_class(c, opt.seconds_per_class, cr.fts, res.fts_all, [&](std::size_t i) { prepared[i]->run(); });
+      repeat_class(c, opt.seconds_per_class, cr.limafs, [&](std::size_t i) { api.page(c.queries[i].limafs, kPage); });
+      repeat_class(c, opt.seconds_per_class, cr.fts, [&](std::size_t i) { prepared[i]->run(); });
       progress(c.label + ": limafs p50 " + fmt("%.3f ms", cr.limafs.p50()) + " p99 " + fmt("%.3f ms", cr.limafs.p99()) +
                ", FTS5 p50 " + fmt("%.3f ms", cr.fts.p50()) + " p99 " + fmt("%.3f ms", cr.fts.p99()));
+      add_quantiles(cr.limafs, res.limafs_all);
+      add_quantiles(cr.fts, res.fts_all);
       res.classes.push_back(std::move(cr));
     }
   }
@@ -341,7 +357,6 @@ TierResult run_tier(const SearchBenchOptions& opt, SearchTier tier) {
 
   res.stop = daemon.stop();
   progress("stopped the daemon: " + res.stop.text());
-  table_sizes(with / "index", opt.work, res.scan);
   if (!opt.keep) {
     stdfs::remove_all(with, ec);
     stdfs::remove(opt.work / ("search-fts-" + name + ".sqlite"), ec);

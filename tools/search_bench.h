@@ -4,7 +4,7 @@
 // - the cost of keeping the word index: `limafs scan` of the library, and a
 //   no-change rescan, with and without LIMA_BENCH_SKIP_WORD_INDEX=1 (the
 //   catalog then keeps no word index), and the words table's share of the
-//   catalog on disk (mdb_stat -a);
+//   catalog on disk (live pages with it against without it, mdb_stat);
 // - the daemon started on the scanned index, the tags and notes imported
 //   through its API, every project and asset listed through its API: these
 //   are the documents of the FTS5 table (whose build is timed);
@@ -66,7 +66,9 @@ struct SetMismatch {
 struct ScanCost {
   double initial_with = 0, initial_without = 0;  ///< seconds (median)
   double rescan_with = 0, rescan_without = 0;
-  std::uint64_t words_bytes = 0, catalog_bytes = 0;  ///< pages x page size, from mdb_stat
+  /// Live bytes (pages used less free pages, `mdb_stat -e -f`) of the index
+  /// scanned with the word index, and how many more than without it.
+  std::uint64_t words_bytes = 0, catalog_bytes = 0;
   bool sizes_known = false;
   std::string sizes_error;
 };
