@@ -19,7 +19,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config liblmdb-dev libxxhash-dev xxhash libf
 # The tests also drive the mount with real programs; the API benchmark uses wrk;
 # systemd-analyze checks the unit files; the thumbnailer's tests read pictures
 # with vipsheader, look up MIME types with gio and run it inside bubblewrap.
-TEST_PACKAGES=(python3 tree wrk systemd inotify-tools libvips-tools libglib2.0-bin shared-mime-info bubblewrap)
+TEST_PACKAGES=(python3 tree wrk lmdb-utils systemd inotify-tools libvips-tools libglib2.0-bin shared-mime-info bubblewrap)
 JOBS=${JOBS:-2}
 
 say() {

@@ -3,7 +3,8 @@
 // mounted view against a tmpfs holding the same tree (see mount_bench.h),
 // the control API against a bare cpp-httplib server (see api_bench.h), and
 // how the daemon keeps up with changes to a watched library (see
-// live_bench.h), and how fast it makes pictures (see pictures_bench.h).
+// live_bench.h), how fast it makes pictures (see pictures_bench.h), and
+// search against SQLite FTS5 (see search_bench.h).
 //
 // Exit status: 0 when everything ran (for `run`, missed targets are
 // reported, not failed; `mount`, `api`, `live` and `pictures` exit 1 on a missed target unless
@@ -29,6 +30,7 @@
 #include "mount_command.h"
 #include "option_scanner.h"
 #include "pictures_command.h"
+#include "search_command.h"
 #include "text_table.h"
 
 namespace lima::bench {
@@ -50,6 +52,8 @@ constexpr const char* kUsage =
     "       limafs-bench pictures [--part images|render|library|all] [--tier XS|S|M]\n"
     "                             [--work DIR] [--limafs PATH] [--workers N] [--repeat N]\n"
     "                             [--keep] [--no-targets] [--json]\n"
+    "       limafs-bench search [--tier S|M|L]... [--work DIR] [--limafs PATH]\n"
+    "                           [--seconds-per-class S] [--keep] [--no-targets] [--json]\n"
     "\n"
     "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
     "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
@@ -264,6 +268,7 @@ int main_impl(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "api") return run_api_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "live") return run_live_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "pictures") return run_pictures_command(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == "search") return run_search_command(argc - 2, argv + 2);
   try {
     const Args a = parse_args(argc, argv);
     if (a.command == "help") {
