@@ -26,7 +26,8 @@ namespace {
 // Sorts by item and keeps one match per item: the best score, all fields,
 // a known rank length.
 void normalize(Matches& m) {
-  std::sort(m.begin(), m.end(), [](const Match& a, const Match& b) { return a.item < b.item; });
+  const auto by_item = [](const Match& a, const Match& b) { return a.item < b.item; };
+  if (!std::is_sorted(m.begin(), m.end(), by_item)) std::sort(m.begin(), m.end(), by_item);
   std::size_t out = 0;
   for (std::size_t i = 0; i < m.size(); ++i) {
     if (out > 0 && m[out - 1].item == m[i].item) {
@@ -129,14 +130,38 @@ bool holds_phrase(std::string_view text, const std::vector<std::string>& words, 
 Matches MatchReader::word_postings(Field f, std::string_view word, bool prefix) const {
   Matches out;
   const auto bit = field_bit(f);
-  std::size_t lists = 0;
+  // Each word's postings are sorted by item: where each run starts, so
+  // the runs can be merged rather than sorted.
+  std::vector<std::size_t> runs;
   words_.lookup(t_, f, word, prefix, [&](std::string_view found, std::span<const Posting> ps) {
     const auto score = word_score(f, found == word);
-    ++lists;
-    for (const auto& p : ps) out.push_back(Match{p.item, score, bit, p.rank_len, true});
+    const std::size_t at = out.size();
+    if (out.capacity() < at + ps.size()) out.reserve(std::max(at + ps.size(), 2 * out.capacity()));
+    out.resize(at + ps.size());
+    Match* m = out.data() + at;
+    for (const auto& p : ps) *m++ = Match{p.item, score, bit, p.rank_len, true};
+    runs.push_back(at);
     return true;
   });
-  if (lists > 1) normalize(out);
+  if (runs.size() > 1) {
+    // Merge neighbouring runs pairwise until one is left, then keep one
+    // match per item.
+    runs.push_back(out.size());
+    const auto by_item = [](const Match& a, const Match& b) { return a.item < b.item; };
+    while (runs.size() > 2) {
+      std::vector<std::size_t> merged;
+      for (std::size_t i = 0; i + 2 < runs.size(); i += 2) {
+        std::inplace_merge(out.begin() + static_cast<std::ptrdiff_t>(runs[i]),
+                           out.begin() + static_cast<std::ptrdiff_t>(runs[i + 1]),
+                           out.begin() + static_cast<std::ptrdiff_t>(runs[i + 2]), by_item);
+        merged.push_back(runs[i]);
+      }
+      if (runs.size() % 2 == 0) merged.push_back(runs[runs.size() - 2]);
+      merged.push_back(runs.back());
+      runs = std::move(merged);
+    }
+    normalize(out);
+  }
   return out;
 }
 

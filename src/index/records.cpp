@@ -172,6 +172,40 @@ std::optional<Project> decode_project(ProjectId id, std::string_view v) {
   return p;
 }
 
+namespace {
+
+// The u32-length-prefixed string at `at` and the offset after it.
+std::optional<std::pair<std::string_view, std::size_t>> str_at(std::string_view v, std::size_t at) {
+  if (v.size() < at + 4) return std::nullopt;
+  const std::size_t n = get_u32(v, at);
+  if (v.size() < at + 4 + n) return std::nullopt;
+  return std::pair{v.substr(at + 4, n), at + 4 + n};
+}
+
+}  // namespace
+
+std::optional<std::string_view> live_project_name(std::string_view v) {
+  // format, str name, u64 dev, u64 ino, i64 mtime, u8 state, …
+  if (v.empty() || static_cast<std::uint8_t>(v[0]) != schema::kProjectFormat) return std::nullopt;
+  auto name = str_at(v, 1);
+  if (!name || v.size() <= name->second + 24) return std::nullopt;
+  if (static_cast<std::uint8_t>(v[name->second + 24]) != static_cast<std::uint8_t>(ItemState::live)) return std::nullopt;
+  return name->first;
+}
+
+std::optional<std::string_view> live_asset_name(std::string_view v) {
+  // format, u64 project, str path, u64 dev, u64 ino, u64 size, i64 mtime,
+  // 16-byte hash, u8 kind, u8 state, …
+  if (v.empty()) return std::nullopt;
+  const auto format = static_cast<std::uint8_t>(v[0]);
+  if (format != schema::kAssetFormat && format != schema::kAssetFormatWithoutFacts) return std::nullopt;
+  auto path = str_at(v, 9);
+  if (!path || v.size() <= path->second + 49) return std::nullopt;
+  if (static_cast<std::uint8_t>(v[path->second + 49]) != static_cast<std::uint8_t>(ItemState::live)) return std::nullopt;
+  const auto slash = path->first.rfind('/');
+  return slash == std::string_view::npos ? path->first : path->first.substr(slash + 1);
+}
+
 std::string encode(const Asset& a) {
   ValueWriter w;
   w.reserve(80 + a.path.size());

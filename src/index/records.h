@@ -201,5 +201,10 @@ std::optional<Asset> decode_asset(AssetId id, std::string_view v);
 std::optional<Collection> decode_collection(CollectionId id, std::string_view v);
 std::optional<Run> decode_run(RunId id, std::string_view v);
 std::optional<Problem> decode_problem(std::string_view v);
+/// The name of a live item read in place from its encoded record (a
+/// project's folder name, an asset's file name), without decoding the
+/// rest; nullopt for a tombstone or a value that is not such a record.
+std::optional<std::string_view> live_project_name(std::string_view v);
+std::optional<std::string_view> live_asset_name(std::string_view v);
 
 }  // namespace lima::index

@@ -146,11 +146,18 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
       if (!in_scope(m.item, r)) return true;
       if (m.len_known && r.project == 0) return false;
       // Sets read from tags, collections, kinds and extensions may hold
-      // tombstones and do not know the name: read the item.
-      const auto f = filter.facts(m.item);
-      if (!f.live) return true;
-      if (r.project != 0 && f.asset && f.asset->project != r.project) return true;
-      m.rank_len = static_cast<std::uint16_t>(std::min<std::size_t>(f.name.size(), 0xffff));
+      // tombstones and do not know the name: read it in place.
+      std::optional<std::string_view> name;
+      if (is_asset(m.item)) {
+        auto v = t.get(c_.db().assets, key_u64(id_of(m.item)));
+        if (!v) return true;
+        if (r.project != 0 && (v->size() < 9 || get_u64(*v, 1) != r.project)) return true;
+        name = live_asset_name(*v);
+      } else if (auto v = t.get(c_.db().projects, key_u64(id_of(m.item)))) {
+        name = live_project_name(*v);
+      }
+      if (!name) return true;
+      m.rank_len = static_cast<std::uint16_t>(std::min<std::size_t>(name->size(), 0xffff));
       m.len_known = true;
       return false;
     });
@@ -173,39 +180,58 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
   SearchPage page;
   page.total = all.size();
   // Rank by (score, name length), then by name within each group of equal
-  // (score, length), reading names only for the groups the page needs.
-  std::sort(all.begin(), all.end(), [](const Match& a, const Match& b) {
+  // (score, length). Only the groups the page needs are sorted, and only
+  // their names read: the cursor's own group, and the best of the rest
+  // up to the page's size (with the whole group the last of them is in).
+  auto key3 = [](const Match& m) { return std::tuple(m.score, m.rank_len); };
+  auto by_key = [](const Match& a, const Match& b) {
     return std::tie(a.score, a.rank_len, a.item) < std::tie(b.score, b.rank_len, b.item);
-  });
-  std::size_t i = 0;
-  if (after) {
-    i = static_cast<std::size_t>(std::lower_bound(all.begin(), all.end(), after->key3(), [](const Match& m, auto k) {
-                                   return std::tuple(m.score, m.rank_len) < k;
-                                 }) - all.begin());
-  }
+  };
+  if (after) std::erase_if(all, [&](const Match& m) { return key3(m) < after->key3(); });
   const std::size_t want = r.limit == 0 ? all.size() : r.limit;
+  // The cursor's group first (some of it lies before the cursor).
+  const auto rest = std::partition(all.begin(), all.end(), [&](const Match& m) { return after && key3(m) == after->key3(); });
+  bool unread = false;  // candidates left out below: more pages follow
+  if (static_cast<std::size_t>(all.end() - rest) > want && want > 0) {
+    std::nth_element(rest, rest + static_cast<std::ptrdiff_t>(want - 1), all.end(), by_key);
+    const auto edge = key3(*(rest + static_cast<std::ptrdiff_t>(want - 1)));
+    const auto kept = std::partition(rest + static_cast<std::ptrdiff_t>(want), all.end(),
+                                     [&](const Match& m) { return key3(m) == edge; });
+    unread = kept != all.end();
+    all.erase(kept, all.end());
+  }
+  std::sort(all.begin(), all.end(), by_key);
+  auto name_of = [&](ItemKey item) -> std::string_view {
+    if (is_asset(item)) {
+      if (auto v = t.get(c_.db().assets, key_u64(id_of(item)))) return live_asset_name(*v).value_or("");
+    } else if (auto v = t.get(c_.db().projects, key_u64(id_of(item)))) {
+      return live_project_name(*v).value_or("");
+    }
+    return {};
+  };
+  std::size_t i = 0;
   bool more = false;
   while (i < all.size() && !more) {
     std::size_t j = i;
     while (j < all.size() && all[j].score == all[i].score && all[j].rank_len == all[i].rank_len) ++j;
-    std::vector<SearchHit> group;
+    std::vector<std::pair<std::string_view, const Match*>> group;
     group.reserve(j - i);
-    for (std::size_t k = i; k < j; ++k)
-      group.push_back(SearchHit{all[k].item, all[k].score, all[k].fields, filter.facts(all[k].item).name});
-    std::sort(group.begin(), group.end(), [](const SearchHit& a, const SearchHit& b) {
-      return std::tie(a.name, a.item) < std::tie(b.name, b.item);
+    for (std::size_t k = i; k < j; ++k) group.emplace_back(name_of(all[k].item), &all[k]);
+    std::sort(group.begin(), group.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first, a.second->item) < std::tie(b.first, b.second->item);
     });
-    for (auto& h : group) {
-      if (after && !(*after < Rank{h.score, static_cast<std::uint16_t>(h.name.size()), h.name, h.item})) continue;
+    for (const auto& [name, m] : group) {
+      if (after && !(*after < Rank{m->score, m->rank_len, name, m->item})) continue;
       if (page.hits.size() == want) {
         more = true;  // a hit ranks after the page's last
         break;
       }
-      page.hits.push_back(std::move(h));
+      page.hits.push_back(SearchHit{m->item, m->score, m->fields, std::string(name)});
     }
     i = j;
     if (page.hits.size() == want && i < all.size()) more = true;
   }
+  more = more || (unread && page.hits.size() == want);
   if (more && r.limit != 0 && !page.hits.empty()) page.next = encode_cursor(page.hits.back());
   return page;
 }
