@@ -1,10 +1,10 @@
 // Projects, assets, tags, collections and search.
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 
 #include "http/input.h"
 #include "http/query_params.h"
+#include "http/search_results.h"
 #include "http/views.h"
 #include "http/write.h"
 #include "index/asset_query.h"
@@ -79,45 +79,13 @@ std::vector<index::TagId> tag_filter(const index::Txn& t, index::Metadata& meta,
 // The query of parameter q, parsed: a malformed one is 400 invalid_query,
 // naming what is wrong and where.
 index::Query need_query(const httplib::Request& req) {
-  const auto text = req.get_param_value("q");
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  auto q = index::parse_query(text, now);
-  if (!q) throw_invalid_query("parameter 'q': " + q.error().message, q.error().column);
-  return std::move(*q);
+  return http::need_query(req.get_param_value("q"), "parameter 'q'");
 }
 
 // A page of search hits, each item's JSON with "type" and the fields that
 // matched ("matched").
 json search_page(Call& c, const index::Txn& t, index::Query q, index::SearchRequest r, const std::string& list) {
-  const auto pg = read_page(c.req, list);
-  r.limit = pg.limit;
-  r.after = pg.after;
-  const auto found = index::Search(cat(c), std::move(q)).run(t, r);
-  if (!found) throw_invalid("parameter 'cursor' is not a cursor of this list (pass back the next_cursor of a page)");
-  index::Metadata meta(cat(c));
-  json items = json::array();
-  for (const auto& hit : found->hits) {
-    json j;
-    if (index::is_asset(hit.item)) {
-      auto a = cat(c).asset(t, index::id_of(hit.item));
-      if (!a) continue;
-      j = asset_json(t, cat(c), *a, false);
-      j["type"] = "asset";
-    } else {
-      auto p = cat(c).project(t, index::id_of(hit.item));
-      if (!p) continue;
-      j = project_summary(t, meta, *p);
-      j["type"] = "project";
-    }
-    j["matched"] = index::matched_field_names(hit.fields);
-    items.push_back(std::move(j));
-  }
-  std::optional<std::string> next;
-  if (found->next) next = make_cursor(list, *found->next);
-  auto out = page(std::move(items), next);
-  out["total"] = found->total;
-  return out;
+  return search_results_json(cat(c), t, std::move(q), std::move(r), read_page(c.req, list), list);
 }
 
 // -- projects --

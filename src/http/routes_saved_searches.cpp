@@ -118,7 +118,7 @@ void search_results(Call& c) {
   const auto pg = read_page(c.req, "saved-search");
   index::ReadTxn t(cat(c).env());
   const auto saved = need_saved(c, t, name);
-  json out = search_results_json(cat(c), t, saved.query, pg, "saved-search");
+  json out = search_results_json(cat(c), t, need_query(saved.query), {}, pg, "saved-search");
   out["name"] = saved.name;
   out["query"] = saved.query;
   reply(c.res, 200, out);

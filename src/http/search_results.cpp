@@ -17,23 +17,23 @@ std::int64_t now_ns() {
       .count();
 }
 
-// The query parsed, or ApiError invalid_query.
-index::Query parsed(std::string_view query) {
+}  // namespace
+
+index::Query need_query(std::string_view query, std::string_view field) {
   auto q = index::parse_query(query, now_ns());
-  if (!q) throw_invalid_query(q.error().message, q.error().column);
+  if (!q)
+    throw_invalid_query(field.empty() ? q.error().message : std::string(field) + ": " + q.error().message,
+                        q.error().column);
   return std::move(*q);
 }
 
-}  // namespace
+void need_valid_query(std::string_view query) { need_query(query); }
 
-void need_valid_query(std::string_view query) { parsed(query); }
-
-json search_results_json(index::Catalog& c, const index::Txn& t, std::string_view query, const Page& pg,
-                         std::string_view list) {
-  index::SearchRequest r;
+json search_results_json(index::Catalog& c, const index::Txn& t, index::Query query, index::SearchRequest r,
+                         const Page& pg, std::string_view list) {
   r.limit = pg.limit;
   r.after = pg.after;
-  const auto found = index::Search(c, parsed(query)).run(t, r);
+  const auto found = index::Search(c, std::move(query)).run(t, r);
   if (!found) throw_invalid("parameter 'cursor' is not a cursor of this list (pass back the next_cursor of a page)");
   index::Metadata meta(c);
   json items = json::array();

@@ -9,6 +9,7 @@
 
 #include "http/input.h"
 #include "index/catalog.h"
+#include "index/search.h"
 
 namespace lima::http {
 
@@ -17,11 +18,17 @@ namespace lima::http {
 /// and "matched" (the fields that matched), as GET /search shows them. Cursors are made for the list
 /// named `list` (read_page() checks them). A query that does not parse
 /// throws ApiError invalid_query (400) with its position.
-nlohmann::json search_results_json(index::Catalog& c, const index::Txn& t, std::string_view query, const Page& page,
-                                   std::string_view list);
+/// `r` narrows the search (scope, other filters); its limit and cursor
+/// come from `page`.
+nlohmann::json search_results_json(index::Catalog& c, const index::Txn& t, index::Query query, index::SearchRequest r,
+                                   const Page& page, std::string_view list);
 
-/// Throws ApiError invalid_query (400) with the parser's message and its
-/// 1-based column when `query` does not parse.
+/// `query` parsed; throws ApiError invalid_query (400) with the parser's
+/// message and its 1-based column when it does not parse. `field` names
+/// where the query came from in the message ("parameter 'q'").
+index::Query need_query(std::string_view query, std::string_view field = {});
+
+/// Throws as need_query() does when `query` does not parse.
 void need_valid_query(std::string_view query);
 
 }  // namespace lima::http
