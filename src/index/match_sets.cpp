@@ -259,6 +259,12 @@ Matches MatchReader::words_in(Field f, const QueryNode& n) const {
   Metadata meta(c_);
   std::erase_if(out, [&](const Match& m) {
     std::string text;
+    if (f == Field::name) {
+      // The name, read in place from the record.
+      const auto v = t_.get(is_asset(m.item) ? c_.db().assets : c_.db().projects, key_u64(id_of(m.item)));
+      const auto name = !v ? std::nullopt : is_asset(m.item) ? live_asset_name(*v) : live_project_name(*v);
+      return !name || !holds_phrase(*name, n.words, n.last_prefix);
+    }
     if (f == Field::notes) {
       text = meta.note(t_, NoteTarget{is_asset(m.item) ? NoteTarget::Type::asset : NoteTarget::Type::project,
                                       id_of(m.item)});
