@@ -49,6 +49,21 @@ std::string hash_key(const ContentHash& h, AssetId id) {
   return k;
 }
 
+std::string inode_key(std::uint64_t dev, std::uint64_t ino, AssetId id) {
+  std::string k;
+  put_u64(k, dev);
+  put_u64(k, ino);
+  put_u64(k, id);
+  return k;
+}
+
+std::string tombstone_key(const Asset& a) {
+  std::string k;
+  put_u64(k, a.project);
+  put_u64(k, a.id);
+  return k;
+}
+
 std::string ext_key(const Asset& a) {
   std::string k = Catalog::ext_prefix(extension_of(a.path));
   put_u64(k, a.id);
@@ -84,8 +99,19 @@ void fill_word_index(WriteTxn& t, const Tables& db) { WordIndex(db).rebuild(t); 
 // the single write transaction that open() runs. Each one is tested on an
 // index written by the previous version (catalog_test.cpp).
 using Migration = void (*)(WriteTxn&, const Tables&);
+// 4 → 5: every asset's inode, and the tombstones by project.
+void add_inode_and_tombstone_indexes(WriteTxn& t, const Tables& db) {
+  t.scan_prefix(db.assets, {}, [&](std::string_view k, std::string_view v) {
+    if (auto a = decode_asset(get_u64(k), v)) {
+      t.put(db.asset_inodes, inode_key(a->dev, a->ino, a->id), {});
+      if (a->state == ItemState::tombstone) t.put(db.project_tombstones, tombstone_key(*a), {});
+    }
+    return true;
+  });
+}
+
 constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes, add_picture_failures,
-                                                                   fill_word_index};
+                                                                   fill_word_index, add_inode_and_tombstone_indexes};
 
 // Removes key only when it still points at id (another item may own it now).
 void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
@@ -159,6 +185,8 @@ void open_tables(T& t, Tables& db, Open open) {
       {&db.assets, kAssets},
       {&db.asset_paths, kAssetPaths},
       {&db.asset_hashes, kAssetHashes},
+      {&db.asset_inodes, kAssetInodes},
+      {&db.project_tombstones, kProjectTombstones},
       {&db.ext_assets, kExtAssets},
       {&db.kind_assets, kKindAssets},
       {&db.tags, kTags},
@@ -408,8 +436,8 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
 void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
   if (auto* w = word_upkeep(t)) w->update_assets(t, changes);
   // Remove stale index entries first, then write each table in key order.
-  std::vector<const Asset*> live, rehashed, all;
-  std::vector<std::string> ext_keys, kind_keys;  // new entries
+  std::vector<const Asset*> live, rehashed, reinoded, all;
+  std::vector<std::string> ext_keys, kind_keys, tomb_keys;  // new entries
   all.reserve(changes.size());
   for (const auto& [before, now] : changes) {
     const bool is_live = now.state == ItemState::live;
@@ -427,7 +455,14 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
         if (!kind_same) t.del(db_.kind_assets, kind_key(*before));
       }
       if (before->hash != now.hash) t.del(db_.asset_hashes, hash_key(before->hash, now.id));
+      if (before->dev != now.dev || before->ino != now.ino)
+        t.del(db_.asset_inodes, inode_key(before->dev, before->ino, now.id));
+      if (before->state == ItemState::tombstone && (is_live || before->project != now.project))
+        t.del(db_.project_tombstones, tombstone_key(*before));
     }
+    if (!before || before->dev != now.dev || before->ino != now.ino) reinoded.push_back(&now);
+    if (!is_live && (!before || before->state != ItemState::tombstone || before->project != now.project))
+      tomb_keys.push_back(tombstone_key(now));
     all.push_back(&now);
     if (is_live) live.push_back(&now);
     if (is_live && !ext_same) ext_keys.push_back(ext_key(now));
@@ -439,6 +474,8 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
     std::sort(live.begin(), live.end(), by([](const Asset& a) { return std::tie(a.project, a.path); }));
     std::sort(ext_keys.begin(), ext_keys.end());
     std::sort(kind_keys.begin(), kind_keys.end());
+    std::sort(tomb_keys.begin(), tomb_keys.end());
+    std::sort(reinoded.begin(), reinoded.end(), by([](const Asset& a) { return std::tie(a.dev, a.ino, a.id); }));
     std::sort(rehashed.begin(), rehashed.end(), [](const Asset* a, const Asset* b) {
       int c = std::memcmp(a->hash.bytes.data(), b->hash.bytes.data(), a->hash.bytes.size());
       return c != 0 ? c < 0 : a->id < b->id;
@@ -466,6 +503,8 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
     put_u64(key, a->id);
     t.put_sorted(db_.asset_hashes, key, {});
   }
+  for (const Asset* a : reinoded) t.put_sorted(db_.asset_inodes, inode_key(a->dev, a->ino, a->id), {});
+  for (const auto& k : tomb_keys) t.put_sorted(db_.project_tombstones, k, {});
   for (const auto& k : ext_keys) t.put_sorted(db_.ext_assets, k, {});
   for (const auto& k : kind_keys) t.put_sorted(db_.kind_assets, k, {});
 }
@@ -474,6 +513,28 @@ std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& 
   std::vector<AssetId> out;
   t.scan_prefix(db_.asset_hashes, h.view(), [&](std::string_view k, std::string_view) {
     if (k.size() == 24) out.push_back(get_u64(k, 16));
+    return true;
+  });
+  return out;
+}
+
+std::vector<AssetId> Catalog::assets_with_inode(const Txn& t, std::uint64_t dev, std::uint64_t ino) const {
+  std::string prefix;
+  put_u64(prefix, dev);
+  put_u64(prefix, ino);
+  std::vector<AssetId> out;
+  t.scan_prefix(db_.asset_inodes, prefix, [&](std::string_view k, std::string_view) {
+    if (k.size() == 24) out.push_back(get_u64(k, 16));
+    return true;
+  });
+  return out;
+}
+
+std::vector<Asset> Catalog::tombstones_of(const Txn& t, ProjectId p) const {
+  std::vector<Asset> out;
+  t.scan_prefix(db_.project_tombstones, key_u64(p), [&](std::string_view k, std::string_view) {
+    if (k.size() == 16)
+      if (auto a = asset(t, get_u64(k, 8)); a && a->state == ItemState::tombstone) out.push_back(std::move(*a));
     return true;
   });
   return out;

@@ -25,7 +25,8 @@ class WordIndex;
 
 /// Handles of every sub-database of schema.h.
 struct Tables {
-  Dbi meta, projects, project_names, assets, asset_paths, asset_hashes, ext_assets, kind_assets;
+  Dbi meta, projects, project_names, assets, asset_paths, asset_hashes, asset_inodes, project_tombstones;
+  Dbi ext_assets, kind_assets;
   Dbi tags, tag_names, project_tags, tag_projects, asset_tags, tag_assets;
   Dbi collections, collection_names, project_collections, notes, main_images, runs, problems;
   Dbi picture_failures, words, saved_searches;
@@ -104,6 +105,10 @@ class Catalog {
   void put_assets(WriteTxn& t, std::span<const AssetChange> changes);
   /// Asset ids (live and tombstones) with this content.
   std::vector<AssetId> assets_with_hash(const Txn& t, const ContentHash& h) const;
+  /// Asset ids (live and tombstones) last seen with this device and inode.
+  std::vector<AssetId> assets_with_inode(const Txn& t, std::uint64_t dev, std::uint64_t ino) const;
+  /// The tombstoned assets of a project (kRootProject: the loose files').
+  std::vector<Asset> tombstones_of(const Txn& t, ProjectId p) const;
   /// Key prefixes of the live assets with this extension (kinds.h's
   /// extension_of) in ext_assets, and of this kind in kind_assets; each key
   /// is the prefix and the asset id (schema.h).

@@ -114,7 +114,15 @@ class Reconciler {
   bool asset_removable(const Asset& a) const {
     if (a.state != ItemState::live) return false;
     if (!cov_.scope.empty() && current_name(a.project) != scope_project()) return false;
+    if (cov_.projects && !(a.project == kRootProject ? cov_.loose : in_projects(a.project))) return false;
     return covered(lib_path_of(a));
+  }
+
+  // Whether the project `id`, under the name it has after this run, is one
+  // of the covered folders.
+  bool in_projects(ProjectId id) const {
+    if (proj_index_.find(id) == proj_index_.end()) return false;
+    return cov_.projects->count(std::string(current_name(id))) > 0;
   }
 
   std::string_view scope_project() const {
@@ -124,6 +132,7 @@ class Reconciler {
   bool project_removable(const Project& p) const {
     if (p.state != ItemState::live) return false;
     if (!cov_.scope.empty() && cov_.scope != p.name) return false;
+    if (cov_.projects && !cov_.projects->count(p.name)) return false;
     return covered(p.name);
   }
 
@@ -316,7 +325,10 @@ class Reconciler {
     std::unordered_map<ProjectId, std::size_t> cand;  // id → snapshot index
     for (std::size_t j = 0; j < snap_.projects.size(); ++j) {
       const auto& p = snap_.projects[j];
-      if (proj_claim_[j] == npos && (p.state == ItemState::tombstone || project_removable(p))) cand[p.id] = j;
+      if (proj_claim_[j] == npos &&
+          (p.state == ItemState::tombstone || project_removable(p) ||
+           (p.state == ItemState::live && cov_.vanishing.count(p.id))))
+        cand[p.id] = j;
     }
     if (cand.empty()) return;
     std::unordered_map<ContentHash, std::vector<ProjectId>, ContentHashHasher> owners;

@@ -18,6 +18,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "index/image_header.h"
@@ -87,6 +88,16 @@ inline void take_file_facts(Asset& a, const SeenFile& f) {
 struct Coverage {
   std::string scope;                  ///< "" = whole library
   std::vector<std::string> unlisted;  ///< library-relative dirs whose content is unknown
+  /// When set, only these project folders (by name) are covered, and the
+  /// loose files when `loose`: live items elsewhere are neither removed nor
+  /// taken for vanished. A sync reconciles the library a batch of projects
+  /// at a time (sync.h).
+  std::optional<std::unordered_set<std::string>> projects;
+  bool loose = false;
+  /// Live projects whose folders the walk did not find anywhere: outside
+  /// `projects`, yet their content may be a new folder's (a folder copied
+  /// elsewhere and deleted). They are not removed here.
+  std::unordered_set<ProjectId> vanishing;
 };
 
 /// The writes a sync must make. `before` pointers point into the snapshot,

@@ -16,8 +16,10 @@
 //  - "live" items exist on disk as of the last sync; tombstones are items that
 //    vanished. Tombstones keep their ids and metadata and are revived when the
 //    same content reappears.
-//  - Device and inode numbers live in the records only: the sync matches
-//    them in memory (inode_index.h), so no table is kept for them.
+//  - Device and inode numbers are in the records and, since 5, in
+//    asset_inodes: a sync finds the asset a file was by its inode through
+//    that table, wherever in the library the asset is, without loading the
+//    index (sync.h).
 //  - An extension in ext_assets is kinds.h's extension_of() of the file
 //    name: lower-case ASCII letters, without the dot; "" for none. File
 //    names are at most 255 bytes and hold no NUL, so the NUL ends it.
@@ -33,6 +35,9 @@
 //     header of each such image once and rewrites its record.
 //  4  words (the word index of search, filled from the catalog by the
 //     migration) and saved_searches (created empty).
+//  5  asset_inodes and project_tombstones (filled from assets:id by the
+//     migration), so that a sync reads only the projects it walks: an
+//     asset by its inode, a project's tombstoned assets by the project.
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
@@ -41,6 +46,8 @@
 // assets:id                            u64 asset id               Asset record
 // asset_paths:project_id,path          u64 id, path (bounded)     u64 asset id (live only)
 // asset_hashes:hash,asset_id           16-byte XXH3-128, u64 id   ∅ (live and tombstones)
+// asset_inodes:dev,ino,asset_id       u64, u64, u64 id           ∅ (live and tombstones; since 5)
+// project_tombstones:project_id,aid    u64, u64 asset id          ∅ (tombstoned assets only; since 5)
 // ext_assets:ext,asset_id              extension, NUL, u64 id     ∅ (live only; since 2)
 // kind_assets:kind,asset_id            u8 Kind, u64 id            ∅ (live only; since 2)
 // tags:id                              u64 tag id                 tag name
@@ -80,7 +87,7 @@
 namespace lima::index::schema {
 
 /// Version of the layout above. Bump on any change, with a migration.
-inline constexpr std::uint32_t kSchemaVersion = 4;
+inline constexpr std::uint32_t kSchemaVersion = 5;
 
 // meta keys (DO NOT CHANGE)
 inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
@@ -96,6 +103,8 @@ inline constexpr const char* kProjectNames = "project_names:name";
 inline constexpr const char* kAssets = "assets:id";
 inline constexpr const char* kAssetPaths = "asset_paths:project_id,path";
 inline constexpr const char* kAssetHashes = "asset_hashes:hash,asset_id";
+inline constexpr const char* kAssetInodes = "asset_inodes:dev,ino,asset_id";
+inline constexpr const char* kProjectTombstones = "project_tombstones:project_id,asset_id";
 inline constexpr const char* kExtAssets = "ext_assets:ext,asset_id";
 inline constexpr const char* kKindAssets = "kind_assets:kind,asset_id";
 inline constexpr const char* kTags = "tags:id";

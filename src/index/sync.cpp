@@ -26,15 +26,12 @@
 #include "index/reconcile.h"
 #include "index/runs.h"
 #include "index/schema.h"
+#include "index/sync_snapshot.h"
 #include "index/walker.h"
 
 namespace lima::index {
 
 namespace {
-
-// Assets per write transaction. Large batches matter: content-hash and inode
-// keys are random, so every batch rewrites most pages of those tables.
-constexpr std::size_t kBatchItems = 100000;
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -45,61 +42,25 @@ std::int64_t mtime_of(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-// What earlier syncs reported under paths this run's changes made stale,
-// also outside its scope: the `removed` line of an item that came back
-// (maybe under another name or in another folder), and everything under a
-// project folder's old name once it was renamed.
-void forget_stale_problems(WriteTxn& t, RunLog& log, const Snapshot& snap, const Plan& plan) {
-  std::unordered_set<std::string_view> live_names;
-  bool renamed = false;
-  for (const auto& [before, after] : plan.projects) {
-    if (!before) continue;
-    if (before->state == ItemState::tombstone && after.state == ItemState::live) log.forget_removed(t, before->name);
-    renamed |= before->state == ItemState::live && after.state == ItemState::live && before->name != after.name;
-  }
-  if (renamed) {
-    for (const auto& p : snap.projects)
-      if (p.state == ItemState::live) live_names.insert(p.name);
-    for (const auto& [before, after] : plan.projects) {
-      if (before) live_names.erase(before->name);
-      if (after.state == ItemState::live) live_names.insert(after.name);
-    }
-    for (const auto& [before, after] : plan.projects)
-      if (before && before->state == ItemState::live && after.state == ItemState::live && before->name != after.name &&
-          !live_names.count(before->name))
-        log.replace_problems(t, before->name, {});
-  }
-  if (plan.counts.revived == 0) return;
-  std::unordered_map<ProjectId, std::string_view> names;
-  for (const auto& p : snap.projects) names.emplace(p.id, p.name);
-  for (const auto& [before, after] : plan.assets)
-    if (before && before->state == ItemState::tombstone && after.state == ItemState::live) {
-      auto it = names.find(before->project);
-      log.forget_removed(t, library_path(it == names.end() ? std::string() : std::string(it->second), before->path));
-    }
-}
 
-Snapshot load_snapshot(Catalog& cat) {
-  Snapshot s;
-  ReadTxn t(cat.env());
-  s.projects = cat.projects(t, true);
-  const auto n = cat.counts(t);
-  s.assets.reserve(n.assets + n.tombstoned_assets);
-  cat.for_each_asset(t, [&](const Asset& a) { s.assets.push_back(a); });
-  auto next = [&](const char* table) {
-    auto v = t.get(cat.db().meta, std::string(schema::kMetaNextId) + table);
-    return v && v->size() == 8 ? get_u64(*v) : 1;
-  };
-  s.next_project_id = next(schema::kProjects);
-  s.next_asset_id = next(schema::kAssets);
-  return s;
-}
+// Files a batch reconciles at once, and files the walk may have found
+// beyond what is reconciled before it waits: together they bound what a
+// sync holds in memory, whatever the size of the library.
+constexpr std::size_t kBatchFiles = 20000;
+constexpr std::size_t kMaxPendingFiles = 3 * kBatchFiles;
 
-/// The files of one project (or the loose files) and how many of them are
-/// still being hashed.
+/// The files of one project (or the loose files), how many of them are
+/// still being hashed, and what the index knows of the folder.
 struct FileGroup {
   std::deque<SeenFile> files;  // hash jobs hold pointers: never reallocated
   std::atomic<std::size_t> unfinished{0};
+  std::atomic<bool> walked{false};
+  /// Read when the folder's walk began: the assets of the projects it may
+  /// be (live and tombstones), and those projects.
+  std::vector<Asset> known;
+  std::vector<ProjectId> loaded;
+  InodeIndex inodes;                 ///< over known's live assets
+  std::vector<std::uint64_t> devs;  ///< devices known's files are on
 };
 
 /// One file for a hash job.
@@ -116,44 +77,76 @@ struct HashItem {
 /// Collects the walk's findings and hashes files on the pool as they come.
 /// Files are kept per project (each project is walked by one thread), so
 /// the walk needs no lock and the final order does not depend on timing.
+/// When a project's walk begins, what the index knows of its folder is read
+/// (so unchanged files are not read again); the walk waits there while too
+/// many files found are not reconciled yet.
 class Collector final : public WalkSink {
  public:
-  Collector(const Snapshot& snap, const InodeIndex& known, std::uint64_t root_dev, const SyncOptions& opts,
-            SyncProgress& progress)
-      : snap_(snap), known_(known), opts_(opts), progress_(progress), held_(opts.held.begin(), opts.held.end()) {
-    devs_.push_back(root_dev);
-    for (const auto& a : snap.assets)  // a few at most: nested mounts
-      if (a.state == ItemState::live && std::find(devs_.begin(), devs_.end(), a.dev) == devs_.end())
-        devs_.push_back(a.dev);
-  }
+  Collector(Catalog& cat, const ProjectBook& book, std::mutex& book_mu, std::uint64_t root_dev,
+            const SyncOptions& opts, SyncProgress& progress, bool index_empty)
+      : cat_(cat),
+        book_(book),
+        book_mu_(book_mu),
+        root_dev_(root_dev),
+        opts_(opts),
+        progress_(progress),
+        index_empty_(index_empty),
+        held_(opts.held.begin(), opts.held.end()) {}
 
   void set_pool(HashPool* pool) { pool_ = pool; }
 
+  /// Reads what the index knows of the loose files (before a full walk).
+  void preload_loose() { preload(loose_, {kRootProject}); }
+
   std::uint32_t project(std::string_view name, const struct stat& st) override {
     ++root_entries;
+    std::lock_guard lock(groups_mu_);
     projects.push_back({std::string(name), st.st_dev, st.st_ino, mtime_of(st)});
     by_project_.push_back(std::make_unique<FileGroup>());
     return static_cast<std::uint32_t>(projects.size() - 1);
   }
 
-  bool wants_stat(std::uint64_t ino) const override {
+  void begin_project(std::uint32_t project) override {
+    root_listed_ = true;
+    {
+      std::unique_lock lock(groups_mu_);
+      while (pending_files_ > kMaxPendingFiles && !cancelled()) released_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    FileGroup& g = group(project);
+    if (index_empty_) return;
+    std::vector<ProjectId> ids;
+    {
+      std::lock_guard lock(book_mu_);
+      ids = book_.candidates(projects_at(project));
+    }
+    preload(g, ids);
+  }
+
+  void end_project(std::uint32_t project) override {
+    group(project).walked = true;
+    std::lock_guard lock(hashed_mu_);
+    hashed_cv_.notify_all();
+  }
+
+  bool wants_stat(std::uint32_t project, std::uint64_t ino) const override {
     // A file whose inode the index does not know is new: it gets hashed, and
     // hashing learns its stat, so the walk need not ask.
     if (opts_.mode != Mode::incremental) return false;
-    for (auto dev : devs_)
-      if (known_.find(dev, ino) != InodeIndex::kNone) return true;
+    const FileGroup& g = project == kLooseFiles ? loose_ : *by_project_at(project);
+    for (auto dev : g.devs)
+      if (g.inodes.find(dev, ino) != InodeIndex::kNone) return true;
     return false;
   }
 
   void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) override {
     const bool loose = project == kLooseFiles;
-    FileGroup& grp = loose ? loose_ : *by_project_[project];
+    FileGroup& grp = loose ? loose_ : *by_project_at(project);
     auto& out = grp.files;
     if (!held_.empty()) {
       // Files still being written are left alone: what the index holds of
       // them (if anything) stays, as for a directory that cannot be listed.
       std::erase_if(found, [&](const FoundFile& ff) {
-        std::string path = loose ? ff.path : projects[project].name + "/" + ff.path;
+        std::string path = loose ? ff.path : projects_at(project).name + "/" + ff.path;
         if (!held_.count(path)) return false;
         unlisted(std::move(path));
         return true;
@@ -161,6 +154,7 @@ class Collector final : public WalkSink {
     }
     if (loose) root_entries += found.size();
     progress_.files_seen.fetch_add(found.size(), std::memory_order_relaxed);
+    pending_files_.fetch_add(found.size(), std::memory_order_relaxed);
 
     // Files to hash go to the pool in small groups: one hand-over per group,
     // not per file, while several groups are still read at once.
@@ -187,12 +181,12 @@ class Collector final : public WalkSink {
         f.size = static_cast<std::uint64_t>(ff.st.st_size);
         f.mtime_ns = mtime_of(ff.st);
         if (opts_.mode == Mode::incremental) {
-          const std::uint32_t j = known_.find(f.dev, f.ino);
-          if (j != InodeIndex::kNone && snap_.assets[j].size == f.size && snap_.assets[j].mtime_ns == f.mtime_ns) {
-            f.hash = snap_.assets[j].hash;
+          const std::uint32_t j = grp.inodes.find(f.dev, f.ino);
+          if (j != InodeIndex::kNone && grp.known[j].size == f.size && grp.known[j].mtime_ns == f.mtime_ns) {
+            f.hash = grp.known[j].hash;
             // An image indexed before its facts were kept: its header is
             // read, once (the record keeps what it says).
-            if (snap_.assets[j].image == ImageFacts::unread && image) {
+            if (grp.known[j].image == ImageFacts::unread && image) {
               grp.unfinished.fetch_add(1, std::memory_order_relaxed);
               group.push_back({std::move(ff.name), &f, &grp, ff.has_stat, ff.st, true, true});
               if (group.size() >= kGroupFiles) flush();
@@ -211,59 +205,64 @@ class Collector final : public WalkSink {
     flush();
   }
 
-  /// Every file seen, in project order, loose files last.
-  std::vector<SeenFile> take_files() {
-    std::vector<SeenFile> out;
-    out.reserve(file_count());
-    for_each_group([&](FileGroup& g) {
-      for (auto& f : g.files) out.push_back(std::move(f));
-    });
-    by_project_.clear();
-    loose_.files.clear();
-    return out;
+  /// The walk is over (or failed): every group is as complete as it gets.
+  void walk_finished() {
+    root_listed_ = true;
+    walk_over_ = true;
+    std::lock_guard lock(hashed_mu_);
+    hashed_cv_.notify_all();
+  }
+  /// Waits for the walk's end, for at most `wait`; true when it is over.
+  bool wait_walk_over(std::chrono::milliseconds wait) {
+    std::unique_lock lock(hashed_mu_);
+    return hashed_cv_.wait_for(lock, wait, [&] { return walk_over_.load() || cancelled(); }) && walk_over_;
+  }
+  /// Waits until the root is listed (the walk began its projects or ended).
+  void wait_root_listed() {
+    std::unique_lock lock(hashed_mu_);
+    while (!root_listed_ && !cancelled()) hashed_cv_.wait_for(lock, std::chrono::milliseconds(20));
   }
 
-  /// The files in take_files() order with only what the walk learnt (where
-  /// they are), as if every one of them were readable. Call once the walk
-  /// is over; safe while hashing goes on.
-  std::vector<SeenFile> provisional_files() const {
-    std::vector<SeenFile> out;
-    out.reserve(file_count());
-    for_each_group([&](const FileGroup& g) {
-      for (const auto& f : g.files) {
-        SeenFile& p = out.emplace_back();
-        p.project = f.project;
-        p.path = f.path;
-      }
-    });
-    return out;
+  std::size_t project_count() {
+    std::lock_guard lock(groups_mu_);
+    return projects.size();
+  }
+  FileGroup& group(std::uint32_t project) { return project == kLooseFiles ? loose_ : *by_project_at(project); }
+  const SeenProject& projects_at(std::uint32_t project) {
+    std::lock_guard lock(groups_mu_);
+    return projects[project];
   }
 
-  /// Calls fn(files) for each project's files, in order, then for the loose
-  /// files, each once all of its files are hashed. Stops early when the sync
-  /// is cancelled; returns whether it got through.
-  bool for_each_group_when_hashed(const std::function<void(std::deque<SeenFile>&)>& fn) {
-    bool done = true;
-    for_each_group([&](FileGroup& g) {
-      if (!done) return;
-      std::unique_lock lock(hashed_mu_);
-      // Cancelling does not notify: look again now and then.
-      while (!hashed_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                                  [&] { return g.unfinished.load(std::memory_order_acquire) == 0 || cancelled(); })) {
-      }
-      lock.unlock();
-      if (g.unfinished.load(std::memory_order_acquire) != 0) {
-        done = false;
-        return;
-      }
-      fn(g.files);
-    });
-    return done;
+  /// Waits until group `project` is walked and hashed, for at most `wait`;
+  /// true when it is.
+  bool wait_ready(std::uint32_t project, std::chrono::milliseconds wait) {
+    FileGroup& g = group(project);
+    auto ready = [&] {
+      return (g.walked.load(std::memory_order_acquire) || walk_over_.load()) &&
+             g.unfinished.load(std::memory_order_acquire) == 0;
+    };
+    std::unique_lock lock(hashed_mu_);
+    return hashed_cv_.wait_for(lock, wait, [&] { return ready() || cancelled(); }) && ready();
+  }
+
+  /// Frees a reconciled group and lets the walk go on.
+  void release(FileGroup& g) {
+    const std::size_t n = g.files.size();
+    g.files = {};
+    g.known = {};
+    g.inodes = {};
+    pending_files_.fetch_sub(std::min(n, pending_files_.load()), std::memory_order_relaxed);
+    std::lock_guard lock(groups_mu_);
+    released_cv_.notify_all();
   }
 
   void unlisted(std::string path) override {
     std::lock_guard lock(mu_);
     unlisted_dirs.push_back(std::move(path));
+  }
+  std::vector<std::string> unlisted_now() {
+    std::lock_guard lock(mu_);
+    return unlisted_dirs;
   }
 
   void problem(std::string path, ProblemKind kind, std::string detail) override {
@@ -278,41 +277,48 @@ class Collector final : public WalkSink {
     const bool stop = aborted_.load(std::memory_order_relaxed) ||
                       (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed)) ||
                       (opts_.cancel_run && opts_.cancel_run->load(std::memory_order_relaxed));
-    if (stop) stopped_.store(true, std::memory_order_relaxed);
+    if (stop && !aborted_.load(std::memory_order_relaxed)) stopped_.store(true, std::memory_order_relaxed);
     return stop;
   }
   /// True when some work was left undone because of a cancel: a cancel
   /// that comes once everything is walked and hashed stops nothing.
   bool stopped_early() const { return stopped_.load(); }
-  /// Stops the walk and the hashing early (the sync is failing).
+  /// Stops the walk and the hashing early (the sync is failing, or ends
+  /// without reconciling: offline).
   void abort() { aborted_ = true; }
 
-  std::vector<SeenProject> projects;
+  std::vector<SeenProject> projects;  // grows during the root listing only
   std::vector<std::string> unlisted_dirs;
   std::vector<Problem> problems;
   std::atomic<std::uint64_t> root_entries{0};
   std::atomic<std::uint64_t> files_hashed{0}, bytes_hashed{0};
 
  private:
-  std::size_t file_count() const {
-    std::size_t n = loose_.files.size();
-    for (const auto& g : by_project_) n += g->files.size();
-    return n;
+  FileGroup* by_project_at(std::uint32_t project) const {
+    std::lock_guard lock(groups_mu_);
+    return by_project_[project].get();
   }
 
-  template <class Fn>
-  void for_each_group(Fn&& fn) {
-    for (auto& g : by_project_) fn(*g);
-    fn(loose_);
-  }
-  template <class Fn>
-  void for_each_group(Fn&& fn) const {
-    for (const auto& g : by_project_) fn(static_cast<const FileGroup&>(*g));
-    fn(loose_);
+  void preload(FileGroup& g, const std::vector<ProjectId>& ids) {
+    g.devs = {root_dev_};
+    if (ids.empty()) return;
+    {
+      ReadTxn t(cat_.env());
+      for (ProjectId id : ids) {
+        if (std::find(g.loaded.begin(), g.loaded.end(), id) != g.loaded.end()) continue;
+        g.loaded.push_back(id);
+        auto assets = assets_of_project(cat_, t, id);
+        g.known.insert(g.known.end(), std::make_move_iterator(assets.begin()), std::make_move_iterator(assets.end()));
+      }
+    }
+    g.inodes = InodeIndex(g.known);
+    for (const auto& a : g.known)  // a few at most: nested mounts
+      if (a.state == ItemState::live && std::find(g.devs.begin(), g.devs.end(), a.dev) == g.devs.end())
+        g.devs.push_back(a.dev);
   }
 
-  std::string lib_path(const SeenFile& f) const {
-    return f.project == kLooseFiles ? f.path : projects[f.project].name + "/" + f.path;
+  std::string lib_path(const SeenFile& f) {
+    return f.project == kLooseFiles ? f.path : projects_at(f.project).name + "/" + f.path;
   }
 
   void hash_one(const DirFd& dir, const HashItem& item, std::span<char> buf) {
@@ -379,88 +385,28 @@ class Collector final : public WalkSink {
     progress_.bytes_hashed.fetch_add(f.size, std::memory_order_relaxed);
   }
 
-  const Snapshot& snap_;
-  const InodeIndex& known_;
-  std::vector<std::uint64_t> devs_;  ///< devices the index has files on
+  Catalog& cat_;
+  const ProjectBook& book_;
+  std::mutex& book_mu_;
+  std::uint64_t root_dev_;
   const SyncOptions& opts_;
   HashPool* pool_ = nullptr;
   SyncProgress& progress_;
+  const bool index_empty_;
   const std::unordered_set<std::string> held_;
   // Hash jobs hold pointers into these: each group stays where it is.
   std::vector<std::unique_ptr<FileGroup>> by_project_;
   FileGroup loose_;
+  mutable std::mutex groups_mu_;
+  std::condition_variable released_cv_;
+  std::atomic<std::size_t> pending_files_{0};
   std::mutex hashed_mu_;
   std::condition_variable hashed_cv_;
+  std::atomic<bool> root_listed_{false}, walk_over_{false};
   std::atomic<bool> aborted_{false};
   mutable std::atomic<bool> stopped_{false};
   std::mutex mu_;
 };
-
-// Reserves the ids a plan hands out (checking nobody else took some
-// meanwhile) and writes its live projects: the first transaction of a sync.
-void write_ids_and_live_projects(Catalog& cat, const Plan& plan, std::uint64_t expected_project,
-                                 std::uint64_t expected_asset) {
-  auto reserve = [&](WriteTxn& t, const char* table, std::uint64_t expected, std::uint64_t next) {
-    const std::string key = std::string(schema::kMetaNextId) + table;
-    auto v = t.get(cat.db().meta, key);
-    std::uint64_t current = v && v->size() == 8 ? get_u64(*v) : 1;
-    if (current != expected) throw std::runtime_error("the index was changed by someone else during the sync");
-    if (next != current) t.put(cat.db().meta, key, key_u64(next));
-  };
-  cat.write([&](WriteTxn& t) {
-    reserve(t, schema::kProjects, expected_project, plan.next_project_id);
-    reserve(t, schema::kAssets, expected_asset, plan.next_asset_id);
-    for (const auto& [before, after] : plan.projects)
-      if (after.state == ItemState::live) cat.put_project(t, after, before);
-  });
-}
-
-// A library the index has never seen (no project, no asset) has no identity
-// to work out: every folder and file is new. Its plan is made as soon as the
-// walk is over, and each project's files are written as soon as they are
-// hashed, while the rest are still being read. Returns the plan (its assets
-// consumed), or nullopt when the sync was cancelled part way (what was
-// written stays: the next sync goes on from there).
-std::optional<Plan> stream_new_library(Catalog& cat, const Snapshot& snap, const InodeIndex& inodes,
-                                       Collector& sink, const Coverage& coverage, Mode mode, std::int64_t now,
-                                       SyncProgress& progress, bool& wrote_some, std::uint64_t& added) {
-  std::vector<SeenFile> provisional = sink.provisional_files();
-  Plan plan = reconcile(snap, inodes, sink.projects, provisional, coverage, mode, now);
-  if (plan.assets.size() != provisional.size())
-    throw std::logic_error("a new library's plan does not cover every file");
-  provisional = {};
-  progress.items_to_write = plan.projects.size() + plan.assets.size();
-  write_ids_and_live_projects(cat, plan, snap.next_project_id, snap.next_asset_id);
-  wrote_some = true;
-  progress.items_written = plan.projects.size();
-
-  std::vector<AssetChange> batch;
-  std::size_t next = 0, unreadable = 0;
-  auto flush = [&] {
-    if (batch.empty()) return;
-    cat.write([&](WriteTxn& t) { cat.put_assets(t, batch); });
-    progress.items_written += batch.size();
-    added += batch.size();
-    batch.clear();
-  };
-  const bool complete = sink.for_each_group_when_hashed([&](std::deque<SeenFile>& files) {
-    for (const SeenFile& f : files) {
-      AssetChange& change = plan.assets[next++];
-      if (!f.ok) {
-        ++unreadable;  // reported by the hashing; not indexed, like in any sync
-        continue;
-      }
-      take_file_facts(change.after, f);
-      batch.push_back(std::move(change));
-    }
-    if (batch.size() >= kBatchItems / 4) flush();
-  });
-  flush();
-  if (!complete) return std::nullopt;
-  plan.counts.added -= unreadable;
-  plan.assets.clear();
-  return plan;
-}
 
 // Hash groups waiting in the queue. A deep queue lets the walk finish (and
 // the total be known) long before the hashing does; each waiting group keeps
@@ -615,21 +561,31 @@ std::optional<std::string> offline_message(const RootProbe& root, const std::str
   return std::nullopt;
 }
 
+
 /// The live files in the scope: what the walk will likely find.
-std::uint64_t files_expected(const Snapshot& snap, const std::string& scope) {
+std::uint64_t files_expected(Catalog& cat, const std::string& scope) {
+  ReadTxn t(cat.env());
+  if (scope.empty()) return cat.counts(t).assets;
   const auto slash = scope.find('/');
-  const std::string scope_project = scope.substr(0, slash);
-  const std::string scope_dir = slash == std::string::npos ? std::string() : scope.substr(slash + 1) + "/";
-  std::unordered_set<ProjectId> in_scope;
-  for (const auto& p : snap.projects)
-    if (p.state == ItemState::live && p.name == scope_project) in_scope.insert(p.id);
-  return static_cast<std::uint64_t>(std::count_if(snap.assets.begin(), snap.assets.end(), [&](const Asset& a) {
-    return a.state == ItemState::live &&
-           (scope.empty() || (in_scope.count(a.project) && a.path.starts_with(scope_dir)));
-  }));
+  auto id = cat.project_id_by_name(t, scope.substr(0, slash));
+  if (!id) return 0;
+  std::uint64_t n = 0;
+  std::string prefix = key_u64(*id);
+  if (slash != std::string::npos) prefix += scope.substr(slash + 1) + "/";
+  t.scan_prefix(cat.db().asset_paths, prefix, [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  return n;
 }
 
 /// One run: recorded in the index from begin() on, ended by finish().
+///
+/// The library is reconciled a batch of projects at a time, as the walk and
+/// the hashing finish them (a scoped run is one batch): each batch reads
+/// only what its folders and files may be (sync_snapshot.h) and is written
+/// in one transaction. Projects whose folders are gone are removed last,
+/// with the run's record and problems.
 class SyncRun {
  public:
   SyncRun(Catalog& cat, const SyncOptions& opts, const IgnoreRules& ignore, std::string scope, const Known& known)
@@ -679,136 +635,342 @@ class SyncRun {
     return run_;
   }
 
-  /// Walks and hashes the library open as `root_fd`, then plans and writes
-  /// what changed.
+  /// Walks and hashes the library open as `root_fd`, reconciling and
+  /// writing a batch of projects at a time as they are read.
   Result<Run> sync(int root_fd, std::uint64_t root_dev) {
-    Snapshot snap = load_snapshot(cat_);
-    progress_.files_expected = files_expected(snap, scope_);
+    {
+      ReadTxn t(cat_.env());
+      book_.load(cat_, t);
+      const auto n = cat_.counts(t);
+      index_empty_ = n.projects + n.tombstoned_projects + n.assets + n.tombstoned_assets == 0;
+      auto next = [&](const char* table) {
+        auto v = t.get(cat_.db().meta, std::string(schema::kMetaNextId) + table);
+        return v && v->size() == 8 ? get_u64(*v) : 1;
+      };
+      next_project_id_ = next(schema::kProjects);
+      next_asset_id_ = next(schema::kAssets);
+    }
+    progress_.files_expected = index_empty_ ? 0 : files_expected(cat_, scope_);
     progress_.phase = static_cast<int>(SyncPhase::walking);
-    const InodeIndex inodes(snap.assets);
-    Collector sink(snap, inodes, root_dev, opts_, progress_);
-    std::optional<Plan> streamed = collect(root_fd, snap, inodes, sink);
+    Collector sink(cat_, book_, book_mu_, root_dev, opts_, progress_, index_empty_);
+    std::optional<std::pair<RunStatus, std::string>> verdict;
+    {
+      HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
+      sink.set_pool(&pool);
+      if (scope_.empty()) sink.preload_loose();
+      std::exception_ptr walk_error;
+      std::thread walker([&] {
+        try {
+          walked_ = walk_library(root_fd, WalkOptions{.ignore = &ignore_, .scope = scope_, .threads = 2}, sink);
+        } catch (...) {
+          walk_error = std::current_exception();
+          sink.abort();
+        }
+        progress_.walk_done = true;
+        sink.walk_finished();
+      });
+      try {
+        verdict = reconcile_as_walked(sink);
+      } catch (...) {
+        sink.abort();
+        walker.join();
+        pool.wait_idle();
+        throw;
+      }
+      walker.join();
+      pool.wait_idle();
+      if (walk_error) std::rethrow_exception(walk_error);
+    }
     run_.counts.files_hashed = sink.files_hashed;
     run_.counts.bytes_hashed = sink.bytes_hashed;
     if (sink.stopped_early()) return stopped_early();
-    if (auto verdict = walk_verdict(snap, sink)) return finish(verdict->first, std::move(verdict->second));
+    if (verdict) return finish(verdict->first, std::move(verdict->second));
 
-    Plan plan;
-    if (streamed) {
-      plan = std::move(*streamed);
-    } else {
-      plan = make_plan(snap, inodes, sink);
-      write_plan(plan, snap);
-    }
-    count(plan);
-    record(plan, snap, sink, root_dev);
+    progress_.phase = static_cast<int>(SyncPhase::writing);
+    remove_vanished(sink);
+    record(sink, root_dev);
     progress_.phase = static_cast<int>(SyncPhase::done);
     return run_;
   }
 
  private:
-  /// Collect: walks the scope, hashing files on a pool as they are found. A
-  /// library the index has never seen is written while it is read: its
-  /// plan is returned.
-  std::optional<Plan> collect(int root_fd, const Snapshot& snap, const InodeIndex& inodes, Collector& sink) {
-    std::optional<Plan> streamed;
-    HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
-    sink.set_pool(&pool);
-    // When an error unwinds from here, the queued files are skipped, not read.
-    struct AbortOnError {
-      Collector& sink;
-      ~AbortOnError() {
-        if (std::uncaught_exceptions()) sink.abort();
-      }
-    } abort_on_error{sink};
-    walked_ = walk_library(root_fd, WalkOptions{.ignore = &ignore_, .scope = scope_, .threads = 2}, sink);
-    progress_.walk_done = true;
-    const bool root_listed =
-        std::none_of(sink.unlisted_dirs.begin(), sink.unlisted_dirs.end(), [](const auto& u) { return u.empty(); });
-    if (snap.projects.empty() && snap.assets.empty() && walked_ == WalkRoot::ok && root_listed && !sink.cancelled()) {
-      // The phase stays "walking": the writes follow the hashing, which is
-      // what the progress line shows.
-      streamed = stream_new_library(cat_, snap, inodes, sink, Coverage{scope_, sink.unlisted_dirs}, opts_.mode,
-                                    run_.started_ns, progress_, wrote_some_, streamed_added_);
+  /// Reconciles the walk's projects in order as each is walked and hashed,
+  /// in batches, then the loose files. Returns how the run ends early
+  /// (offline, failed) when the walk says so before anything is changed.
+  std::optional<std::pair<RunStatus, std::string>> reconcile_as_walked(Collector& sink) {
+    if (!scope_.empty()) {
+      while (!sink.wait_walk_over(std::chrono::milliseconds(50)))
+        if (sink.cancelled()) return std::nullopt;
+      if (auto v = walk_verdict(sink)) return v;
+      std::vector<std::uint32_t> groups;
+      for (std::uint32_t i = 0; i < sink.project_count(); ++i) groups.push_back(i);
+      while (!groups.empty() && !sink.wait_ready(groups.front(), std::chrono::milliseconds(200)))
+        if (sink.cancelled()) return std::nullopt;
+      std::vector<ProjectId> extra;
+      if (groups.empty() && known_.scoped_project) extra.push_back(known_.scoped_project->id);
+      reconcile_batch(sink, groups, false, extra);
+      return std::nullopt;
     }
-    pool.wait_idle();
-    return streamed;
+
+    sink.wait_root_listed();
+    if (sink.cancelled()) return std::nullopt;
+    if (auto v = root_verdict(sink)) {
+      sink.abort();
+      return v;
+    }
+    const std::size_t count = sink.project_count();
+    {
+      // Live projects whose folders are nowhere: a new folder may be one of
+      // them by content.
+      std::unordered_set<std::string> names;
+      std::unordered_set<std::uint64_t> inos;
+      for (std::uint32_t i = 0; i < count; ++i) {
+        names.insert(sink.projects_at(i).name);
+        inos.insert(sink.projects_at(i).ino);
+      }
+      for (const auto& p : book_.all())
+        if (p.state == ItemState::live && !names.count(p.name) && !inos.count(p.ino)) vanishing_.insert(p.id);
+      seen_names_ = std::move(names);
+    }
+    std::vector<std::uint32_t> batch;
+    std::size_t batch_files = 0;
+    for (std::uint32_t next = 0; next < count;) {
+      if (sink.wait_ready(next, std::chrono::milliseconds(50))) {
+        batch_files += sink.group(next).files.size();
+        batch.push_back(next++);
+        if (batch_files < kBatchFiles && next < count) continue;
+      } else if (sink.cancelled()) {
+        return std::nullopt;
+      } else if (batch.empty()) {
+        continue;
+      }
+      // Full, or the next project is not ready yet: reconcile what is.
+      reconcile_batch(sink, batch, false, {});
+      batch.clear();
+      batch_files = 0;
+    }
+    if (!batch.empty()) reconcile_batch(sink, batch, false, {});
+    while (!sink.wait_ready(kLooseFiles, std::chrono::milliseconds(200)))
+      if (sink.cancelled()) return std::nullopt;
+    if (auto v = walk_verdict(sink)) return v;
+    reconcile_batch(sink, {}, true, {});
+    return std::nullopt;
   }
 
-  /// Stopped part way (cancelled, or limafs is stopping): nothing it did not
-  /// reach is touched.
+  /// Reconciles the folders `groups` (and the loose files when `loose`),
+  /// and the projects `extra` as wholes, and writes what changed.
+  void reconcile_batch(Collector& sink, const std::vector<std::uint32_t>& groups, bool loose,
+                       const std::vector<ProjectId>& extra) {
+    ReadTxn t(cat_.env());
+    std::lock_guard book_lock(book_mu_);
+    SnapshotBuilder b(cat_, t, book_);
+    std::vector<SeenProject> seen;
+    std::vector<SeenFile> files;
+    Coverage cov{scope_, sink.unlisted_now(), std::unordered_set<std::string>{}, loose, vanishing_};
+    std::vector<bool> unresolved_seen;
+    bool unresolved = false;
+    std::vector<FileGroup*> taken;
+    auto take = [&](FileGroup& g, std::uint32_t number) {
+      b.add_assets(std::move(g.known), g.loaded, stale_);
+      const bool need_lookups = !index_empty_;
+      for (auto& f : g.files) {
+        if (need_lookups && !f.gone && f.ok) {
+          if (g.inodes.find(f.dev, f.ino) == InodeIndex::kNone) b.add_by_inode(f.dev, f.ino);
+          if (f.hashed && f.size > 0) b.add_by_hash(f.hash);
+        }
+        f.project = number;
+        files.push_back(std::move(f));
+      }
+      taken.push_back(&g);
+    };
+    for (std::uint32_t n : groups) {
+      const SeenProject& s = sink.projects_at(n);
+      const auto local = static_cast<std::uint32_t>(seen.size());
+      seen.push_back(s);
+      cov.projects->insert(s.name);
+      const auto candidates = book_.candidates(s);
+      for (ProjectId id : candidates) b.add_project(id);
+      unresolved_seen.push_back(candidates.empty());
+      unresolved |= candidates.empty();
+      take(sink.group(n), local);
+    }
+    if (loose) take(sink.group(kLooseFiles), kLooseFiles);
+    for (ProjectId id : extra) {
+      b.add_project(id);
+      if (const Project* p = book_.find(id)) cov.projects->insert(p->name);
+    }
+    if (unresolved && !index_empty_) {
+      // A new folder may be a removed or vanishing project come back.
+      std::vector<ProjectId> tombstoned;
+      for (const auto& f : files)
+        if (f.project != kLooseFiles && f.ok && !f.gone && f.size > 0 && unresolved_seen[f.project])
+          b.add_by_hash(f.hash, &tombstoned);
+      for (ProjectId id : tombstoned) b.add_project(id);
+      for (ProjectId id : vanishing_) b.add_project(id);
+    }
+    Snapshot snap = b.take(next_project_id_, next_asset_id_);
+    t.commit();
+    const InodeIndex inodes(snap.assets);
+    Plan plan = reconcile(snap, inodes, seen, files, cov, opts_.mode, run_.started_ns);
+    files = {};
+    for (FileGroup* g : taken) sink.release(*g);
+    write_batch(plan, snap);
+  }
+
+  /// Writes a batch's plan in one transaction (projects removed wait for
+  /// the run's end), and takes its counts, notices and identities in.
+  void write_batch(Plan& plan, const Snapshot& snap) {
+    progress_.items_to_write += plan.projects.size() + plan.assets.size();
+    std::unordered_map<ProjectId, const Project*> before_names;
+    for (const auto& p : snap.projects) before_names.emplace(p.id, &p);
+    // A file tombstoned earlier in this run (another batch) that is back is
+    // a move, as the whole walk would have seen it.
+    for (const auto& [before, after] : plan.assets)
+      if (before && before->state == ItemState::tombstone && after.state == ItemState::live &&
+          before->removed_ns == run_.started_ns) {
+        --plan.counts.added, --plan.counts.revived, --totals_.removed, ++plan.counts.moved;
+      }
+    if (!plan.assets.empty() || !plan.projects.empty() || plan.next_project_id != next_project_id_ ||
+        plan.next_asset_id != next_asset_id_) {
+      cat_.write([&](WriteTxn& t) {
+        reserve(t, schema::kProjects, next_project_id_, plan.next_project_id);
+        reserve(t, schema::kAssets, next_asset_id_, plan.next_asset_id);
+        for (const auto& [before, after] : plan.projects)
+          if (after.state == ItemState::live) cat_.put_project(t, after, before);
+        cat_.put_assets(t, plan.assets);
+      });
+      wrote_some_ = true;
+    }
+    std::vector<ProjectChange> live_changes;
+    for (const auto& [before, after] : plan.projects) {
+      if (after.state != ItemState::live) {
+        removed_projects_.push_back({before ? std::optional<Project>(*before) : std::nullopt, after});
+        continue;
+      }
+      live_changes.push_back({before, after});
+      if (!before) continue;
+      if (before->state == ItemState::tombstone) forget_removed_.push_back(before->name);
+      else if (before->name != after.name) renamed_from_.push_back(before->name);
+    }
+    for (const auto& [before, after] : plan.assets) {
+      if (!index_empty_) stale_.insert(after.id);
+      if (before && before->state == ItemState::tombstone && after.state == ItemState::live) {
+        auto it = before_names.find(before->project);
+        forget_removed_.push_back(
+            library_path(it == before_names.end() ? std::string() : it->second->name, before->path));
+      }
+    }
+    book_.apply(live_changes);
+    next_project_id_ = plan.next_project_id;
+    next_asset_id_ = plan.next_asset_id;
+    add_counts(plan.counts);
+    streamed_added_ += plan.counts.added;
+    notices_.insert(notices_.end(), std::make_move_iterator(plan.notices.begin()),
+                    std::make_move_iterator(plan.notices.end()));
+    progress_.items_written += plan.projects.size() + plan.assets.size();
+  }
+
+  /// Reserves the ids a plan hands out, checking nobody else took some
+  /// meanwhile.
+  void reserve(WriteTxn& t, const char* table, std::uint64_t expected, std::uint64_t next) {
+    const std::string key = std::string(schema::kMetaNextId) + table;
+    auto v = t.get(cat_.db().meta, key);
+    std::uint64_t current = v && v->size() == 8 ? get_u64(*v) : 1;
+    if (current != expected) throw std::runtime_error("the index was changed by someone else during the sync");
+    if (next != current) t.put(cat_.db().meta, key, key_u64(next));
+  }
+
+  /// A full sync: the live projects whose folders the walk did not find
+  /// are removed, with their files (one notice each).
+  void remove_vanished(Collector& sink) {
+    if (!scope_.empty()) return;
+    std::vector<ProjectId> gone;
+    {
+      std::lock_guard lock(book_mu_);
+      for (const auto& p : book_.all())
+        if (p.state == ItemState::live && !seen_names_.count(p.name)) gone.push_back(p.id);
+    }
+    if (gone.empty()) return;
+    reconcile_batch(sink, {}, false, gone);
+  }
+
+  void add_counts(const RunCounts& c) {
+    totals_.added += c.added;
+    totals_.changed += c.changed;
+    totals_.moved += c.moved;
+    totals_.removed += c.removed;
+    totals_.unchanged += c.unchanged;
+    totals_.revived += c.revived;
+    totals_.projects_added += c.projects_added;
+    totals_.projects_removed += c.projects_removed;
+    totals_.projects_renamed += c.projects_renamed;
+  }
+
+  /// Stopped part way (cancelled, or limafs is stopping): what was not
+  /// reconciled yet is left as it was.
   Result<Run> stopped_early() {
     const bool asked = opts_.cancel_run && opts_.cancel_run->load();
     const std::string what = asked ? "the sync was cancelled" : "the sync was interrupted (limafs is stopping)";
-    run_.counts.added = streamed_added_;
+    count();
     std::string kept = " before it changed anything";
-    if (streamed_added_)
+    if (index_empty_ && streamed_added_)
       kept = "; the " + std::to_string(streamed_added_) +
              " files read so far are indexed, the rest will be at the next sync";
-    else if (wrote_some_)
+    else if (index_empty_ && wrote_some_)
       kept = "; the project folders are indexed, their files will be at the next sync";
+    else if (wrote_some_)
+      kept = "; the projects it had read are up to date, the others will be at the next sync";
     return finish(asked ? RunStatus::cancelled : RunStatus::interrupted, what + kept);
   }
 
-  /// How the walk makes the run end before planning (the scope is gone, the
-  /// root is empty or unreadable); nullopt when it goes on.
-  std::optional<std::pair<RunStatus, std::string>> walk_verdict(const Snapshot& snap, const Collector& sink) const {
-    if (walked_ == WalkRoot::scope_missing && !known_.scoped_project)
-      return std::pair{RunStatus::failed, "there is no folder '" + scope_ + "' in the library"};
-    const auto live_projects = static_cast<std::size_t>(std::count_if(
-        snap.projects.begin(), snap.projects.end(), [](const Project& p) { return p.state == ItemState::live; }));
-    if (scope_.empty() && sink.root_entries == 0 && live_projects > 0)
+  /// How the root listing makes a full run end before anything changes.
+  std::optional<std::pair<RunStatus, std::string>> root_verdict(Collector& sink) const {
+    for (const auto& u : sink.unlisted_now())
+      if (u.empty()) return std::pair{RunStatus::offline, std::string("cannot list the library root; nothing was removed")};
+    const std::size_t live_projects = book_.live_count();
+    if (sink.root_entries == 0 && live_projects > 0)
       return std::pair{RunStatus::offline, "the library root is empty but the index has " +
                                                std::to_string(live_projects) +
                                                " projects: is its disk mounted? Nothing was removed"};
-    for (const auto& u : sink.unlisted_dirs)
+    return std::nullopt;
+  }
+
+  /// How the walk makes the run end before reconciling (the scope is gone,
+  /// the root is empty or unreadable); nullopt when it goes on.
+  std::optional<std::pair<RunStatus, std::string>> walk_verdict(Collector& sink) const {
+    if (walked_ == WalkRoot::scope_missing && !known_.scoped_project)
+      return std::pair{RunStatus::failed, "there is no folder '" + scope_ + "' in the library"};
+    if (scope_.empty()) return root_verdict(sink);
+    for (const auto& u : sink.unlisted_now())
       if (u.empty()) return std::pair{RunStatus::offline, std::string("cannot list the library root; nothing was removed")};
     return std::nullopt;
   }
 
-  /// Plan: what changed between the index and the walk. The walk's files
-  /// are freed once planned; the snapshot stays (the plan points into it).
-  Plan make_plan(const Snapshot& snap, const InodeIndex& inodes, Collector& sink) const {
-    const std::vector<SeenFile> files = sink.take_files();
-    return reconcile(snap, inodes, sink.projects, files, Coverage{scope_, sink.unlisted_dirs}, opts_.mode,
-                     run_.started_ns);
-  }
-
-  /// Write: id reservations and live projects first, then assets in
-  /// batches; project tombstones come last, with the run record (record()).
-  /// Whenever a crash cuts this short, the next sync finds every asset's
-  /// project and no project gone while its files are still live.
-  void write_plan(const Plan& plan, const Snapshot& snap) {
-    progress_.phase = static_cast<int>(SyncPhase::writing);
-    progress_.items_to_write = plan.projects.size() + plan.assets.size();
-    write_ids_and_live_projects(cat_, plan, snap.next_project_id, snap.next_asset_id);
-    progress_.items_written = plan.projects.size();
-    for (std::size_t i = 0; i < plan.assets.size(); i += kBatchItems) {
-      const std::size_t end = std::min(plan.assets.size(), i + kBatchItems);
-      const std::span<const AssetChange> batch(plan.assets.data() + i, end - i);
-      cat_.write([&](WriteTxn& t) { cat_.put_assets(t, batch); });
-      progress_.items_written += end - i;
-    }
-  }
-
-  void count(const Plan& plan) {
-    run_.counts.added = plan.counts.added;
-    run_.counts.changed = plan.counts.changed;
-    run_.counts.moved = plan.counts.moved;
-    run_.counts.removed = plan.counts.removed;
-    run_.counts.unchanged = plan.counts.unchanged;
-    run_.counts.revived = plan.counts.revived;
-    run_.counts.projects_added = plan.counts.projects_added;
-    run_.counts.projects_removed = plan.counts.projects_removed;
-    run_.counts.projects_renamed = plan.counts.projects_renamed;
+  void count() {
+    run_.counts.added = totals_.added;
+    run_.counts.changed = totals_.changed;
+    run_.counts.moved = totals_.moved;
+    run_.counts.removed = totals_.removed;
+    run_.counts.unchanged = totals_.unchanged;
+    run_.counts.revived = totals_.revived;
+    run_.counts.projects_added = totals_.projects_added;
+    run_.counts.projects_removed = totals_.projects_removed;
+    run_.counts.projects_renamed = totals_.projects_renamed;
   }
 
   /// Record the problems (errors first in the run record, all of them in the
   /// table), the project tombstones, the root's device and how the run
   /// ended, in one transaction.
-  void record(const Plan& plan, const Snapshot& snap, Collector& sink, std::uint64_t root_dev) {
+  void record(Collector& sink, std::uint64_t root_dev) {
+    count();
     auto problems = std::move(sink.problems);
-    problems.insert(problems.end(), plan.notices.begin(), plan.notices.end());
+    const std::unordered_set<std::string> back(forget_removed_.begin(), forget_removed_.end());
+    for (auto& n : notices_) {
+      // A file that went from one batch's project to another's was moved,
+      // not removed.
+      if (n.kind == ProblemKind::removed && back.count(n.path)) continue;
+      problems.push_back(std::move(n));
+    }
     for (auto& p : problems) {
       p.run = run_.id;
       if (is_error(p.kind)) ++run_.counts.errors;
@@ -820,10 +982,14 @@ class SyncRun {
     run_.status = run_.counts.errors ? RunStatus::partial : RunStatus::ok;
     run_.ended_ns = now_ns();
     cat_.write([&](WriteTxn& t) {
-      for (const auto& [before, after] : plan.projects)
-        if (after.state != ItemState::live) cat_.put_project(t, after, before);
+      for (const auto& [before, after] : removed_projects_) cat_.put_project(t, after, before ? &*before : nullptr);
       log_.replace_problems(t, scope_, problems);
-      forget_stale_problems(t, log_, snap, plan);
+      // What earlier syncs reported under paths this run made stale, also
+      // outside its scope: the `removed` line of an item that came back,
+      // and everything under a project folder's old name once renamed.
+      for (const auto& path : forget_removed_) log_.forget_removed(t, path);
+      for (const auto& name : renamed_from_)
+        if (!cat_.project_id_by_name(t, name)) log_.replace_problems(t, name, {});
       cat_.set_library_dev(t, root_dev);
       log_.update(t, run_);
     });
@@ -840,7 +1006,18 @@ class SyncRun {
   SyncProgress& progress_;
   WalkRoot walked_{};
   bool wrote_some_ = false;
+  bool index_empty_ = false;
   std::uint64_t streamed_added_ = 0;
+  ProjectBook book_;
+  std::mutex book_mu_;  // the walk reads the book while batches are written
+  std::uint64_t next_project_id_ = 1, next_asset_id_ = 1;
+  std::unordered_set<ProjectId> vanishing_;
+  std::unordered_set<std::string> seen_names_;
+  std::unordered_set<AssetId> stale_;  // written by this run: what the walk read of them is old
+  RunCounts totals_;
+  std::vector<Problem> notices_;
+  std::vector<std::pair<std::optional<Project>, Project>> removed_projects_;
+  std::vector<std::string> forget_removed_, renamed_from_;
 };
 
 Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {

@@ -55,7 +55,7 @@ class Walker {
         continue;
       struct stat st{};
       unsigned char type = e.type;
-      if (type == DT_REG && !lpath.empty() && !sink_.wants_stat(e.ino)) {
+      if (type == DT_REG && !lpath.empty() && !sink_.wants_stat(owner, e.ino)) {
         // The sink will read this file anyway and learn its stat then.
         found.push_back({e.name, ppath.empty() ? e.name : ppath + "/" + e.name, false, {}});
         continue;
@@ -184,8 +184,11 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
     auto work = [&] {
       try {
         Walker mine(opts, sink);
-        for (std::size_t i; (i = next.fetch_add(1)) < pending.size() && !sink.cancelled();)
+        for (std::size_t i; (i = next.fetch_add(1)) < pending.size() && !sink.cancelled();) {
+          sink.begin_project(pending[i].number);
           mine.enter(root, pending[i].name, pending[i].name, pending[i].number, "", 0);
+          sink.end_project(pending[i].number);
+        }
       } catch (...) {
         std::lock_guard lock(failure_mu);
         if (!failure) failure = std::current_exception();
@@ -238,7 +241,9 @@ WalkRoot walk_library(int root_fd, const WalkOptions& opts, WalkSink& sink) {
     ++depth;
   }
   const std::string ppath = lpath.size() > project.size() ? lpath.substr(project.size() + 1) : "";
+  sink.begin_project(number);
   w.walk_dir(dir, lpath, number, ppath, depth);
+  sink.end_project(number);
   return WalkRoot::ok;
 }
 

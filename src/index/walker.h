@@ -50,12 +50,19 @@ class WalkSink {
   /// The regular files of one directory of project number `project`
   /// (kLooseFiles for the root). The sink may take the entries' strings.
   virtual void files(const std::shared_ptr<DirFd>& dir, std::uint32_t project, std::vector<FoundFile>& found) = 0;
-  /// Whether the walk should stat a regular file whose directory entry names
-  /// inode `ino` (a sink that will read the file anyway can say no).
-  virtual bool wants_stat(std::uint64_t ino) const {
+  /// Whether the walk should stat a regular file of project number
+  /// `project` whose directory entry names inode `ino` (a sink that will
+  /// read the file anyway can say no).
+  virtual bool wants_stat(std::uint32_t project, std::uint64_t ino) const {
+    (void)project;
     (void)ino;
     return true;
   }
+  /// Called on the thread that walks project number `project`, before its
+  /// first file and after its last: a project is walked by one thread from
+  /// begin to end. begin_project may block (the sink is behind).
+  virtual void begin_project(std::uint32_t project) { (void)project; }
+  virtual void end_project(std::uint32_t project) { (void)project; }
   /// A directory whose content could not be listed (library-relative path):
   /// whatever the index knows below it must be kept.
   virtual void unlisted(std::string path) = 0;
