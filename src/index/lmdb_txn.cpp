@@ -1,6 +1,7 @@
 #include "index/lmdb_txn.h"
 
 #include <lmdb.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -313,6 +314,16 @@ std::size_t Env::map_size() const {
   MDB_envinfo info{};
   mdb_env_info(env_, &info);
   return info.me_mapsize;
+}
+
+void Env::release_mapped_pages() {
+  // The map is shared, read-only and backed by the file (no MDB_WRITEMAP):
+  // dropping its pages loses nothing. Under the resize lock's shared side,
+  // so that the map does not move meanwhile.
+  std::shared_lock lock(resize_mutex_);
+  MDB_envinfo info{};
+  if (mdb_env_info(env_, &info) != 0 || !info.me_mapaddr) return;
+  ::madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }
 
 void Env::grow(std::size_t seen_size) {

@@ -239,6 +239,12 @@ class Env {
 
   std::size_t map_size() const;
 
+  /// Lets go of the index pages this process has mapped: they stay in the
+  /// page cache, and come back (a minor fault each) when read again. Keeps
+  /// the resident size of a process that reads a large index once (a
+  /// sync) bounded by what it reads between two calls.
+  void release_mapped_pages();
+
  private:
   friend class Txn;
   void grow(std::size_t seen_size);

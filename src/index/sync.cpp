@@ -868,6 +868,8 @@ class SyncRun {
     notices_.insert(notices_.end(), std::make_move_iterator(plan.notices.begin()),
                     std::make_move_iterator(plan.notices.end()));
     progress_.items_written += plan.projects.size() + plan.assets.size();
+    // What this batch read of the index is not needed again.
+    cat_.env().release_mapped_pages();
   }
 
   /// Reserves the ids a plan hands out, checking nobody else took some
