@@ -181,6 +181,27 @@ double timed_stat(const stdfs::path& path) {
   return ms;
 }
 
+/// The durations of the sync runs the watcher made after run `after`.
+void watcher_run_durations(const std::string& url, std::uint64_t after, ScaleTierResult& res) {
+  DaemonApi api(url);
+  std::string cursor;
+  bool older = false;
+  do {
+    const json page = api.get("/api/v1/sync/runs?limit=100" + (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)));
+    for (const auto& run : page.at("items")) {
+      if (run.at("id").get<std::uint64_t>() <= after) {
+        older = true;
+        break;
+      }
+      if (run.value("trigger", "") != "watcher") continue;
+      ++res.watcher_run_count;
+      res.watcher_runs.ms.ms.push_back(static_cast<double>(run.value("duration_ms", std::int64_t{0})));
+    }
+    const json& next = page.at("next_cursor");
+    cursor = next.is_string() ? next.get<std::string>() : "";
+  } while (!older && !cursor.empty());
+}
+
 /// Documents for choosing search queries: every project, and the assets of
 /// evenly spaced projects (about kQueryDocs), with the tags the metadata
 /// document gives them.
@@ -205,7 +226,7 @@ std::vector<SearchDoc> query_documents(const SearchLibrary& lib, const std::vect
     if (i % stride != 0) continue;
     const stdfs::path dir = lib.dir / name;
     for (const auto& e : stdfs::recursive_directory_iterator(dir)) {
-      if (!e.is_regular_file()) continue;
+      if (!e.is_regular_file() || e.path().filename().string().starts_with(kScratchPrefix)) continue;
       const std::string rel = e.path().lexically_relative(dir).generic_string();
       const auto slash = rel.rfind('/');
       SearchDoc d{kAssetRowBase + (++rowid), e.path().filename().string(), asset_tags[{name, rel}],
@@ -302,6 +323,7 @@ ScaleTierResult run_tier(const ScaleBenchOptions& opt, SearchTier tier) {
   const stdfs::path problems_txt = mnt / ".limafs" / "problems.txt";
   {
     TimedClient client(url);
+    res.stat_problems_first_ms = timed_stat(problems_txt);
     for (int i = 0; i < opt.repeats; ++i) res.stat_problems.ms.ms.push_back(timed_stat(problems_txt));
     for (int i = 0; i < opt.repeats; ++i) res.get_problems.ms.ms.push_back(client.get("/api/v1/problems?limit=100"));
     const json page = json::parse(client.last_body(), nullptr, false);
@@ -309,11 +331,17 @@ ScaleTierResult run_tier(const ScaleBenchOptions& opt, SearchTier tier) {
       for (const auto& [kind, n] : page["counts"].items()) res.problems_count += n.is_number() ? n.get<std::size_t>() : 0;
     for (int i = 0; i < opt.repeats; ++i) res.get_status.ms.ms.push_back(client.get("/api/v1/status"));
   }
-  progress("stat problems.txt p50 " + fmt("%.3f ms", res.stat_problems.p50()) + ", GET /problems p50 " +
+  progress("stat problems.txt: first " + fmt("%.2f ms", res.stat_problems_first_ms) + ", then p50 " +
+           fmt("%.3f ms", res.stat_problems.p50()) + ", GET /problems p50 " +
            fmt("%.2f ms", res.get_problems.p50()) + " (" + std::to_string(res.problems_count) +
            " problems), GET /status p50 " + fmt("%.2f ms", res.get_status.p50()));
 
   // New files into the watched library.
+  std::uint64_t last_run = 0;
+  {
+    DaemonApi api(url);
+    last_run = newest_run_id(api);
+  }
   NewFiles files(lib.dir, mnt, scratch, projects, opt.seed);
   int in_a_row = 0;
   for (int i = 0; i < opt.samples && in_a_row < kGiveUpAfter; ++i) {
@@ -326,6 +354,9 @@ ScaleTierResult run_tier(const ScaleBenchOptions& opt, SearchTier tier) {
   progress("new file → visible in the mount, " + std::to_string(res.create_visible.ms.ms.size()) + " samples: p50 " +
            fmt("%.1f ms", res.create_visible.p50()) + ", p99 " + fmt("%.1f ms", res.create_visible.p99()) +
            (res.create_timeouts ? ", " + std::to_string(res.create_timeouts) + " timed out" : ""));
+  watcher_run_durations(url, last_run, res);
+  progress("  " + std::to_string(res.watcher_run_count) + " sync runs by the watcher meanwhile, p50 " +
+           fmt("%.1f ms", res.watcher_runs.p50()) + ", p99 " + fmt("%.1f ms", res.watcher_runs.p99()));
   for (int i = 0; i < kChangeRounds; ++i) {
     files.pause();
     if (!files.one()) continue;

@@ -75,9 +75,13 @@ struct ScaleTierResult {
 
   Timings create_visible;      ///< new file closed → lstat finds it in the mount
   std::size_t create_timeouts = 0;
+  Timings watcher_runs;        ///< durations of the sync runs the watcher made for them
+  std::size_t watcher_run_count = 0;
   std::vector<double> problems_after_change_ms;  ///< first stat of problems.txt after each change
 
-  Timings stat_problems, get_problems, get_status;
+  double stat_problems_first_ms = 0;  ///< the first stat after start-up (reaches the daemon)
+  Timings stat_problems;              ///< the stats after it (the kernel may answer from its cache)
+  Timings get_problems, get_status;
   std::size_t problems_count = 0;  ///< problems in the report (GET /problems counts)
 
   std::size_t search_queries = 0;
