@@ -4,7 +4,8 @@
 // the control API against a bare cpp-httplib server (see api_bench.h), and
 // how the daemon keeps up with changes to a watched library (see
 // live_bench.h), how fast it makes pictures (see pictures_bench.h), and
-// search against SQLite FTS5 (see search_bench.h).
+// search against SQLite FTS5 (see search_bench.h), and what the library's
+// size costs, at 100,000 and 1,000,000 files (see scale_bench.h).
 //
 // Exit status: 0 when everything ran (for `run`, missed targets are
 // reported, not failed; `mount`, `api`, `live` and `pictures` exit 1 on a missed target unless
@@ -30,6 +31,7 @@
 #include "mount_command.h"
 #include "option_scanner.h"
 #include "pictures_command.h"
+#include "scale_command.h"
 #include "search_command.h"
 #include "text_table.h"
 
@@ -54,6 +56,8 @@ constexpr const char* kUsage =
     "                             [--keep] [--no-targets] [--json]\n"
     "       limafs-bench search [--tier S|M|L]... [--work DIR] [--limafs PATH]\n"
     "                           [--seconds-per-class S] [--keep] [--no-targets] [--json]\n"
+    "       limafs-bench scale [--tier S|M|L]... [--work DIR] [--limafs PATH]\n"
+    "                          [--samples N] [--keep] [--no-targets] [--json]\n"
     "\n"
     "generate  write a reproducible synthetic library into DIR (tier XS by default:\n"
     "          12 projects, ~120 small files; S: 100 projects, 10,000 files, ~400 MB;\n"
@@ -80,6 +84,14 @@ constexpr const char* kUsage =
     "          vipsthumbnail and ImageMagick, a 1 M-triangle STL rendered on one CPU\n"
     "          against f3d, and a tier-M library's pictures made while the API and the\n"
     "          view stay responsive (see limafs-bench pictures --help). Needs /dev/fuse.\n"
+    "search    the search language against SQLite FTS5 at 100,000 and 1,000,000 files\n"
+    "          (see limafs-bench search --help). Needs /dev/fuse.\n"
+    "scale     what the library's size costs, tier M (100,000 files) against tier L\n"
+    "          (1,000,000): scans against find/xxhsum, the daemon's start-up and memory,\n"
+    "          a new file's way into the mount, the problem report, status and search,\n"
+    "          with the growth L/M of each (see limafs-bench scale --help). The mount\n"
+    "          benchmark's targets are not rerun by it: run `limafs-bench mount` for\n"
+    "          them. Needs /dev/fuse.\n"
     "\n"
     "  --seed N      generator seed (default 1)\n"
     "  --work DIR    work directory (default $TMPDIR/limafs-bench)\n"
@@ -269,6 +281,7 @@ int main_impl(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "live") return run_live_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "pictures") return run_pictures_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "search") return run_search_command(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == "scale") return run_scale_command(argc - 2, argv + 2);
   try {
     const Args a = parse_args(argc, argv);
     if (a.command == "help") {

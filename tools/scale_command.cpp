@@ -1,0 +1,130 @@
+#include "scale_command.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bench_paths.h"
+#include "option_scanner.h"
+#include "scale_bench.h"
+#include "scale_report.h"
+
+namespace lima::bench {
+namespace {
+
+constexpr int kSkipped = 77;
+
+constexpr const char* kUsage =
+    "usage: limafs-bench scale [--tier S|M|L]... [--seed N] [--work DIR] [--limafs PATH]\n"
+    "                          [--samples N] [--repeats N] [--keep] [--no-targets] [--json]\n"
+    "\n"
+    "What the library's size costs, per tier (default: M, then L, in one run), on the\n"
+    "search benchmark's libraries WORK/search-lib-TIER-SEED (generated unless there;\n"
+    "S: 2,000 files; M: 100,000 in 1,000 projects; L: 1,000,000 in 10,000 projects):\n"
+    "  1. `limafs scan` into a fresh state dir against\n"
+    "     find LIB -type f -print0 | xargs -0 -P2 xxhsum -H2 (target: ratio <= 1.0);\n"
+    "  2. a no-change rescan against find LIB -printf '%i %s %T@ %p\\n' (ratio <= 1.5);\n"
+    "     both baselines run once first to warm the page cache;\n"
+    "  3. the peak RSS of both scans (<= 100 MiB at M, <= 150 MiB at L);\n"
+    "  4. `limafs mount LIB MNT --state STATE --thumb-workers 0` on that index: spawn\n"
+    "     to the API answering, to the view serving, to the start-up sync ended; the\n"
+    "     peak RSS meanwhile (<= 200 MiB at L) and once idle (<= 120 MiB);\n"
+    "  5. a new 1 KiB file in a project until lstat() finds it under MNT/projects/,\n"
+    "     p50 / p99 (<= 50 / 100 ms; growth L/M <= 1.2);\n"
+    "  6. stat MNT/.limafs/problems.txt, GET /api/v1/problems?limit=100 and\n"
+    "     GET /api/v1/status (one keep-alive connection), p50 and p99 (growth of the\n"
+    "     p50 <= 1.2), and the first stat of problems.txt after a change;\n"
+    "  7. GET /api/v1/search over a rare word, a common word, two words and tag:x,\n"
+    "     after importing the library's tags (p99 <= 10 ms at L).\n"
+    "Growth is the tier-L figure over the tier-M one. The mount benchmark's targets\n"
+    "are not rerun here: run `limafs-bench mount` for them.\n"
+    "Writes WORK/scale-report.json. Needs /dev/fuse; exits 77 without it.\n"
+    "\n"
+    "  --tier S|M|L     a tier to run (repeatable; default M then L; S is a smoke test\n"
+    "                   held to tier M's targets)\n"
+    "  --seed N         generator seed (default 1)\n"
+    "  --work DIR       work directory (default $TMPDIR/limafs-bench)\n"
+    "  --limafs PATH    limafs executable (default: next to limafs-bench, else PATH)\n"
+    "  --samples N      new files timed into the mount per tier (default 40)\n"
+    "  --repeats N      timings of each stat and GET (default 20)\n"
+    "  --keep           keep the index (WORK/scale-state-TIER) afterwards\n"
+    "  --no-targets     report missed targets but exit 0\n"
+    "  --json           print the JSON report instead of the table\n";
+
+}  // namespace
+
+int run_scale_command(int argc, char** argv) {
+  ScaleBenchOptions opt;
+  std::optional<std::filesystem::path> work, limafs;
+  bool strict = true, json = false, tiers_given = false;
+  try {
+    for (OptionScanner scan(argc, argv); scan.next();) {
+      const std::string_view o = scan.option();
+      if (o == "--help" || o == "-h") {
+        std::cout << kUsage;
+        return 0;
+      } else if (o == "--tier") {
+        const auto t = parse_search_tier(scan.value());
+        if (!t) throw UsageError{"--tier must be S, M or L"};
+        if (!tiers_given) opt.tiers.clear();
+        tiers_given = true;
+        opt.tiers.push_back(*t);
+      } else if (o == "--seed") {
+        opt.seed = parse_count(o, scan.value(), 0, UINT64_MAX);
+      } else if (o == "--work") {
+        work = std::filesystem::path(scan.value());
+      } else if (o == "--limafs") {
+        limafs = std::filesystem::path(scan.value());
+      } else if (o == "--samples") {
+        opt.samples = static_cast<int>(parse_count(o, scan.value(), 1, 10'000));
+      } else if (o == "--repeats") {
+        opt.repeats = static_cast<int>(parse_count(o, scan.value(), 1, 10'000));
+      } else if (o == "--keep") {
+        opt.keep = true;
+      } else if (o == "--no-targets") {
+        strict = false;
+      } else if (o == "--json") {
+        json = true;
+      } else {
+        throw UsageError{(o.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(o)};
+      }
+    }
+  } catch (const UsageError& e) {
+    std::cerr << "limafs-bench scale: " << e.message << " (see limafs-bench scale --help)\n";
+    return 2;
+  }
+  if (::access("/dev/fuse", F_OK) != 0) {
+    std::cerr << "limafs-bench scale: skipped: /dev/fuse is absent\n";
+    return kSkipped;
+  }
+  opt.log = &std::cerr;
+  try {
+    opt.work = std::filesystem::absolute(work.value_or(default_work()));
+    opt.limafs = resolve_limafs(limafs);
+    std::filesystem::create_directories(opt.work);
+    const ScaleBenchResults r = run_scale_benchmark(opt);
+    const ScaleVerdict v = judge(r);
+    const auto report = report_json(r, opt, v);
+    const auto file = opt.work / "scale-report.json";
+    std::ofstream(file) << report.dump(2) << "\n";
+    if (json) {
+      std::cout << report.dump(2) << "\n";
+    } else {
+      print_report(std::cout, r, opt, v);
+      std::cout << "report: " << file.string() << "\n";
+    }
+    bool stopped = true;
+    for (const auto& t : r.tiers) stopped = stopped && t.stop.clean();
+    if (!stopped) std::cerr << "limafs-bench scale: the daemon did not stop cleanly on SIGTERM\n";
+    return stopped && (v.targets_met || !strict) ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "limafs-bench scale: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace lima::bench
