@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "cli/api_client.h"
 #include "cli/args.h"
@@ -267,9 +269,9 @@ std::optional<int> check_paths(MountRequest& req) {
 
 void log_startup_sync(const index::Result<index::Run>& run) {
   if (!run) {
-    log::error("sync failed, mounting what the index holds: " + run.error().message);
+    log::error("sync failed, serving what the index holds: " + run.error().message);
   } else if (run->status == index::RunStatus::offline) {
-    log::warning("library offline, mounting what the index holds: " + run->message);
+    log::warning("library offline, serving what the index holds: " + run->message);
   } else {
     const auto& k = run->counts;
     log::info("sync " + std::string(index::to_string(run->status)) + " (" + std::to_string(k.added) + " added, " +
@@ -278,7 +280,8 @@ void log_startup_sync(const index::Result<index::Run>& run) {
   }
 }
 
-/// Starts the daemon, syncs, mounts, serves until stopped, and stops.
+/// Starts the daemon, syncs and mounts (or mounts and syncs, see below),
+/// serves until stopped, and stops.
 int run_daemon(MountRequest req) {
   if (req.foreground && req.background)
     return complain(kUsage, "mount: --foreground and --background exclude each other");
@@ -308,18 +311,25 @@ int run_daemon(MountRequest req) {
   (*service)->wait_for_watches();
   index::SyncProgress progress;
   const bool tty = ::isatty(STDERR_FILENO) == 1;
-  notify_systemd("STATUS=syncing " + library.string());
-  if (!tty) log::info("syncing " + index::printable(library.string()));
+  // An index of this library from an earlier run is served at once, and
+  // brought up to date while it is: the startup sync of a large library
+  // takes seconds even when nothing changed. A first index is built before
+  // the view is served (an empty view would only mislead).
+  const bool serve_first = (*service)->index_holds_library();
   index::Result<index::Run> run;
-  {
-    ProgressView view(progress, stderr, tty);
-    run = (*service)->sync_at_startup(progress, signals.flag());
+  if (!serve_first) {
+    notify_systemd("STATUS=syncing " + library.string());
+    if (!tty) log::info("syncing " + index::printable(library.string()));
+    {
+      ProgressView view(progress, stderr, tty);
+      run = (*service)->sync_at_startup(progress, signals.flag());
+    }
+    if (signals.stop_requested()) {
+      log::info("interrupted before mounting");
+      return kOk;
+    }
+    log_startup_sync(run);
   }
-  if (signals.stop_requested()) {
-    log::info("interrupted before mounting");
-    return kOk;
-  }
-  log_startup_sync(run);
 
   // From here on signals are taken by serve_until_stopped, never by a FUSE
   // worker: every thread started from now on inherits the blocked mask.
@@ -328,10 +338,24 @@ int run_daemon(MountRequest req) {
 
   if (auto mounted = (*service)->mount(); !mounted) return complain(kError, mounted.error().message);
   log::notice("serving " + index::printable(library.string()) + " on " + index::printable(mountpoint.string()) +
-              " (Ctrl-C or SIGTERM to unmount)");
+              (serve_first ? " while it is synced" : "") + " (Ctrl-C or SIGTERM to unmount)");
   detached.ready();
   notify_systemd("READY=1\nSTATUS=serving " + library.string() + " on " + mountpoint.string());
+  std::atomic<bool> stop_startup{false};
+  std::thread startup;
+  if (serve_first) {
+    if (!tty) log::info("syncing " + index::printable(library.string()));
+    startup = std::thread([&] {
+      {
+        ProgressView view(progress, stderr, tty);
+        run = (*service)->sync_at_startup(progress, stop_startup);
+      }
+      if (!stop_startup) log_startup_sync(run);
+    });
+  }
   (*service)->serve_until_stopped(signals);
+  stop_startup = true;
+  if (startup.joinable()) startup.join();
   notify_systemd("STOPPING=1");
   service->reset();  // stops everything
   return kOk;

@@ -97,6 +97,13 @@ void Daemon::wait_for_watches() {
   if (!live_.wait_started(std::chrono::seconds(60))) log::warning("setting up the watches takes long; syncing meanwhile");
 }
 
+bool Daemon::index_holds_library() {
+  index::ReadTxn t(catalog_->env());
+  const auto root = catalog_->library_root(t);
+  const auto n = catalog_->counts(t);
+  return root && *root == opts_.library.lexically_normal().string() && n.projects + n.assets > 0;
+}
+
 index::Result<index::Run> Daemon::sync_at_startup(index::SyncProgress& progress, const std::atomic<bool>& stop) {
   return syncs_.run_now(index::Mode::incremental, "", index::Trigger::startup, &progress, &stop);
 }

@@ -71,6 +71,9 @@ class Daemon {
   /// Waits (up to a minute) until the watches are set up: a sync started
   /// then misses nothing that changes during or after it.
   void wait_for_watches();
+  /// True when the index holds this library from an earlier sync: the view
+  /// can then be served at once, while the startup sync catches up.
+  bool index_holds_library();
   /// The sync at startup, through the coordinator: a sync asked for
   /// meanwhile waits. `stop` set ends it `interrupted`.
   index::Result<index::Run> sync_at_startup(index::SyncProgress& progress, const std::atomic<bool>& stop);

@@ -208,11 +208,20 @@ class Daemon {
       if (reaped()) return false;
       struct stat st {};
       struct statvfs vfs {};
-      if (log().find("limafs: serving ") != std::string::npos && mounts_on(mountpoint_) > 0 &&
+      if (log().find("limafs: serving ") != std::string::npos && startup_synced() && mounts_on(mountpoint_) > 0 &&
           ::statvfs(mountpoint_.c_str(), &vfs) == 0 && ::stat((mountpoint_ / "README.txt").c_str(), &st) == 0)
         return true;
       std::this_thread::sleep_for(kPoll);
     }
+    return false;
+  }
+
+  /// Whether the startup sync has ended (an index from an earlier run is
+  /// served while it runs).
+  bool startup_synced() {
+    const std::string l = log();
+    for (const char* end : {"limafs: sync ", "limafs: warning: library offline", "limafs: error: sync failed"})
+      if (l.find(end) != std::string::npos) return true;
     return false;
   }
 
