@@ -14,6 +14,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -43,11 +44,10 @@ std::int64_t mtime_of(const struct stat& st) {
 }
 
 
-// Files a batch reconciles at once, and files the walk may have found
-// beyond what is reconciled before it waits: together they bound what a
-// sync holds in memory, whatever the size of the library.
+// Files a batch reconciles at once (SyncOptions::batch_files); the walk
+// waits when it has found three batches more than are reconciled. Together
+// they bound what a sync holds in memory, whatever the library's size.
 constexpr std::size_t kBatchFiles = 20000;
-constexpr std::size_t kMaxPendingFiles = 3 * kBatchFiles;
 
 /// The files of one project (or the loose files), how many of them are
 /// still being hashed, and what the index knows of the folder.
@@ -110,7 +110,10 @@ class Collector final : public WalkSink {
     root_listed_ = true;
     {
       std::unique_lock lock(groups_mu_);
-      while (pending_files_ > kMaxPendingFiles && !cancelled()) released_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      const std::size_t most = 3 * (opts_.batch_files ? opts_.batch_files : kBatchFiles);
+      // The project reconciled next never waits: the others wait for it.
+      while (pending_files_ > most && project > next_needed_ && !cancelled())
+        released_cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
     FileGroup& g = group(project);
     if (index_empty_) return;
@@ -236,6 +239,11 @@ class Collector final : public WalkSink {
   /// Waits until group `project` is walked and hashed, for at most `wait`;
   /// true when it is.
   bool wait_ready(std::uint32_t project, std::chrono::milliseconds wait) {
+    if (project != kLooseFiles && project > next_needed_) {
+      std::lock_guard lock(groups_mu_);
+      next_needed_ = project;
+      released_cv_.notify_all();
+    }
     FileGroup& g = group(project);
     auto ready = [&] {
       return (g.walked.load(std::memory_order_acquire) || walk_over_.load()) &&
@@ -400,6 +408,7 @@ class Collector final : public WalkSink {
   mutable std::mutex groups_mu_;
   std::condition_variable released_cv_;
   std::atomic<std::size_t> pending_files_{0};
+  std::atomic<std::uint32_t> next_needed_{0};  // the project the reconciling waits for
   std::mutex hashed_mu_;
   std::condition_variable hashed_cv_;
   std::atomic<bool> root_listed_{false}, walk_over_{false};
@@ -688,6 +697,7 @@ class SyncRun {
 
     progress_.phase = static_cast<int>(SyncPhase::writing);
     remove_vanished(sink);
+    reconcile_deferred(sink);
     record(sink, root_dev);
     progress_.phase = static_cast<int>(SyncPhase::done);
     return run_;
@@ -738,7 +748,7 @@ class SyncRun {
       if (sink.wait_ready(next, std::chrono::milliseconds(50))) {
         batch_files += sink.group(next).files.size();
         batch.push_back(next++);
-        if (batch_files < kBatchFiles && next < count) continue;
+        if (batch_files < (opts_.batch_files ? opts_.batch_files : kBatchFiles) && next < count) continue;
       } else if (sink.cancelled()) {
         return std::nullopt;
       } else if (batch.empty()) {
@@ -772,9 +782,8 @@ class SyncRun {
     std::vector<FileGroup*> taken;
     auto take = [&](FileGroup& g, std::uint32_t number) {
       b.add_assets(std::move(g.known), g.loaded, stale_);
-      const bool need_lookups = !index_empty_;
       for (auto& f : g.files) {
-        if (need_lookups && !f.gone && f.ok) {
+        if (!index_empty_ && !f.gone && f.ok) {
           if (g.inodes.find(f.dev, f.ino) == InodeIndex::kNone) b.add_by_inode(f.dev, f.ino);
           if (f.hashed && f.size > 0) b.add_by_hash(f.hash);
         }
@@ -812,8 +821,83 @@ class SyncRun {
     t.commit();
     const InodeIndex inodes(snap.assets);
     Plan plan = reconcile(snap, inodes, seen, files, cov, opts_.mode, run_.started_ns);
+    if (scope_.empty() && !index_empty_) defer_copies(plan, snap, seen, files, cov);
     files = {};
     for (FileGroup* g : taken) sink.release(*g);
+    write_batch(plan, snap);
+  }
+
+  /// A full sync: a new file whose content is live in a project of another
+  /// batch may be that file moved there (copied, then deleted), which only
+  /// the other batch can tell. It waits for the end of the run
+  /// (reconcile_deferred), when what vanished is known.
+  void defer_copies(Plan& plan, const Snapshot& snap, const std::vector<SeenProject>& seen,
+                    const std::vector<SeenFile>& files, const Coverage& cov) {
+    std::unordered_set<ContentHash, ContentHashHasher> elsewhere;
+    for (const auto& a : snap.assets) {
+      if (a.state != ItemState::live || a.size == 0) continue;
+      const Project* p = a.project == kRootProject ? nullptr : book_.find(a.project);
+      const bool inside = a.project == kRootProject ? cov.loose : p && cov.projects->count(p->name);
+      if (!inside) elsewhere.insert(a.hash);
+    }
+    if (elsewhere.empty()) return;
+    // The id each seen folder has once the plan is written.
+    std::unordered_map<std::string_view, ProjectId> ids;
+    for (const auto& [before, after] : plan.projects)
+      if (after.state == ItemState::live) ids.emplace(after.name, after.id);
+    auto id_of = [&](std::uint32_t project) -> std::optional<ProjectId> {
+      if (project == kLooseFiles) return kRootProject;
+      if (auto it = ids.find(seen[project].name); it != ids.end()) return it->second;
+      if (const Project* p = book_.live_named(seen[project].name)) return p->id;
+      return std::nullopt;
+    };
+    std::set<std::pair<ProjectId, std::string_view>> wait;
+    for (const auto& f : files) {
+      if (!f.ok || f.gone || f.size == 0 || !elsewhere.count(f.hash)) continue;
+      if (auto id = id_of(f.project)) wait.emplace(*id, f.path);
+    }
+    if (wait.empty()) return;
+    std::set<std::pair<ProjectId, std::string_view>> waiting;
+    std::erase_if(plan.assets, [&](const AssetChange& c) {
+      if (c.before || !wait.count({c.after.project, c.after.path})) return false;
+      waiting.emplace(c.after.project, c.after.path);
+      --plan.counts.added;
+      return true;
+    });
+    for (const auto& f : files) {
+      auto id = f.ok && !f.gone && f.size > 0 ? id_of(f.project) : std::nullopt;
+      if (!id || !waiting.count({*id, f.path})) continue;
+      SeenFile& late = deferred_files_.emplace_back(f);
+      late.project = kLooseFiles;
+      if (f.project != kLooseFiles) {
+        auto [it, fresh] = deferred_index_.emplace(seen[f.project].name, deferred_projects_.size());
+        if (fresh) deferred_projects_.push_back(seen[f.project]);
+        late.project = static_cast<std::uint32_t>(it->second);
+      }
+    }
+  }
+
+  /// The files defer_copies() set aside, reconciled once every batch is
+  /// written: a tombstone this run made with the same content is the file
+  /// moved; otherwise it is new. Nothing else is removed or changed.
+  void reconcile_deferred(Collector& sink) {
+    if (deferred_files_.empty()) return;
+    ReadTxn t(cat_.env());
+    std::lock_guard book_lock(book_mu_);
+    SnapshotBuilder b(cat_, t, book_);
+    for (const auto& s : deferred_projects_)
+      for (ProjectId id : book_.candidates(s)) b.add_project(id);
+    for (const auto& f : deferred_files_) {
+      b.add_by_inode(f.dev, f.ino);
+      b.add_by_hash(f.hash);
+    }
+    Snapshot snap = b.take(next_project_id_, next_asset_id_);
+    t.commit();
+    const InodeIndex inodes(snap.assets);
+    // Covering no folder: nothing is taken for removed.
+    const Coverage cov{scope_, sink.unlisted_now(), std::unordered_set<std::string>{}, false, {}};
+    Plan plan = reconcile(snap, inodes, deferred_projects_, deferred_files_, cov, opts_.mode, run_.started_ns);
+    deferred_files_ = {};
     write_batch(plan, snap);
   }
 
@@ -1020,6 +1104,9 @@ class SyncRun {
   std::vector<Problem> notices_;
   std::vector<std::pair<std::optional<Project>, Project>> removed_projects_;
   std::vector<std::string> forget_removed_, renamed_from_;
+  std::vector<SeenProject> deferred_projects_;  // defer_copies()
+  std::unordered_map<std::string, std::size_t> deferred_index_;
+  std::vector<SeenFile> deferred_files_;
 };
 
 Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {

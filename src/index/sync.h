@@ -43,6 +43,9 @@ struct SyncOptions {
   /// moved to another disk); otherwise that is treated as offline.
   bool allow_device_change = false;
   unsigned hash_threads = 0;  ///< 0: chosen from the CPU count
+  /// Files reconciled at once (a batch of whole projects); 0: 20,000. What
+  /// a sync holds in memory is a few batches, whatever the library's size.
+  std::size_t batch_files = 0;
   SyncProgress* progress = nullptr;
   /// Set when the process is stopping: the run ends `interrupted`.
   const std::atomic<bool>* cancel = nullptr;
