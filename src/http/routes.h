@@ -6,13 +6,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "http/api.h"
+#include "index/records.h"
 #include "thumbs/picture_worker.h"
 
 namespace lima::http {
@@ -32,6 +35,12 @@ enum class Body {
 /// limit are not read at all: their connection ends after the answer.
 inline constexpr std::size_t kDrainLimit = 64u << 20;
 
+/// A problem report (index/problems.h) with its counts by kind.
+struct ProblemReport {
+  std::vector<index::Problem> all;
+  std::vector<std::pair<index::ProblemKind, std::size_t>> counts;
+};
+
 /// What the server keeps between requests for its handlers.
 struct ServerState {
   /// Requests that may have changed something (every method but GET),
@@ -45,6 +54,14 @@ struct ServerState {
     std::uint64_t pictures = 0;  // pictures made, failed, queued and running, mixed
     std::chrono::steady_clock::time_point made{};
   } status;
+  /// The last problem report, reused while the index is unchanged: made
+  /// from a snapshot whose transaction id (which moves on with every
+  /// commit) is at least the asking request's.
+  struct {
+    std::mutex mu;
+    std::uint64_t index_txn = 0;
+    std::shared_ptr<const ProblemReport> report;
+  } problems;
 };
 
 struct Call {

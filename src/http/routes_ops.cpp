@@ -236,6 +236,22 @@ std::vector<bool> kinds_wanted(const httplib::Request& req) {
 // "<kind>/<path>", and the next page starts after it.
 std::string problem_key(const index::Problem& p) { return std::string(index::to_string(p.kind)) + "/" + p.path; }
 
+// The report of the index as it is now: made again only when something was
+// committed since the last one (one making at a time; the others wait for
+// it and share it).
+std::shared_ptr<const ProblemReport> problem_report(Call& c) {
+  ReadTxn t(cat(c).env());
+  auto& cache = c.state.problems;
+  std::lock_guard l(cache.mu);
+  if (cache.report && cache.index_txn >= t.id()) return cache.report;
+  ProblemReport r;
+  r.all = index::library_problems(cat(c), t);
+  r.counts = index::count_by_kind(r.all);
+  cache.report = std::make_shared<const ProblemReport>(std::move(r));
+  cache.index_txn = t.id();
+  return cache.report;
+}
+
 void problems(Call& c) {
   const auto pg = read_page(c.req, "problems");
   const auto wanted = kinds_wanted(c.req);
@@ -247,24 +263,27 @@ void problems(Call& c) {
     after_kind = std::string_view(pg.after).substr(0, slash);
     after_path = std::string_view(pg.after).substr(slash + 1);
   }
-  std::vector<index::Problem> all;
-  {
-    ReadTxn t(cat(c).env());
-    all = index::library_problems(cat(c), t);
-  }
+  const auto report = problem_report(c);
+  const auto& all = report->all;
   json counts = json::object();
   for (auto k : index::kProblemKinds) counts[std::string(index::to_string(k))] = 0;
-  for (const auto& [k, n] : index::count_by_kind(all)) counts[std::string(index::to_string(k))] = n;
+  for (const auto& [k, n] : report->counts) counts[std::string(index::to_string(k))] = n;
 
   json items = json::array();
   std::optional<std::string> next;
   const index::Problem* last = nullptr;
-  for (const auto& p : all) {
+  // The page starts after the cursor's item: found by bisection in the
+  // sorted report.
+  auto from = all.begin();
+  if (pg.has_cursor)
+    from = std::upper_bound(all.begin(), all.end(), std::pair{after_path, after_kind},
+                            [](const std::pair<std::string_view, std::string_view>& a, const index::Problem& p) {
+                              const std::string_view path = p.path;
+                              return a.first < path || (a.first == path && a.second < index::to_string(p.kind));
+                            });
+  for (auto it = from; it != all.end(); ++it) {
+    const auto& p = *it;
     if (!wanted[static_cast<std::uint8_t>(p.kind)]) continue;
-    if (pg.has_cursor) {
-      const std::string_view path = p.path, kind = index::to_string(p.kind);
-      if (path < after_path || (path == after_path && kind <= after_kind)) continue;
-    }
     if (items.size() == pg.limit) {
       next = make_cursor("problems", problem_key(*last));
       break;

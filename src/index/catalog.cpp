@@ -13,6 +13,7 @@
 #include <system_error>
 #include <tuple>
 
+#include "index/derived_stats.h"
 #include "index/key_codec.h"
 #include "index/kinds.h"
 #include "index/schema.h"
@@ -95,12 +96,9 @@ void add_picture_failures(WriteTxn&, const Tables&) {}
 // open() creates.
 void fill_word_index(WriteTxn& t, const Tables& db) { WordIndex(db).rebuild(t); }
 
-// Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
-// the single write transaction that open() runs. Each one is tested on an
-// index written by the previous version (catalog_test.cpp).
-using Migration = void (*)(WriteTxn&, const Tables&);
-// 4 → 5: every asset's inode, and the tombstones by project.
-void add_inode_and_tombstone_indexes(WriteTxn& t, const Tables& db) {
+// 4 → 5: every asset's inode, the tombstones by project, and the problem
+// report's derived tables, filled from the catalog.
+void to_v5(WriteTxn& t, const Tables& db) {
   t.scan_prefix(db.assets, {}, [&](std::string_view k, std::string_view v) {
     if (auto a = decode_asset(get_u64(k), v)) {
       t.put(db.asset_inodes, inode_key(a->dev, a->ino, a->id), {});
@@ -108,10 +106,16 @@ void add_inode_and_tombstone_indexes(WriteTxn& t, const Tables& db) {
     }
     return true;
   });
+  derived_stats_rebuild(t, db);
 }
 
+// Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
+// the single write transaction that open() runs. Each one is tested on an
+// index written by the previous version (catalog_test.cpp).
+using Migration = void (*)(WriteTxn&, const Tables&);
+
 constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes, add_picture_failures,
-                                                                   fill_word_index, add_inode_and_tombstone_indexes};
+                                                                   fill_word_index, to_v5};
 
 // Removes key only when it still points at id (another item may own it now).
 void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
@@ -205,6 +209,8 @@ void open_tables(T& t, Tables& db, Open open) {
       {&db.picture_failures, kPictureFailures},
       {&db.words, kWords, DbKind::dup_fixed},
       {&db.saved_searches, kSavedSearches},
+      {&db.project_stats, kProjectStats},
+      {&db.shared_content, kSharedContent},
   };
   for (const Table& table : all) *table.dbi = open(t, table.name, table.kind);
 }
@@ -507,6 +513,7 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
   for (const auto& k : tomb_keys) t.put_sorted(db_.project_tombstones, k, {});
   for (const auto& k : ext_keys) t.put_sorted(db_.ext_assets, k, {});
   for (const auto& k : kind_keys) t.put_sorted(db_.kind_assets, k, {});
+  derived_stats_update(t, db_, changes);
 }
 
 std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& h) const {

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
+#include <optional>
 #include <string>
-#include <tuple>
 #include <unordered_map>
 
+#include "index/derived_stats.h"
 #include "index/picture_failures.h"
 #include "index/runs.h"
 
@@ -14,21 +14,40 @@ namespace lima::index {
 
 namespace {
 
-struct ProjectFacts {
-  std::string name;  // "" for the library root
-  std::uint64_t files = 0;
-  bool image = false, model = false;
+// The names of the live projects met so far ("" for the library root);
+// nullopt for a project that is not live. Read one by one, as met.
+class LiveNames {
+ public:
+  LiveNames(const Catalog& c, const Txn& t) : c_(c), t_(t) { names_.emplace(kRootProject, std::string()); }
+  const std::optional<std::string>& operator[](ProjectId id) {
+    auto it = names_.find(id);
+    if (it != names_.end()) return it->second;
+    std::optional<std::string> name;
+    if (auto p = c_.project(t_, id); p && p->state == ItemState::live) name = std::move(p->name);
+    return names_.emplace(id, std::move(name)).first->second;
+  }
+
+ private:
+  const Catalog& c_;
+  const Txn& t_;
+  std::unordered_map<ProjectId, std::optional<std::string>> names_;
 };
 
-// A live, non-empty file, as far as duplicates need it.
-struct Copy {
-  ContentHash hash;
-  ProjectId project = kRootProject;
-  AssetId id = 0;
+// A live copy of a content in a live project, named by its library path.
+struct Named {
+  ProjectId project;
+  std::string path;
 };
 
-bool copy_order(const Copy& a, const Copy& b) {
-  return std::tie(a.hash.bytes, a.project, a.id) < std::tie(b.hash.bytes, b.project, b.id);
+// The live assets with content h whose project is live, in asset id order.
+template <class Fn>
+void live_copies(const Catalog& c, const Txn& t, LiveNames& names, const ContentHash& h, Fn&& fn) {
+  for (AssetId id : c.assets_with_hash(t, h)) {
+    auto a = c.asset(t, id);
+    if (!a || a->state != ItemState::live || a->hash != h) continue;
+    const auto& name = names[a->project];
+    if (name) fn(*a, *name);
+  }
 }
 
 // "none of its 4 files is an image", "its only file is not an image".
@@ -36,22 +55,17 @@ std::string none_is(std::uint64_t files, const std::string& what) {
   return files == 1 ? "its only file is not " + what : "none of its " + std::to_string(files) + " files is " + what;
 }
 
-// One entry per copy of each content found live in two projects or more.
-// `group` holds the copies of one content, sorted by project.
-void report_duplicates(Catalog& c, const Txn& t, const std::unordered_map<ProjectId, ProjectFacts>& projects,
-                       std::span<const Copy> group, std::vector<Problem>& out) {
-  if (group.front().project == group.back().project) return;  // all in one project
-  struct Named {
-    ProjectId project;
-    std::string path;
-  };
+// One entry per copy of content h when its copies lie in two projects or
+// more, each naming the copies in other projects.
+void report_duplicates(const Catalog& c, const Txn& t, LiveNames& names, const ContentHash& h,
+                       std::vector<Problem>& out) {
   std::vector<Named> named;
-  named.reserve(group.size());
-  for (const auto& copy : group) {
-    auto a = c.asset(t, copy.id);
-    if (!a) continue;
-    named.push_back({copy.project, library_path(projects.at(copy.project).name, a->path)});
-  }
+  live_copies(c, t, names, h, [&](const Asset& a, const std::string& project) {
+    if (a.size > 0) named.push_back({a.project, library_path(project, a.path)});
+  });
+  if (named.size() < 2) return;
+  if (std::all_of(named.begin(), named.end(), [&](const Named& n) { return n.project == named.front().project; }))
+    return;  // all in one project
   std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.path < b.path; });
   for (const auto& me : named) {
     const Named* first = nullptr;
@@ -68,57 +82,41 @@ void report_duplicates(Catalog& c, const Txn& t, const std::unordered_map<Projec
   }
 }
 
-// Every picture failure that is a problem, by content. The table holds a
-// row per failed content, few next to the assets: read whole, once.
-std::unordered_map<ContentHash, PictureFailure, ContentHashHasher> picture_problems(const Catalog& c, const Txn& t) {
-  std::unordered_map<ContentHash, PictureFailure, ContentHashHasher> out;
+// One entry per live file whose content no picture could be made of. The
+// table holds a row per failed content, few next to the assets.
+void report_picture_failures(const Catalog& c, const Txn& t, LiveNames& names, std::vector<Problem>& out) {
   t.scan_prefix(c.db().picture_failures, {}, [&](std::string_view k, std::string_view v) {
     auto h = ContentHash::from_view(k);
     if (!h) return true;
-    if (auto f = decode_picture_failure(*h, v); f && problem_kind_of(f->kind)) out.emplace(*h, std::move(*f));
+    auto f = decode_picture_failure(*h, v);
+    if (!f) return true;
+    const auto kind = problem_kind_of(f->kind);
+    if (!kind) return true;
+    live_copies(c, t, names, *h, [&](const Asset& a, const std::string& project) {
+      out.push_back({library_path(project, a.path), *kind, f->reason, 0});
+    });
     return true;
   });
-  return out;
 }
 
 }  // namespace
 
 std::vector<Problem> library_problems(Catalog& c, const Txn& t) {
   std::vector<Problem> out = RunLog(c).problems(t);
-
-  std::unordered_map<ProjectId, ProjectFacts> projects;
-  projects.emplace(kRootProject, ProjectFacts{});
-  for (auto& p : c.projects(t)) projects.emplace(p.id, ProjectFacts{std::move(p.name)});
-
-  const auto failures = picture_problems(c, t);
-  std::vector<Copy> copies;
-  c.for_each_asset(t, [&](const Asset& a) {
-    if (a.state != ItemState::live) return;
-    auto it = projects.find(a.project);
-    if (it == projects.end()) return;  // its project is gone (a crash mid-sync left it live)
-    auto& f = it->second;
-    ++f.files;
-    f.image |= a.kind == Kind::image;
-    f.model |= a.kind == Kind::model;
-    if (a.size > 0) copies.push_back({a.hash, a.project, a.id});
-    if (failures.empty()) return;
-    if (auto failed = failures.find(a.hash); failed != failures.end())
-      out.push_back({library_path(f.name, a.path), *problem_kind_of(failed->second.kind), failed->second.reason, 0});
+  LiveNames names(c, t);
+  report_picture_failures(c, t, names, out);
+  for_each_shared_content(t, c.db(), [&](const ContentHash& h) {
+    report_duplicates(c, t, names, h, out);
+    return true;
   });
-
-  std::sort(copies.begin(), copies.end(), copy_order);
-  for (std::size_t i = 0; i < copies.size();) {
-    std::size_t end = i + 1;
-    while (end < copies.size() && copies[end].hash == copies[i].hash) ++end;
-    if (end - i > 1) report_duplicates(c, t, projects, std::span<const Copy>(copies).subspan(i, end - i), out);
-    i = end;
-  }
-
-  for (const auto& [id, f] : projects) {
-    if (id == kRootProject || f.files == 0) continue;
-    if (!f.image) out.push_back({f.name, ProblemKind::no_images, none_is(f.files, "an image"), 0});
-    if (!f.model) out.push_back({f.name, ProblemKind::no_models, none_is(f.files, "a 3D model"), 0});
-  }
+  for_each_project_stats(t, c.db(), [&](ProjectId id, const ProjectStats& s) {
+    if (id == kRootProject || s.files == 0) return true;
+    const auto& name = names[id];
+    if (!name) return true;
+    if (s.images == 0) out.push_back({*name, ProblemKind::no_images, none_is(s.files, "an image"), 0});
+    if (s.models == 0) out.push_back({*name, ProblemKind::no_models, none_is(s.files, "a 3D model"), 0});
+    return true;
+  });
 
   std::sort(out.begin(), out.end(), [](const Problem& a, const Problem& b) {
     if (a.path != b.path) return a.path < b.path;

@@ -8,7 +8,8 @@
 //    loose_file, too_deep, content_changed, removed); each sync replaces
 //    those under its scope, so `removed` means "gone since the last sync";
 //  - derived problems, read off the index each time the report is made,
-//    never stored:
+//    never stored as problems (derived_stats.h keeps the counts and the
+//    shared contents they are read from):
 //      duplicate_content  a live file of at least one byte whose bytes are
 //                         also live in another project (the library root's
 //                         loose files count as one more project). Every copy
@@ -35,10 +36,11 @@
 
 namespace lima::index {
 
-/// The whole report, sorted by path, then by kind name. One read of the
-/// problems table, of the picture failures, of the live project names and
-/// one pass over the asset records (O(assets · log assets)); the paths of
-/// duplicated files are read one by one.
+/// The whole report, sorted by path, then by kind name. Reads the problems
+/// table, the picture failures and the live copies of each failed content,
+/// shared_content and the copies of each shared content, and project_stats
+/// (one row per project with live files): its cost follows the problems
+/// and the projects, never the number of assets.
 std::vector<Problem> library_problems(Catalog& c, const Txn& t);
 
 /// How many problems of each kind `problems` holds: the kinds present, in

@@ -35,9 +35,12 @@
 //     header of each such image once and rewrites its record.
 //  4  words (the word index of search, filled from the catalog by the
 //     migration) and saved_searches (created empty).
-//  5  asset_inodes and project_tombstones (filled from assets:id by the
-//     migration), so that a sync reads only the projects it walks: an
-//     asset by its inode, a project's tombstoned assets by the project.
+//  5  asset_inodes and project_tombstones, so that a sync reads only the
+//     projects it walks: an asset by its inode, a project's tombstoned
+//     assets by the project; project_stats and shared_content, derived
+//     from the asset records and kept with every asset write, so that the
+//     problem report reads them instead of every asset (derived_stats.h).
+//     All four are filled from the catalog by the migration.
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
@@ -68,6 +71,14 @@
 //                                                                 key, u16 rank length (since 4;
 //                                                                 word_index.h)
 // saved_searches:name                  saved-search name          SavedSearch record (since 4)
+//
+// Derived tables (since 5; derived_stats.h): facts about the asset records,
+// kept in the same write transaction as each asset write. Not records: no
+// format byte.
+// project_stats:project_id             u64 project id (0: root)   u64 live files, u64 live images, u64 live
+//                                                                 3D models (a row only while files > 0)
+// shared_content:hash                  16-byte XXH3-128           ∅ (a content of ≥ 1 byte live in two
+//                                                                 projects or more; the root counts as one)
 //
 // Record values (after the format byte; strings are u32-length-prefixed)
 //  Asset (2)           u64 project, str path, u64 dev, u64 ino, u64 size,
@@ -123,6 +134,10 @@ inline constexpr const char* kProblems = "problems:path";
 inline constexpr const char* kPictureFailures = "picture_failures:hash";
 inline constexpr const char* kWords = "words:field,word";  // MDB_DUPSORT | MDB_DUPFIXED
 inline constexpr const char* kSavedSearches = "saved_searches:name";
+
+// derived tables (since 5; derived_stats.h)
+inline constexpr const char* kProjectStats = "project_stats:project_id";
+inline constexpr const char* kSharedContent = "shared_content:hash";
 
 // Record-format versions (first byte of each record value).
 inline constexpr std::uint8_t kProjectFormat = 1;

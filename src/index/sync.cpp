@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1136,11 +1137,17 @@ Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
 }  // namespace
 
 Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
+  Result<Run> r;
   try {
-    return run_sync_unguarded(catalog, opts);
+    r = run_sync_unguarded(catalog, opts);
   } catch (const std::exception& e) {
-    return fail(errc_of(e), std::string("the sync failed: ") + e.what());
+    r = fail(errc_of(e), std::string("the sync failed: ") + e.what());
   }
+  // A long-lived process (the daemon) gives back what the run's batches
+  // took, and the index pages it read.
+  ::malloc_trim(0);
+  catalog.env().release_mapped_pages();
+  return r;
 }
 
 }  // namespace lima::index

@@ -2,8 +2,17 @@
 // (or one project / sub-path of it). It walks the tree, hashes only files
 // whose (device, inode, size, mtime) changed (or all of them in verify
 // mode) on a pool of threads while the walk goes on, reconciles identities
-// (reconcile.h), writes the changes in batched transactions, and records
-// the run. It never writes to the library.
+// (reconcile.h) a batch of projects at a time as they are read, writes each
+// batch in one transaction, and records the run. It never writes to the
+// library.
+//
+// Cost: what a run reads of the index is what its folders may be (the
+// assets of the projects they are, by name or folder inode), plus, for
+// each file it does not recognise there, the assets of the same inode or
+// content anywhere (sync_snapshot.h). A scoped run (a watcher batch, an
+// upload, an API sync of one folder) thus costs in proportion to its
+// folder, not the library; a full run holds a few batches in memory
+// (SyncOptions::batch_files), whatever the library's size.
 #pragma once
 
 #include <atomic>
@@ -52,11 +61,13 @@ struct SyncOptions {
   /// Set when someone cancels this run (limafs sync --cancel, DELETE
   /// /api/v1/sync/runs/{id}): the run ends `cancelled`.
   ///
-  /// Either flag stops the run at its next safe point: while it walks or
-  /// hashes, nothing is removed, renamed or moved in the index (that needs
-  /// the whole walk), and only a first index keeps the files it has read so
-  /// far, with their projects. Once the walk and the hashing are done, the
-  /// run writes its results and ends as usual.
+  /// Either flag stops the run at its next safe point. The run reconciles
+  /// the library a batch of projects at a time as they are walked and
+  /// hashed: the batches written before the stop stay (their projects are
+  /// up to date), and nothing is changed in the projects it had not reached
+  /// (a project gone as a whole is only removed by a run that got through).
+  /// Once the walk and the hashing are done, the run writes its results and
+  /// ends as usual.
   const std::atomic<bool>* cancel_run = nullptr;
   /// Called once the run is recorded (it has its id, status running).
   std::function<void(const Run&)> on_begin;

@@ -151,7 +151,7 @@ TEST_CASE("sync runs are listed newest first and paged with cursors") {
   }
 }
 
-TEST_CASE("DELETE cancels the running run: it ends cancelled, recorded, having removed nothing it did not reach") {
+TEST_CASE("DELETE cancels the running run: it ends cancelled, recorded, and the next run does what it did not reach") {
   FixtureOptions o;
   o.big_files = true;  // 3 x 64 MiB: a verify run takes a while
   ApiFixture fx(o);
@@ -189,9 +189,12 @@ TEST_CASE("DELETE cancels the running run: it ends cancelled, recorded, having r
     REQUIRE(wait_for_run(fx, back.json["id"].get<std::uint64_t>())["status"] == "ok");
   }
   REQUIRE_FALSE(cancelled.is_null());
-  CHECK(cancelled["counts"]["removed"] == 0);
   CHECK(cancelled["message"].get<std::string>().find("cancelled") != std::string::npos);
-  CHECK(fx.get("/api/v1/assets/" + render).json["state"] == "live");  // not reached: not removed
+  // A project reconciled before the cancel is up to date; one not reached
+  // is left as it was. Either way the index says what the run says.
+  const bool reached = cancelled["counts"]["removed"] == 1;
+  if (!reached) CHECK(cancelled["counts"]["removed"] == 0);
+  CHECK(fx.get("/api/v1/assets/" + render).json["state"] == (reached ? "tombstone" : "live"));
   const auto id = cancelled["id"].get<std::uint64_t>();
   // The history says so, and the metrics count it.
   CHECK(fx.get("/api/v1/sync/runs?limit=1").json["items"][0]["id"] == id);
@@ -220,6 +223,6 @@ TEST_CASE("DELETE cancels the running run: it ends cancelled, recorded, having r
   REQUIRE(next.status == 202);
   const auto done = wait_for_run(fx, next.json["id"].get<std::uint64_t>());
   CHECK(done["status"] == "ok");
-  CHECK(done["counts"]["removed"] == 1);
+  CHECK(done["counts"]["removed"] == (reached ? 0 : 1));
   CHECK(fx.get("/api/v1/assets/" + render).json["state"] == "tombstone");
 }
