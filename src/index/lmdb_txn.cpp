@@ -2,10 +2,13 @@
 
 #include <lmdb.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 
 namespace lima::index {
@@ -318,12 +321,26 @@ std::size_t Env::map_size() const {
 
 void Env::release_mapped_pages() {
   // The map is shared, read-only and backed by the file (no MDB_WRITEMAP):
-  // dropping its pages loses nothing. Under the resize lock's shared side,
-  // so that the map does not move meanwhile.
+  // dropping its pages loses nothing. LMDB does not tell where it mapped
+  // the file, /proc/self/maps does (the mapping of data.mdb's inode). Under
+  // the resize lock's shared side, so that the map does not move meanwhile.
   std::shared_lock lock(resize_mutex_);
-  MDB_envinfo info{};
-  if (mdb_env_info(env_, &info) != 0 || !info.me_mapaddr) return;
-  ::madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+  mdb_filehandle_t fd = -1;
+  struct stat st{};
+  if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;
+  std::FILE* maps = std::fopen("/proc/self/maps", "re");
+  if (!maps) return;
+  char line[4096];
+  while (std::fgets(line, sizeof line, maps)) {
+    unsigned long long begin = 0, end = 0, offset = 0, inode = 0;
+    unsigned major = 0, minor = 0;
+    char perms[8] = {};
+    if (std::sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &begin, &end, perms, &offset, &major, &minor, &inode) != 7)
+      continue;
+    if (inode != st.st_ino || major != ::major(st.st_dev) || minor != ::minor(st.st_dev)) continue;
+    ::madvise(reinterpret_cast<void*>(begin), static_cast<std::size_t>(end - begin), MADV_DONTNEED);
+  }
+  std::fclose(maps);
 }
 
 void Env::grow(std::size_t seen_size) {

@@ -257,9 +257,10 @@ class Collector final : public WalkSink {
   /// Frees a reconciled group and lets the walk go on.
   void release(FileGroup& g) {
     const std::size_t n = g.files.size();
-    g.files = {};
-    g.known = {};
-    g.inodes = {};
+    // (Not `= {}`: that would keep the containers' memory.)
+    std::deque<SeenFile>().swap(g.files);
+    std::vector<Asset>().swap(g.known);
+    g.inodes = InodeIndex();
     pending_files_.fetch_sub(std::min(n, pending_files_.load()), std::memory_order_relaxed);
     std::lock_guard lock(groups_mu_);
     released_cv_.notify_all();
@@ -823,7 +824,7 @@ class SyncRun {
     const InodeIndex inodes(snap.assets);
     Plan plan = reconcile(snap, inodes, seen, files, cov, opts_.mode, run_.started_ns);
     if (scope_.empty() && !index_empty_) defer_copies(plan, snap, seen, files, cov);
-    files = {};
+    std::vector<SeenFile>().swap(files);
     for (FileGroup* g : taken) sink.release(*g);
     write_batch(plan, snap);
   }
@@ -898,7 +899,7 @@ class SyncRun {
     // Covering no folder: nothing is taken for removed.
     const Coverage cov{scope_, sink.unlisted_now(), std::unordered_set<std::string>{}, false, {}};
     Plan plan = reconcile(snap, inodes, deferred_projects_, deferred_files_, cov, opts_.mode, run_.started_ns);
-    deferred_files_ = {};
+    std::vector<SeenFile>().swap(deferred_files_);
     write_batch(plan, snap);
   }
 
