@@ -42,7 +42,7 @@ struct ScaleBenchOptions {
   std::filesystem::path work;
   std::filesystem::path limafs;
   int samples = 40;          ///< new files timed into the mount
-  int repeats = 20;          ///< of each stat / GET timing
+  int repeats = 200;         ///< of each stat / GET timing
   int search_repeats = 30;   ///< of each search query
   bool keep = false;         ///< keep the index afterwards
   std::ostream* log = nullptr;

@@ -50,7 +50,7 @@ constexpr const char* kUsage =
     "  --work DIR       work directory (default $TMPDIR/limafs-bench)\n"
     "  --limafs PATH    limafs executable (default: next to limafs-bench, else PATH)\n"
     "  --samples N      new files timed into the mount per tier (default 40)\n"
-    "  --repeats N      timings of each stat and GET (default 20)\n"
+    "  --repeats N      timings of each stat and GET (default 200)\n"
     "  --keep           keep the index (WORK/scale-state-TIER) afterwards\n"
     "  --no-targets     report missed targets but exit 0\n"
     "  --json           print the JSON report instead of the table\n";

@@ -83,7 +83,7 @@ struct HashItem {
 /// many files found are not reconciled yet.
 class Collector final : public WalkSink {
  public:
-  Collector(Catalog& cat, const ProjectBook& book, std::mutex& book_mu, std::uint64_t root_dev,
+  Collector(Catalog& cat, ProjectBook& book, std::mutex& book_mu, std::uint64_t root_dev,
             const SyncOptions& opts, SyncProgress& progress, bool index_empty)
       : cat_(cat),
         book_(book),
@@ -396,7 +396,7 @@ class Collector final : public WalkSink {
   }
 
   Catalog& cat_;
-  const ProjectBook& book_;
+  ProjectBook& book_;
   std::mutex& book_mu_;
   std::uint64_t root_dev_;
   const SyncOptions& opts_;
@@ -651,7 +651,7 @@ class SyncRun {
   Result<Run> sync(int root_fd, std::uint64_t root_dev) {
     {
       ReadTxn t(cat_.env());
-      book_.load(cat_, t);
+      book_.open(cat_, scope_.empty());
       const auto n = cat_.counts(t);
       index_empty_ = n.projects + n.tombstoned_projects + n.assets + n.tombstoned_assets == 0;
       auto next = [&](const char* table) {
@@ -1012,7 +1012,7 @@ class SyncRun {
   }
 
   /// How the root listing makes a full run end before anything changes.
-  std::optional<std::pair<RunStatus, std::string>> root_verdict(Collector& sink) const {
+  std::optional<std::pair<RunStatus, std::string>> root_verdict(Collector& sink) {
     for (const auto& u : sink.unlisted_now())
       if (u.empty()) return std::pair{RunStatus::offline, std::string("cannot list the library root; nothing was removed")};
     const std::size_t live_projects = book_.live_count();
@@ -1025,7 +1025,7 @@ class SyncRun {
 
   /// How the walk makes the run end before reconciling (the scope is gone,
   /// the root is empty or unreadable); nullopt when it goes on.
-  std::optional<std::pair<RunStatus, std::string>> walk_verdict(Collector& sink) const {
+  std::optional<std::pair<RunStatus, std::string>> walk_verdict(Collector& sink) {
     if (walked_ == WalkRoot::scope_missing && !known_.scoped_project)
       return std::pair{RunStatus::failed, "there is no folder '" + scope_ + "' in the library"};
     if (scope_.empty()) return root_verdict(sink);

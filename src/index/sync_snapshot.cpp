@@ -1,5 +1,7 @@
 #include "index/sync_snapshot.h"
 
+#include <algorithm>
+
 namespace lima::index {
 
 namespace {
@@ -8,12 +10,26 @@ std::uint64_t inode_slot(std::uint64_t dev, std::uint64_t ino) { return ino * 0x
 
 }  // namespace
 
-void ProjectBook::load(const Catalog& c, const Txn& t) {
-  projects_ = c.projects(t, true);
+void ProjectBook::open(const Catalog& c, bool whole) {
+  cat_ = &c;
+  whole_ = false;
+  projects_.clear();
   by_id_.clear();
   live_by_name_.clear();
   by_ino_.clear();
+  if (whole) load_all();
+}
+
+void ProjectBook::load_all() {
+  if (whole_) return;
+  ReadTxn t(const_cast<Catalog&>(*cat_).env());
+  projects_.clear();
+  by_id_.clear();
+  live_by_name_.clear();
+  by_ino_.clear();
+  for (auto& p : cat_->projects(t, true)) projects_.push_back(std::move(p));
   for (std::size_t i = 0; i < projects_.size(); ++i) index(i);
+  whole_ = true;
 }
 
 void ProjectBook::index(std::size_t i) {
@@ -23,17 +39,31 @@ void ProjectBook::index(std::size_t i) {
   by_ino_.emplace(inode_slot(p.dev, p.ino), i);
 }
 
-const Project* ProjectBook::find(ProjectId id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &projects_[it->second];
+const Project* ProjectBook::find(ProjectId id) {
+  if (auto it = by_id_.find(id); it != by_id_.end()) return &projects_[it->second];
+  if (whole_ || id == kRootProject) return nullptr;
+  ReadTxn t(const_cast<Catalog&>(*cat_).env());
+  auto p = cat_->project(t, id);
+  if (!p) return nullptr;
+  projects_.push_back(std::move(*p));
+  index(projects_.size() - 1);
+  return &projects_.back();
 }
 
-const Project* ProjectBook::live_named(std::string_view name) const {
-  auto it = live_by_name_.find(std::string(name));
-  return it == live_by_name_.end() ? nullptr : &projects_[it->second];
+const Project* ProjectBook::live_named(std::string_view name) {
+  if (auto it = live_by_name_.find(std::string(name)); it != live_by_name_.end()) return &projects_[it->second];
+  if (whole_) return nullptr;
+  std::optional<ProjectId> id;
+  {
+    ReadTxn t(const_cast<Catalog&>(*cat_).env());
+    id = cat_->project_id_by_name(t, name);
+  }
+  const Project* p = id ? find(*id) : nullptr;
+  return p && p->state == ItemState::live && p->name == name ? p : nullptr;
 }
 
-std::vector<ProjectId> ProjectBook::with_inode(std::uint64_t dev, std::uint64_t ino) const {
+std::vector<ProjectId> ProjectBook::with_inode(std::uint64_t dev, std::uint64_t ino) {
+  load_all();
   std::vector<ProjectId> out;
   auto [b, e] = by_ino_.equal_range(inode_slot(dev, ino));
   for (auto it = b; it != e; ++it) {
@@ -43,10 +73,19 @@ std::vector<ProjectId> ProjectBook::with_inode(std::uint64_t dev, std::uint64_t 
   return out;
 }
 
-std::vector<ProjectId> ProjectBook::candidates(const SeenProject& s) const {
+std::vector<ProjectId> ProjectBook::candidates(const SeenProject& s) {
+  // The usual case, a folder still where and what it was, needs its own
+  // record only.
+  if (const Project* p = live_named(s.name); p && p->dev == s.dev && p->ino == s.ino && !whole_) return {p->id};
   std::vector<ProjectId> out = with_inode(s.dev, s.ino);
-  if (const Project* p = live_named(s.name)) out.push_back(p->id);
+  if (const Project* p = live_named(s.name); p && std::find(out.begin(), out.end(), p->id) == out.end())
+    out.push_back(p->id);
   return out;
+}
+
+const std::deque<Project>& ProjectBook::all() {
+  load_all();
+  return projects_;
 }
 
 void ProjectBook::apply(const std::vector<ProjectChange>& changes) {
@@ -73,7 +112,10 @@ void ProjectBook::apply(const std::vector<ProjectChange>& changes) {
   }
 }
 
-std::size_t ProjectBook::live_count() const { return live_by_name_.size(); }
+std::size_t ProjectBook::live_count() {
+  load_all();
+  return live_by_name_.size();
+}
 
 std::vector<Asset> assets_of_project(const Catalog& c, const Txn& t, ProjectId id) {
   std::vector<Asset> out = c.assets_of(t, id);

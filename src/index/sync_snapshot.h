@@ -7,6 +7,7 @@
 // per folder) and kept whole in a ProjectBook for the run.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,26 +18,34 @@
 
 namespace lima::index {
 
-/// Every project record (live and tombstones), by id, live ones by name, all
-/// by folder inode; kept in step with what the run writes.
+/// The project records a run needs (live and tombstones), by id, live ones
+/// by name, all by folder inode; kept in step with what the run writes. A
+/// full run reads them all at once (one small record per folder); a scoped
+/// run reads those it asks for, and all of them only when it must find a
+/// folder by its inode (a folder renamed or replaced).
 class ProjectBook {
  public:
-  void load(const Catalog& c, const Txn& t);
-  const std::vector<Project>& all() const { return projects_; }
-  const Project* find(ProjectId id) const;
-  const Project* live_named(std::string_view name) const;
+  /// Reads every record now (`whole`), or each when first asked for.
+  void open(const Catalog& c, bool whole);
+  const Project* find(ProjectId id);
+  const Project* live_named(std::string_view name);
   /// Projects (live and tombstones) whose folder had this device and inode.
-  std::vector<ProjectId> with_inode(std::uint64_t dev, std::uint64_t ino) const;
+  std::vector<ProjectId> with_inode(std::uint64_t dev, std::uint64_t ino);
   /// The projects a folder seen by the walk may be: the live one of its
   /// name, and those of its inode.
-  std::vector<ProjectId> candidates(const SeenProject& s) const;
+  std::vector<ProjectId> candidates(const SeenProject& s);
+  /// Every record (read now if they were not).
+  const std::deque<Project>& all();
   /// Takes in what a batch wrote.
   void apply(const std::vector<ProjectChange>& changes);
-  std::size_t live_count() const;
+  std::size_t live_count();
 
  private:
+  void load_all();
   void index(std::size_t i);
-  std::vector<Project> projects_;
+  const Catalog* cat_ = nullptr;
+  bool whole_ = false;
+  std::deque<Project> projects_;  // stable addresses
   std::unordered_map<ProjectId, std::size_t> by_id_;
   std::unordered_map<std::string, std::size_t> live_by_name_;
   std::unordered_multimap<std::uint64_t, std::size_t> by_ino_;
@@ -45,7 +54,7 @@ class ProjectBook {
 /// A snapshot under construction: assets are added once each.
 class SnapshotBuilder {
  public:
-  SnapshotBuilder(const Catalog& c, const Txn& t, const ProjectBook& book) : c_(c), t_(t), book_(book) {}
+  SnapshotBuilder(const Catalog& c, const Txn& t, ProjectBook& book) : c_(c), t_(t), book_(book) {}
 
   /// Adds the project's record and all its assets (live and tombstones).
   void add_project(ProjectId id);
@@ -70,7 +79,7 @@ class SnapshotBuilder {
 
   const Catalog& c_;
   const Txn& t_;
-  const ProjectBook& book_;
+  ProjectBook& book_;
   Snapshot snap_;
   std::unordered_set<ProjectId> projects_, whole_;
   std::unordered_map<AssetId, ProjectId> assets_;  // added, and their projects
