@@ -1,6 +1,7 @@
 // A compact open-addressing table from (device, inode) to the position of a
-// live asset in a snapshot: built once per sync, read by the walk (the
-// unchanged-file gate) and by reconciliation (identity by inode).
+// live asset in a vector of them: built per project folder as the walk
+// reaches it (the unchanged-file gate) and per batch (identity by inode in
+// reconciliation).
 #pragma once
 
 #include <cstdint>
