@@ -101,4 +101,40 @@ int run_daemon_benchmark(const std::string& name, Options& bench, const std::opt
   }
 }
 
+/// The same end for a benchmark run at several tiers (`limafs-bench
+/// search`, `scale`), whose results hold `tiers`, each with its daemon's
+/// `stop`, and whose verdict says `targets_met`; `also_ok(verdict)` adds
+/// the benchmark's own conditions (and says what failed). The work
+/// directory and the limafs binary are resolved here.
+template <class Options, class Run, class AlsoOk>
+int run_tiered_daemon_benchmark(const std::string& name, Options& bench, const std::optional<std::filesystem::path>& work,
+                                const std::optional<std::filesystem::path>& limafs, bool json, bool strict, Run run,
+                                AlsoOk also_ok) {
+  bench.log = &std::cerr;
+  try {
+    bench.work = std::filesystem::absolute(work.value_or(default_work()));
+    bench.limafs = resolve_limafs(limafs);
+    std::filesystem::create_directories(bench.work);
+    const auto r = run(bench);
+    const auto v = judge(r);
+    const auto report = report_json(r, bench, v);
+    const auto file = bench.work / (name + "-report.json");
+    std::ofstream(file) << report.dump(2) << "\n";
+    if (json) {
+      std::cout << report.dump(2) << "\n";
+    } else {
+      print_report(std::cout, r, bench, v);
+      std::cout << "report: " << file.string() << "\n";
+    }
+    bool stopped = true;
+    for (const auto& t : r.tiers) stopped = stopped && t.stop.clean();
+    if (!stopped) std::cerr << "limafs-bench " << name << ": the daemon did not stop cleanly on SIGTERM\n";
+    const bool ok = also_ok(v);
+    return stopped && ok && (v.targets_met || !strict) ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "limafs-bench " << name << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace lima::bench

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "bench_paths.h"
+#include "daemon_bench_command.h"
 #include "option_scanner.h"
 #include "scale_bench.h"
 #include "scale_report.h"
@@ -101,30 +102,9 @@ int run_scale_command(int argc, char** argv) {
     std::cerr << "limafs-bench scale: skipped: /dev/fuse is absent\n";
     return kSkipped;
   }
-  opt.log = &std::cerr;
-  try {
-    opt.work = std::filesystem::absolute(work.value_or(default_work()));
-    opt.limafs = resolve_limafs(limafs);
-    std::filesystem::create_directories(opt.work);
-    const ScaleBenchResults r = run_scale_benchmark(opt);
-    const ScaleVerdict v = judge(r);
-    const auto report = report_json(r, opt, v);
-    const auto file = opt.work / "scale-report.json";
-    std::ofstream(file) << report.dump(2) << "\n";
-    if (json) {
-      std::cout << report.dump(2) << "\n";
-    } else {
-      print_report(std::cout, r, opt, v);
-      std::cout << "report: " << file.string() << "\n";
-    }
-    bool stopped = true;
-    for (const auto& t : r.tiers) stopped = stopped && t.stop.clean();
-    if (!stopped) std::cerr << "limafs-bench scale: the daemon did not stop cleanly on SIGTERM\n";
-    return stopped && (v.targets_met || !strict) ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "limafs-bench scale: " << e.what() << "\n";
-    return 1;
-  }
+  return run_tiered_daemon_benchmark(
+      "scale", opt, work, limafs, json, strict, [](auto& o) { return run_scale_benchmark(o); },
+      [](const ScaleVerdict&) { return true; });
 }
 
 }  // namespace lima::bench

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "bench_paths.h"
+#include "daemon_bench_command.h"
 #include "option_scanner.h"
 #include "search_bench.h"
 #include "search_report.h"
@@ -106,31 +107,12 @@ int run_search_command(int argc, char** argv) {
     std::cerr << "limafs-bench search: skipped: /dev/fuse is absent\n";
     return kSkipped;
   }
-  opt.log = &std::cerr;
-  try {
-    opt.work = std::filesystem::absolute(work.value_or(default_work()));
-    opt.limafs = resolve_limafs(limafs);
-    std::filesystem::create_directories(opt.work);
-    const SearchBenchResults r = run_search_benchmark(opt);
-    const SearchVerdict v = judge(r);
-    const auto report = report_json(r, opt, v);
-    const auto file = opt.work / "search-report.json";
-    std::ofstream(file) << report.dump(2) << "\n";
-    if (json) {
-      std::cout << report.dump(2) << "\n";
-    } else {
-      print_report(std::cout, r, opt, v);
-      std::cout << "report: " << file.string() << "\n";
-    }
-    bool stopped = true;
-    for (const auto& t : r.tiers) stopped = stopped && t.stop.clean();
-    if (!stopped) std::cerr << "limafs-bench search: the daemon did not stop cleanly on SIGTERM\n";
-    if (!v.sets_equal) std::cerr << "limafs-bench search: limafs and FTS5 found different result sets\n";
-    return stopped && v.sets_equal && (v.targets_met || !strict) ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "limafs-bench search: " << e.what() << "\n";
-    return 1;
-  }
+  return run_tiered_daemon_benchmark(
+      "search", opt, work, limafs, json, strict, [](auto& o) { return run_search_benchmark(o); },
+      [](const SearchVerdict& v) {
+        if (!v.sets_equal) std::cerr << "limafs-bench search: limafs and FTS5 found different result sets\n";
+        return v.sets_equal;
+      });
 }
 
 }  // namespace lima::bench
