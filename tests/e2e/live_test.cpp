@@ -706,3 +706,31 @@ TEST_CASE("live sync: uploads answer 201 with the asset every time while the lib
   REQUIRE(again);
   CHECK(again->status == 409);
 }
+
+TEST_CASE("start-up: a library indexed before is served at once, and the start-up sync brings in what changed meanwhile",
+          "[live]") {
+  RETURN_WITHOUT_FUSE();
+  Setup s;
+  {
+    // The first time, the index is made before the view is served.
+    auto first = serve(s);
+    const std::string log = first->log();
+    CHECK(log.find("while it is synced") == std::string::npos);
+    CHECK(log.find("limafs: sync ok") < log.find("limafs: serving "));
+  }
+  // Changed while no daemon ran.
+  write_file(s.lib / "Vase/added.stl", lima::test::random_bytes(3000, 40));
+  stdfs::remove(s.lib / "Vase/notes.md");
+
+  auto d = serve(s);  // serving, and the start-up sync ended
+  const std::string log = d->log();
+  const auto served = log.find("while it is synced"), synced = log.find("limafs: sync ok");
+  REQUIRE(served != std::string::npos);
+  REQUIRE(synced != std::string::npos);
+  CHECK(served < synced);
+  CHECK(present(s.mnt / "projects/Vase/added.stl"));
+  CHECK_FALSE(present(s.mnt / "projects/Vase/notes.md"));
+  Api api(d->api_url());
+  CHECK(api.asset("Vase", "notes.md").is_null());
+  CHECK(brief(api.asset("Vase", "added.stl")) == on_disk(s.lib / "Vase/added.stl"));
+}
