@@ -56,6 +56,9 @@ struct FileGroup {
   std::deque<SeenFile> files;  // hash jobs hold pointers: never reallocated
   std::atomic<std::size_t> unfinished{0};
   std::atomic<bool> walked{false};
+  /// Walked to the end: no cancel cut its listing short. Only such a group
+  /// is reconciled (a file missing from a cut listing is not gone).
+  std::atomic<bool> whole{false};
   /// Read when the folder's walk began: the assets of the projects it may
   /// be (live and tombstones), and those projects.
   std::vector<Asset> known;
@@ -108,7 +111,7 @@ class Collector final : public WalkSink {
   }
 
   void begin_project(std::uint32_t project) override {
-    root_listed_ = true;
+    list_root_done();
     {
       std::unique_lock lock(groups_mu_);
       const std::size_t most = 3 * (opts_.batch_files ? opts_.batch_files : kBatchFiles);
@@ -127,7 +130,9 @@ class Collector final : public WalkSink {
   }
 
   void end_project(std::uint32_t project) override {
-    group(project).walked = true;
+    FileGroup& g = group(project);
+    g.whole = !cancel_requested();
+    g.walked = true;
     std::lock_guard lock(hashed_mu_);
     hashed_cv_.notify_all();
   }
@@ -211,7 +216,7 @@ class Collector final : public WalkSink {
 
   /// The walk is over (or failed): every group is as complete as it gets.
   void walk_finished() {
-    root_listed_ = true;
+    list_root_done();
     walk_over_ = true;
     std::lock_guard lock(hashed_mu_);
     hashed_cv_.notify_all();
@@ -281,6 +286,22 @@ class Collector final : public WalkSink {
     problems.push_back({std::move(path), kind, std::move(detail), 0});
   }
 
+  /// Whether a cancel was asked for (or the run is failing), without
+  /// counting as work left undone.
+  bool cancel_requested() const {
+    return aborted_.load(std::memory_order_relaxed) ||
+           (opts_.cancel && opts_.cancel->load(std::memory_order_relaxed)) ||
+           (opts_.cancel_run && opts_.cancel_run->load(std::memory_order_relaxed));
+  }
+
+  /// Whether group `project` may be reconciled once ready; when not (its
+  /// listing was cut short by a cancel), the run stops there.
+  bool whole(std::uint32_t project) {
+    if (group(project).whole) return true;
+    stopped_ = true;
+    return false;
+  }
+
   /// Asked by whoever is about to do some work: true means it leaves it
   /// undone, and the run can no longer finish as a whole (stopped_early).
   bool cancelled() const override {
@@ -304,6 +325,13 @@ class Collector final : public WalkSink {
   std::atomic<std::uint64_t> files_hashed{0}, bytes_hashed{0};
 
  private:
+  // The root's listing is over (the walk began its projects, or ended): the
+  // loose files are whole unless a cancel came first.
+  void list_root_done() {
+    if (root_listed_.exchange(true)) return;
+    loose_.whole = !cancel_requested();
+  }
+
   FileGroup* by_project_at(std::uint32_t project) const {
     std::lock_guard lock(groups_mu_);
     return by_project_[project].get();
@@ -718,6 +746,8 @@ class SyncRun {
       for (std::uint32_t i = 0; i < sink.project_count(); ++i) groups.push_back(i);
       while (!groups.empty() && !sink.wait_ready(groups.front(), std::chrono::milliseconds(200)))
         if (sink.cancelled()) return std::nullopt;
+      // (A scope whose sub-folder is gone has its project, never walked.)
+      if (!groups.empty() && walked_ != WalkRoot::scope_missing && !sink.whole(groups.front())) return std::nullopt;
       std::vector<ProjectId> extra;
       if (groups.empty() && known_.scoped_project) extra.push_back(known_.scoped_project->id);
       reconcile_batch(sink, groups, false, extra);
@@ -748,6 +778,7 @@ class SyncRun {
     std::size_t batch_files = 0;
     for (std::uint32_t next = 0; next < count;) {
       if (sink.wait_ready(next, std::chrono::milliseconds(50))) {
+        if (!sink.whole(next)) return std::nullopt;
         batch_files += sink.group(next).files.size();
         batch.push_back(next++);
         if (batch_files < (opts_.batch_files ? opts_.batch_files : kBatchFiles) && next < count) continue;
@@ -764,6 +795,7 @@ class SyncRun {
     if (!batch.empty()) reconcile_batch(sink, batch, false, {});
     while (!sink.wait_ready(kLooseFiles, std::chrono::milliseconds(200)))
       if (sink.cancelled()) return std::nullopt;
+    if (!sink.whole(kLooseFiles)) return std::nullopt;
     if (auto v = walk_verdict(sink)) return v;
     reconcile_batch(sink, {}, true, {});
     return std::nullopt;

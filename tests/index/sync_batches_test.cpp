@@ -5,8 +5,10 @@
 // the other, and compare with one batch for the whole library.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "index/runs.h"
 #include "index/sync.h"
@@ -239,5 +241,32 @@ TEST_CASE("sync batches: batch boundaries change nothing (random edits, compared
         CHECK(b.at(path) == origin);
       }
     }
+  }
+}
+
+TEST_CASE("sync batches: a project whose walk a cancel cut short is left as it was") {
+  Lib lib;
+  for (unsigned d = 0; d < 1500; ++d) write_file(lib.root / "Wide" / ("d" + std::to_string(d)) / "part.stl", "p");
+  write_file(lib.root / "Other/x.stl", "x");
+  lib.sync(0);
+  bool cut = false;
+  for (int attempt = 0; attempt < 5 && !cut; ++attempt) {
+    std::atomic<bool> cancel{false}, done{false};
+    SyncProgress progress;
+    std::thread canceller([&] {
+      while (!done && progress.files_seen.load() < 20) std::this_thread::yield();
+      cancel = true;
+    });
+    SyncOptions o;
+    o.cancel_run = &cancel;
+    o.progress = &progress;
+    const Run r = lib.sync_with(o);
+    done = true;
+    canceller.join();
+    if (r.status != RunStatus::cancelled) continue;  // the walk was over first
+    cut = progress.files_seen.load() < 1501;
+    CHECK(r.counts.removed == 0);
+    ReadTxn t(lib.cat->env());
+    CHECK(lib.cat->counts(t).assets == 1501);
   }
 }
