@@ -30,7 +30,14 @@ DaemonApi::DaemonApi(const std::string& url) : url_(url), client_(std::make_uniq
 
 DaemonApi::~DaemonApi() = default;
 
-nlohmann::json DaemonApi::get(const std::string& path) { return answer(url_, "GET", path, client_->Get(path)); }
+nlohmann::json DaemonApi::get(const std::string& path) {
+  // The daemon closes a connection idle for 2 s; a request sent on it just
+  // then fails to read an answer. A GET changes nothing: it is sent again,
+  // on a new connection.
+  auto res = client_->Get(path);
+  if (!res && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write)) res = client_->Get(path);
+  return answer(url_, "GET", path, std::move(res));
+}
 
 nlohmann::json DaemonApi::post(const std::string& path, const nlohmann::json& body) {
   return answer(url_, "POST", path, client_->Post(path, body.dump(), "application/json"));
