@@ -67,8 +67,6 @@ class SnapshotBuilder {
   /// Adds the assets with this content, and their projects' records.
   /// Returns the projects of its tombstones.
   void add_by_hash(const ContentHash& h, std::vector<ProjectId>* tombstone_projects = nullptr);
-  bool has_project(ProjectId id) const { return projects_.count(id) > 0; }
-  bool has_asset(AssetId id) const { return assets_.count(id) > 0; }
 
   Snapshot take(std::uint64_t next_project_id, std::uint64_t next_asset_id);
 
