@@ -23,6 +23,11 @@
 #include "text_table.h"
 
 namespace lima::bench {
+double Timings::best_round_p50() const {
+  if (round_p50s.empty()) return p50();
+  return *std::min_element(round_p50s.begin(), round_p50s.end());
+}
+
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -36,7 +41,9 @@ constexpr auto kStartTimeout = std::chrono::seconds(1800);
 constexpr auto kIdle = 3s;
 constexpr auto kCreateTimeout = 5000ms;
 constexpr int kGiveUpAfter = 3;
-constexpr int kChangeRounds = 3;
+constexpr int kChangeRounds = 7;
+/// Rounds of the problem and status reads (Timings::best_round_p50).
+constexpr int kReadRounds = 5;
 /// Triangles of each new file: a 1 KiB STL.
 constexpr std::uint64_t kNewFileTriangles = 19;
 /// Assets read for choosing the search queries: about this many.
@@ -319,17 +326,29 @@ ScaleTierResult run_tier(const ScaleBenchOptions& opt, SearchTier tier) {
   progress("steady RSS " + fmt("%.0f MiB", static_cast<double>(res.startup.steady_rss_kib) / 1024) + " (watcher " +
            res.startup.watcher_state + ")");
 
-  // Reading the problem report and the status, before any change.
+  // Reading the problem report and the status, before any change: in
+  // rounds, the three reads interleaved, so that a burst of other load
+  // spoils a round rather than one read's figures.
   const stdfs::path problems_txt = mnt / ".limafs" / "problems.txt";
   {
     TimedClient client(url);
     res.stat_problems_first_ms = timed_stat(problems_txt);
-    for (int i = 0; i < opt.repeats; ++i) res.stat_problems.ms.ms.push_back(timed_stat(problems_txt));
-    for (int i = 0; i < opt.repeats; ++i) res.get_problems.ms.ms.push_back(client.get("/api/v1/problems?limit=100"));
+    const int per_round = std::max(1, opt.repeats / kReadRounds);
+    for (int round = 0; round < kReadRounds; ++round) {
+      auto take = [&](Timings& into, auto&& once) {
+        Latencies this_round;
+        for (int i = 0; i < per_round; ++i) this_round.ms.push_back(once());
+        into.round_p50s.push_back(this_round.percentile(0.50));
+        into.ms.ms.insert(into.ms.ms.end(), this_round.ms.begin(), this_round.ms.end());
+      };
+      take(res.stat_problems, [&] { return timed_stat(problems_txt); });
+      take(res.get_problems, [&] { return client.get("/api/v1/problems?limit=100"); });
+      take(res.get_status, [&] { return client.get("/api/v1/status"); });
+    }
+    client.get("/api/v1/problems?limit=100");  // for its counts
     const json page = json::parse(client.last_body(), nullptr, false);
     if (!page.is_discarded() && page.contains("counts"))
       for (const auto& [kind, n] : page["counts"].items()) res.problems_count += n.is_number() ? n.get<std::size_t>() : 0;
-    for (int i = 0; i < opt.repeats; ++i) res.get_status.ms.ms.push_back(client.get("/api/v1/status"));
   }
   progress("stat problems.txt: first " + fmt("%.2f ms", res.stat_problems_first_ms) + ", then p50 " +
            fmt("%.3f ms", res.stat_problems.p50()) + ", GET /problems p50 " +

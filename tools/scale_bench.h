@@ -57,8 +57,14 @@ struct TimedRun {
 /// Latencies of one kind of request, milliseconds.
 struct Timings {
   Latencies ms;
+  /// The p50 of each round, when the samples were taken in rounds.
+  std::vector<double> round_p50s;
   double p50() const { return ms.percentile(0.50); }
   double p99() const { return ms.percentile(0.99); }
+  /// The lowest round p50: what a request costs when nothing else on the
+  /// machine gets in its way. Growth of sub-millisecond reads is judged on
+  /// it, as other load only ever adds time. p50() without rounds.
+  double best_round_p50() const;
 };
 
 struct ScaleTierResult {

@@ -109,13 +109,16 @@ void to_v5(WriteTxn& t, const Tables& db) {
   derived_stats_rebuild(t, db);
 }
 
+// 5 → 6: projects_lacking, filled from project_stats.
+void to_v6(WriteTxn& t, const Tables& db) { projects_lacking_rebuild(t, db); }
+
 // Migrations: kMigrations[v - 1] upgrades a version-v index to v + 1, inside
 // the single write transaction that open() runs. Each one is tested on an
 // index written by the previous version (catalog_test.cpp).
 using Migration = void (*)(WriteTxn&, const Tables&);
 
 constexpr std::array<Migration, kSchemaVersion - 1> kMigrations{add_ext_and_kind_indexes, add_picture_failures,
-                                                                   fill_word_index, to_v5};
+                                                                   fill_word_index, to_v5, to_v6};
 
 // Removes key only when it still points at id (another item may own it now).
 void del_if_owned(WriteTxn& t, const Dbi& db, std::string_view key, std::uint64_t id) {
@@ -211,6 +214,7 @@ void open_tables(T& t, Tables& db, Open open) {
       {&db.saved_searches, kSavedSearches},
       {&db.project_stats, kProjectStats},
       {&db.shared_content, kSharedContent},
+      {&db.projects_lacking, kProjectsLacking},
   };
   for (const Table& table : all) *table.dbi = open(t, table.name, table.kind);
 }

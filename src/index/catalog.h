@@ -30,7 +30,7 @@ struct Tables {
   Dbi tags, tag_names, project_tags, tag_projects, asset_tags, tag_assets;
   Dbi collections, collection_names, project_collections, notes, main_images, runs, problems;
   Dbi picture_failures, words, saved_searches;
-  Dbi project_stats, shared_content;  // derived_stats.h
+  Dbi project_stats, shared_content, projects_lacking;  // derived_stats.h
 };
 
 enum class OpenMode { read_write, read_only };

@@ -72,6 +72,18 @@ void set_shared(WriteTxn& t, const Tables& db, const ContentHash& h, bool shared
   else t.del(db.shared_content, h.view());
 }
 
+// projects_lacking's value for stats s; 0: no row.
+std::uint8_t lacking_bits(const ProjectStats& s) {
+  if (s.files == 0) return 0;
+  return static_cast<std::uint8_t>((s.images == 0 ? 1 : 0) | (s.models == 0 ? 2 : 0));
+}
+
+void set_lacking(WriteTxn& t, const Tables& db, std::string_view key, const ProjectStats& s) {
+  const auto bits = lacking_bits(s);
+  if (bits == 0) t.del(db.projects_lacking, key);
+  else t.put(db.projects_lacking, key, std::string(1, static_cast<char>(bits)));
+}
+
 bool hash_less(const ContentHash& a, const ContentHash& b) {
   return std::memcmp(a.bytes.data(), b.bytes.data(), a.bytes.size()) < 0;
 }
@@ -100,6 +112,7 @@ void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetCh
     s = {plus(s.files, d.files), plus(s.images, d.images), plus(s.models, d.models)};
     if (s.files == 0) t.del(db.project_stats, key);
     else t.put(db.project_stats, key, encode_stats(s));
+    set_lacking(t, db, key, s);
   }
 
   std::sort(recheck.begin(), recheck.end(), hash_less);
@@ -110,6 +123,7 @@ void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetCh
 void derived_stats_rebuild(WriteTxn& t, const Tables& db) {
   t.clear(db.project_stats);
   t.clear(db.shared_content);
+  t.clear(db.projects_lacking);
 
   std::map<ProjectId, ProjectStats> stats;
   t.scan_prefix(db.assets, {}, [&](std::string_view k, std::string_view v) {
@@ -122,7 +136,10 @@ void derived_stats_rebuild(WriteTxn& t, const Tables& db) {
     if (a->kind == Kind::model) ++s.models;
     return true;
   });
-  for (const auto& [project, s] : stats) t.put_sorted(db.project_stats, key_u64(project), encode_stats(s));
+  for (const auto& [project, s] : stats) {
+    t.put_sorted(db.project_stats, key_u64(project), encode_stats(s));
+    if (const auto bits = lacking_bits(s)) t.put_sorted(db.projects_lacking, key_u64(project), std::string(1, static_cast<char>(bits)));
+  }
 
   // asset_hashes is in hash order: a content's copies are neighbours, and
   // only a content with two copies or more is looked at further.
@@ -145,6 +162,28 @@ void derived_stats_rebuild(WriteTxn& t, const Tables& db) {
     return true;
   });
   close_group();
+}
+
+void projects_lacking_rebuild(WriteTxn& t, const Tables& db) {
+  t.clear(db.projects_lacking);
+  std::vector<std::pair<std::string, std::uint8_t>> rows;
+  t.scan_prefix(db.project_stats, {}, [&](std::string_view k, std::string_view v) {
+    if (auto s = decode_stats(v); s && k.size() == 8)
+      if (const auto bits = lacking_bits(*s)) rows.emplace_back(std::string(k), bits);
+    return true;
+  });
+  for (const auto& [k, bits] : rows) t.put_sorted(db.projects_lacking, k, std::string(1, static_cast<char>(bits)));
+}
+
+void for_each_lacking_project(const Txn& t, const Tables& db,
+                              const std::function<bool(ProjectId, const ProjectStats&, Lacking)>& fn) {
+  t.scan_prefix(db.projects_lacking, {}, [&](std::string_view k, std::string_view v) {
+    if (k.size() != 8 || v.size() != 1) return true;
+    const auto bits = static_cast<std::uint8_t>(v[0]);
+    auto s = project_stats(t, db, get_u64(k));
+    if (!s) return true;
+    return fn(get_u64(k), *s, Lacking{(bits & 1) != 0, (bits & 2) != 0});
+  });
 }
 
 std::optional<ProjectStats> project_stats(const Txn& t, const Tables& db, ProjectId p) {

@@ -5,6 +5,9 @@
 //    project (or the library root, id 0) holds; a row only while it holds
 //    a live file. Counted whatever the project's own state: the report
 //    skips projects that are not live.
+//  - projects_lacking:project_id  the projects of project_stats with no
+//    live image or no live 3D model (since 6), so that the report reads
+//    those, not every project.
 //  - shared_content:hash       each content of at least one byte live in two
 //    projects or more (the library root counting as one), whatever those
 //    projects' own state: a superset of the duplicates the report shows,
@@ -28,15 +31,30 @@ struct ProjectStats {
   bool operator==(const ProjectStats&) const = default;
 };
 
-/// Brings both tables in step with `changes`, which put_assets has just
+/// Brings the tables in step with `changes`, which put_assets has just
 /// written in t (the records and asset_hashes hold the new state).
 void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetChange> changes);
 
-/// Refills both tables from the asset records and asset_hashes: the
+/// Refills the tables from the asset records and asset_hashes: the
 /// migration to schema 5. One pass over the assets, one over asset_hashes
 /// (reading the records of contents with two copies or more); memory is
 /// bounded by the number of projects.
 void derived_stats_rebuild(WriteTxn& t, const Tables& db);
+
+/// Refills projects_lacking from project_stats: the migration to schema 6.
+/// One pass over project_stats.
+void projects_lacking_rebuild(WriteTxn& t, const Tables& db);
+
+/// What a project lacks: no live image, no live 3D model.
+struct Lacking {
+  bool images = false, models = false;
+};
+
+/// Every project that holds live files but lacks images or models, in
+/// project id order, with its stats, until fn returns false. Reads only
+/// those projects' rows.
+void for_each_lacking_project(const Txn& t, const Tables& db,
+                              const std::function<bool(ProjectId, const ProjectStats&, Lacking)>& fn);
 
 /// The stats of project p (kRootProject: the loose files); nullopt when it
 /// holds no live file.

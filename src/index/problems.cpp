@@ -109,12 +109,12 @@ std::vector<Problem> library_problems(Catalog& c, const Txn& t) {
     report_duplicates(c, t, names, h, out);
     return true;
   });
-  for_each_project_stats(t, c.db(), [&](ProjectId id, const ProjectStats& s) {
-    if (id == kRootProject || s.files == 0) return true;
+  for_each_lacking_project(t, c.db(), [&](ProjectId id, const ProjectStats& s, Lacking lacks) {
+    if (id == kRootProject) return true;
     const auto& name = names[id];
     if (!name) return true;
-    if (s.images == 0) out.push_back({*name, ProblemKind::no_images, none_is(s.files, "an image"), 0});
-    if (s.models == 0) out.push_back({*name, ProblemKind::no_models, none_is(s.files, "a 3D model"), 0});
+    if (lacks.images) out.push_back({*name, ProblemKind::no_images, none_is(s.files, "an image"), 0});
+    if (lacks.models) out.push_back({*name, ProblemKind::no_models, none_is(s.files, "a 3D model"), 0});
     return true;
   });
 

@@ -38,9 +38,9 @@ namespace lima::index {
 
 /// The whole report, sorted by path, then by kind name. Reads the problems
 /// table, the picture failures and the live copies of each failed content,
-/// shared_content and the copies of each shared content, and project_stats
-/// (one row per project with live files): its cost follows the problems
-/// and the projects, never the number of assets.
+/// shared_content and the copies of each shared content, and
+/// projects_lacking: its cost follows the problems, never the number of
+/// projects or assets.
 std::vector<Problem> library_problems(Catalog& c, const Txn& t);
 
 /// How many problems of each kind `problems` holds: the kinds present, in

@@ -41,6 +41,9 @@
 //     from the asset records and kept with every asset write, so that the
 //     problem report reads them instead of every asset (derived_stats.h).
 //     All four are filled from the catalog by the migration.
+//  6  projects_lacking, derived like project_stats, so that the report
+//     reads the projects that lack images or models rather than every
+//     project (filled from project_stats by the migration).
 //
 // Sub-database                         key                        value
 // meta                                 ascii name                 see kMeta*
@@ -79,6 +82,9 @@
 //                                                                 3D models (a row only while files > 0)
 // shared_content:hash                  16-byte XXH3-128           ∅ (a content of ≥ 1 byte live in two
 //                                                                 projects or more; the root counts as one)
+// projects_lacking:project_id          u64 project id (0: root)   u8 bits: 1 no live image, 2 no live 3D
+//                                                                 model (a row only while files > 0 and a
+//                                                                 bit is set; since 6)
 //
 // Record values (after the format byte; strings are u32-length-prefixed)
 //  Asset (2)           u64 project, str path, u64 dev, u64 ino, u64 size,
@@ -98,7 +104,7 @@
 namespace lima::index::schema {
 
 /// Version of the layout above. Bump on any change, with a migration.
-inline constexpr std::uint32_t kSchemaVersion = 5;
+inline constexpr std::uint32_t kSchemaVersion = 6;
 
 // meta keys (DO NOT CHANGE)
 inline constexpr const char* kMetaSchemaVersion = "schema_version";  // u32
@@ -138,6 +144,7 @@ inline constexpr const char* kSavedSearches = "saved_searches:name";
 // derived tables (since 5; derived_stats.h)
 inline constexpr const char* kProjectStats = "project_stats:project_id";
 inline constexpr const char* kSharedContent = "shared_content:hash";
+inline constexpr const char* kProjectsLacking = "projects_lacking:project_id";  // since 6
 
 // Record-format versions (first byte of each record value).
 inline constexpr std::uint8_t kProjectFormat = 1;

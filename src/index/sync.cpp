@@ -986,8 +986,10 @@ class SyncRun {
     notices_.insert(notices_.end(), std::make_move_iterator(plan.notices.begin()),
                     std::make_move_iterator(plan.notices.end()));
     progress_.items_written += plan.projects.size() + plan.assets.size();
-    // What this batch read of the index is not needed again.
-    cat_.env().release_mapped_pages();
+    // What a large batch read of the index is not needed again. A small
+    // one's pages (the watcher's) are those the next small one reads.
+    if (snap.assets.size() + plan.assets.size() >= (opts_.batch_files ? opts_.batch_files : kBatchFiles) / 4)
+      cat_.env().release_mapped_pages();
   }
 
   /// Reserves the ids a plan hands out, checking nobody else took some
@@ -1177,9 +1179,15 @@ Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
     r = fail(errc_of(e), std::string("the sync failed: ") + e.what());
   }
   // A long-lived process (the daemon) gives back what the run's batches
-  // took, and the index pages it read.
-  ::malloc_trim(0);
-  catalog.env().release_mapped_pages();
+  // took, and the index pages it read, after a run of a batch or more. A
+  // small run (the watcher's) took little, and the pages it read are those
+  // the next one reads again.
+  const auto& n = r ? r->counts : RunCounts{};
+  const std::uint64_t met = n.added + n.changed + n.moved + n.removed + n.unchanged + n.revived;
+  if (!r || met >= (opts.batch_files ? opts.batch_files : kBatchFiles)) {
+    ::malloc_trim(0);
+    catalog.env().release_mapped_pages();
+  }
   return r;
 }
 

@@ -1,6 +1,5 @@
 #include "index/sync_coordinator.h"
 
-#include <malloc.h>
 
 #include <algorithm>
 
@@ -50,10 +49,6 @@ Result<Run> SyncCoordinator::run(Mode mode, const std::string& scope, Trigger tr
     std::lock_guard l(mu_);
     executing_.reset();
   }
-  // A sync's snapshot of the index is large and short-lived: give its
-  // memory back rather than leaving it in the allocator's per-thread pools
-  // of a daemon that may now idle for hours.
-  ::malloc_trim(0);
   generation_.fetch_add(1);
   if (r) record(*r);
   return r;

@@ -1,4 +1,4 @@
-// The derived tables (project_stats, shared_content) and the problem report
+// The derived tables (project_stats, projects_lacking, shared_content) and the problem report
 // read from them: after any sequence of asset writes (adds, removals,
 // revivals, moves across projects, content changes, projects going and
 // coming back), and after the migration of a schema-4 index, the report is
@@ -139,6 +139,7 @@ std::vector<Row> rows(const std::vector<Problem>& ps) {
 struct Derived {
   std::map<ProjectId, ProjectStats> stats;
   std::vector<std::string> shared;  // hex
+  std::map<ProjectId, std::pair<bool, bool>> lacking;  // no images, no models
   bool operator==(const Derived&) const = default;
 };
 
@@ -146,6 +147,9 @@ Derived stored_tables(Catalog& c, const Txn& t) {
   Derived d;
   for_each_project_stats(t, c.db(), [&](ProjectId p, const ProjectStats& s) { return d.stats.emplace(p, s), true; });
   for_each_shared_content(t, c.db(), [&](const ContentHash& h) { return d.shared.push_back(h.hex()), true; });
+  for_each_lacking_project(t, c.db(), [&](ProjectId p, const ProjectStats&, Lacking l) {
+    return d.lacking.emplace(p, std::pair{l.images, l.models}), true;
+  });
   return d;
 }
 
@@ -162,6 +166,8 @@ Derived counted_tables(Catalog& c, const Txn& t) {
   });
   for (auto& [hex, ps] : projects_of)
     if (std::any_of(ps.begin(), ps.end(), [&](ProjectId p) { return p != ps.front(); })) d.shared.push_back(hex);
+  for (const auto& [p, s] : d.stats)
+    if (s.images == 0 || s.models == 0) d.lacking.emplace(p, std::pair{s.images == 0, s.models == 0});
   return d;
 }
 
@@ -432,7 +438,35 @@ TEST_CASE("derived stats: an index of schema 4 is migrated, its report unchanged
   CHECK(report.front().detail == "same content as B/copy.stl (+1 more)");
 }
 
-TEST_CASE("derived stats: an index of schema 3 is migrated through 4 to 5, its report unchanged") {
+TEST_CASE("derived stats: an index of schema 5 gets the projects that lack images or models, its report unchanged") {
+  TempDir dir;
+  load_dump(stdfs::path(LIMA_TEST_DATA_DIR) / "index_v4.dump", dir.path());
+  std::vector<Row> before;
+  {
+    // Made schema 5 again: the same tables without projects_lacking.
+    auto c = Catalog::open(dir.path(), OpenMode::read_write);
+    REQUIRE(c);
+    (*c)->env().write([&](WriteTxn& t) {
+      t.clear((*c)->db().projects_lacking);
+      std::string v;
+      put_u32(v, 5);
+      t.put((*c)->db().meta, schema::kMetaSchemaVersion, v);
+    });
+    ReadTxn t((*c)->env());
+    for (const auto& [kind, n] : count_by_kind(library_problems(**c, t)))  // without the table, none is found
+      CHECK((kind != ProblemKind::no_images && kind != ProblemKind::no_models));
+    before = rows(reference_problems(**c, t));
+  }
+  auto c = Catalog::open(dir.path(), OpenMode::read_write);
+  REQUIRE(c);
+  CHECK((*c)->schema_version() == 6);
+  ReadTxn t((*c)->env());
+  CHECK(stored_tables(**c, t) == counted_tables(**c, t));
+  CHECK(rows(library_problems(**c, t)) == before);
+  CHECK(stored_tables(**c, t).lacking.size() == 7);  // B, C, D, F, G, H and the loose files
+}
+
+TEST_CASE("derived stats: an index of schema 3 is migrated through 4 and 5 to 6, its report unchanged") {
   TempDir dir;
   load_dump(stdfs::path(LIMA_TEST_DATA_DIR) / "index_v3.dump", dir.path());
   auto c = Catalog::open(dir.path(), OpenMode::read_write);
