@@ -1,5 +1,5 @@
 // What the commands that benchmark a running daemon (`limafs-bench api`,
-// `limafs-bench live`) share: their common options, and their end: run the
+// `live`, `search`, `scale`) share: their common options, and their end: run the
 // benchmark, keep its JSON report in the work directory, print the table (or
 // the JSON), and turn the verdict and the daemon's stop into the exit status.
 #pragma once
@@ -17,6 +17,7 @@
 #include "bench_paths.h"
 #include "library_plan.h"
 #include "option_scanner.h"
+#include "search_library.h"
 
 namespace lima::bench {
 
@@ -31,19 +32,30 @@ struct DaemonBenchArgs {
 /// Reads a daemon benchmark's command line: --tier, --seed, --work and --keep
 /// into `bench`, --limafs, --no-targets, --json and --help into the result;
 /// `own(opt, scan)` takes the benchmark's own options and returns false for
-/// one it does not know. Throws UsageError.
+/// one it does not know. A benchmark with `tiers` (search, scale) takes
+/// --tier S|M|L repeated, the first replacing its default list; one with a
+/// `tier` takes one of XS, S, M. Throws UsageError.
 template <class Options, class Own>
 DaemonBenchArgs parse_daemon_bench_args(int argc, char** argv, Options& bench, Own own) {
   DaemonBenchArgs a;
   std::optional<std::filesystem::path> work;
+  bool tiers_given = false;
   for (OptionScanner scan(argc, argv); scan.next();) {
     const std::string_view opt = scan.option();
     if (opt == "--help" || opt == "-h") {
       a.help = true;
     } else if (opt == "--tier") {
-      const auto tier = parse_tier(scan.value());
-      if (!tier) throw UsageError{"--tier must be XS, S or M"};
-      bench.tier = *tier;
+      if constexpr (requires { bench.tiers; }) {
+        const auto tier = parse_search_tier(scan.value());
+        if (!tier) throw UsageError{"--tier must be S, M or L"};
+        if (!tiers_given) bench.tiers.clear();
+        tiers_given = true;
+        bench.tiers.push_back(*tier);
+      } else {
+        const auto tier = parse_tier(scan.value());
+        if (!tier) throw UsageError{"--tier must be XS, S or M"};
+        bench.tier = *tier;
+      }
     } else if (opt == "--seed") {
       bench.seed = parse_count(opt, scan.value(), 0, UINT64_MAX);
     } else if (opt == "--work") {
@@ -104,15 +116,14 @@ int run_daemon_benchmark(const std::string& name, Options& bench, const std::opt
 /// The same end for a benchmark run at several tiers (`limafs-bench
 /// search`, `scale`), whose results hold `tiers`, each with its daemon's
 /// `stop`, and whose verdict says `targets_met`; `also_ok(verdict)` adds
-/// the benchmark's own conditions (and says what failed). The work
-/// directory and the limafs binary are resolved here.
+/// the benchmark's own conditions (and says what failed). The limafs
+/// binary is resolved here.
 template <class Options, class Run, class AlsoOk>
-int run_tiered_daemon_benchmark(const std::string& name, Options& bench, const std::optional<std::filesystem::path>& work,
+int run_tiered_daemon_benchmark(const std::string& name, Options& bench,
                                 const std::optional<std::filesystem::path>& limafs, bool json, bool strict, Run run,
                                 AlsoOk also_ok) {
   bench.log = &std::cerr;
   try {
-    bench.work = std::filesystem::absolute(work.value_or(default_work()));
     bench.limafs = resolve_limafs(limafs);
     std::filesystem::create_directories(bench.work);
     const auto r = run(bench);

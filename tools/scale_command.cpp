@@ -61,50 +61,28 @@ constexpr const char* kUsage =
 
 int run_scale_command(int argc, char** argv) {
   ScaleBenchOptions opt;
-  std::optional<std::filesystem::path> work, limafs;
-  bool strict = true, json = false, tiers_given = false;
+  DaemonBenchArgs args;
   try {
-    for (OptionScanner scan(argc, argv); scan.next();) {
-      const std::string_view o = scan.option();
-      if (o == "--help" || o == "-h") {
-        std::cout << kUsage;
-        return 0;
-      } else if (o == "--tier") {
-        const auto t = parse_search_tier(scan.value());
-        if (!t) throw UsageError{"--tier must be S, M or L"};
-        if (!tiers_given) opt.tiers.clear();
-        tiers_given = true;
-        opt.tiers.push_back(*t);
-      } else if (o == "--seed") {
-        opt.seed = parse_count(o, scan.value(), 0, UINT64_MAX);
-      } else if (o == "--work") {
-        work = std::filesystem::path(scan.value());
-      } else if (o == "--limafs") {
-        limafs = std::filesystem::path(scan.value());
-      } else if (o == "--samples") {
-        opt.samples = static_cast<int>(parse_count(o, scan.value(), 1, 10'000));
-      } else if (o == "--repeats") {
-        opt.repeats = static_cast<int>(parse_count(o, scan.value(), 1, 10'000));
-      } else if (o == "--keep") {
-        opt.keep = true;
-      } else if (o == "--no-targets") {
-        strict = false;
-      } else if (o == "--json") {
-        json = true;
-      } else {
-        throw UsageError{(o.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(o)};
-      }
-    }
+    args = parse_daemon_bench_args(argc, argv, opt, [&](std::string_view o, OptionScanner& scan) {
+      if (o == "--samples") opt.samples = static_cast<int>(parse_count(o, scan.value(), 1, 10'000));
+      else if (o == "--repeats") opt.repeats = static_cast<int>(parse_count(o, scan.value(), 1, 10'000));
+      else return false;
+      return true;
+    });
   } catch (const UsageError& e) {
     std::cerr << "limafs-bench scale: " << e.message << " (see limafs-bench scale --help)\n";
     return 2;
+  }
+  if (args.help) {
+    std::cout << kUsage;
+    return 0;
   }
   if (::access("/dev/fuse", F_OK) != 0) {
     std::cerr << "limafs-bench scale: skipped: /dev/fuse is absent\n";
     return kSkipped;
   }
   return run_tiered_daemon_benchmark(
-      "scale", opt, work, limafs, json, strict, [](auto& o) { return run_scale_benchmark(o); },
+      "scale", opt, args.limafs, args.json, args.strict, [](auto& o) { return run_scale_benchmark(o); },
       [](const ScaleVerdict&) { return true; });
 }
 

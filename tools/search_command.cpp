@@ -61,54 +61,30 @@ constexpr const char* kUsage =
 
 int run_search_command(int argc, char** argv) {
   SearchBenchOptions opt;
-  std::optional<std::filesystem::path> work, limafs;
-  bool strict = true, json = false, tiers_given = false;
+  DaemonBenchArgs args;
   try {
-    for (OptionScanner scan(argc, argv); scan.next();) {
-      const std::string_view o = scan.option();
-      if (o == "--help" || o == "-h") {
-        std::cout << kUsage;
-        return 0;
-      } else if (o == "--tier") {
-        const auto t = parse_search_tier(scan.value());
-        if (!t) throw UsageError{"--tier must be S, M or L"};
-        if (!tiers_given) opt.tiers.clear();
-        tiers_given = true;
-        opt.tiers.push_back(*t);
-      } else if (o == "--seed") {
-        opt.seed = parse_count(o, scan.value(), 0, UINT64_MAX);
-      } else if (o == "--work") {
-        work = std::filesystem::path(scan.value());
-      } else if (o == "--limafs") {
-        limafs = std::filesystem::path(scan.value());
-      } else if (o == "--seconds-per-class") {
-        opt.seconds_per_class = static_cast<double>(parse_count(o, scan.value(), 0, 600));
-      } else if (o == "--queries-per-class") {
-        opt.queries_per_class = parse_count(o, scan.value(), 1, 100);
-      } else if (o == "--cold-queries") {
-        opt.cold_queries = parse_count(o, scan.value(), 1, 100'000);
-      } else if (o == "--scan-repeat") {
-        opt.scan_repeat = static_cast<int>(parse_count(o, scan.value(), 1, 100));
-      } else if (o == "--keep") {
-        opt.keep = true;
-      } else if (o == "--no-targets") {
-        strict = false;
-      } else if (o == "--json") {
-        json = true;
-      } else {
-        throw UsageError{(o.starts_with("-") ? "unknown option " : "unexpected argument ") + std::string(o)};
-      }
-    }
+    args = parse_daemon_bench_args(argc, argv, opt, [&](std::string_view o, OptionScanner& scan) {
+      if (o == "--seconds-per-class") opt.seconds_per_class = static_cast<double>(parse_count(o, scan.value(), 0, 600));
+      else if (o == "--queries-per-class") opt.queries_per_class = parse_count(o, scan.value(), 1, 100);
+      else if (o == "--cold-queries") opt.cold_queries = parse_count(o, scan.value(), 1, 100'000);
+      else if (o == "--scan-repeat") opt.scan_repeat = static_cast<int>(parse_count(o, scan.value(), 1, 100));
+      else return false;
+      return true;
+    });
   } catch (const UsageError& e) {
     std::cerr << "limafs-bench search: " << e.message << " (see limafs-bench search --help)\n";
     return 2;
+  }
+  if (args.help) {
+    std::cout << kUsage;
+    return 0;
   }
   if (::access("/dev/fuse", F_OK) != 0) {
     std::cerr << "limafs-bench search: skipped: /dev/fuse is absent\n";
     return kSkipped;
   }
   return run_tiered_daemon_benchmark(
-      "search", opt, work, limafs, json, strict, [](auto& o) { return run_search_benchmark(o); },
+      "search", opt, args.limafs, args.json, args.strict, [](auto& o) { return run_search_benchmark(o); },
       [](const SearchVerdict& v) {
         if (!v.sets_equal) std::cerr << "limafs-bench search: limafs and FTS5 found different result sets\n";
         return v.sets_equal;
