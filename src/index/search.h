@@ -65,7 +65,15 @@ class Search {
   const Query& query() const { return q_; }
   /// The page of hits `r` asks for. Errc::invalid_argument for a cursor
   /// this search did not make.
+  /// Costs a sweep of two bytes per item of the library, the word index's
+  /// postings of the query's words, and names only for the hits near the
+  /// page (see search.cpp).
   Result<SearchPage> run(const Txn& t, const SearchRequest& r) const;
+  /// run()'s page made by merging lists of matches sorted by item: what
+  /// run() falls back to when the library's ids are too spread out, or the
+  /// query has too many words, for sets of one cell per id. The same
+  /// answer, at a cost that grows with the number of matches.
+  Result<SearchPage> run_merged(const Txn& t, const SearchRequest& r) const;
   /// Whether one live item matches (what a cached listing asks when the
   /// index changed).
   bool matches(const Txn& t, ItemKey item) const;

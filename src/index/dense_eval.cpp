@@ -1,0 +1,189 @@
+#include "index/dense_eval.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "index/item_filter.h"
+#include "index/key_codec.h"
+#include "index/metadata.h"
+
+namespace lima::index {
+
+DenseShape dense_shape(Catalog& c, const Txn& t) {
+  DenseShape s;
+  Cursor projects(t, c.db().projects);
+  if (projects.last() && projects.key().size() == 8) s.projects = get_u64(projects.key()) + 1;
+  Cursor assets(t, c.db().assets);
+  if (assets.last() && assets.key().size() == 8) s.assets = get_u64(assets.key()) + 1;
+  return s;
+}
+
+std::uint32_t highest_score(const QueryNode& n) {
+  std::uint32_t sum = static_cast<std::uint32_t>(n.words.size()) * (5 + kPrefixPenalty);
+  for (const auto& k : n.kids) sum += highest_score(k);
+  return sum;
+}
+
+std::optional<std::string_view> ItemRecords::get(ItemKey item) {
+  const auto key = key_u64(id_of(item));
+  Cursor& c = is_asset(item) ? assets_ : projects_;
+  if (!c.seek(key) || c.key() != key) return std::nullopt;
+  return c.value();
+}
+
+std::optional<std::string_view> ItemRecords::live_name(ItemKey item) {
+  const auto v = get(item);
+  if (!v) return std::nullopt;
+  return is_asset(item) ? live_asset_name(*v) : live_project_name(*v);
+}
+
+DenseEvaluator::DenseEvaluator(Catalog& c, const Txn& t, const DenseShape& s)
+    : c_(c), t_(t), shape_(s), reader_(c, t), words_(c.db()), lengths_(s.size(), kUnknownLength), records_(c, t) {}
+
+void DenseEvaluator::eval(const QueryNode& n, DenseSet& out) {
+  using Op = QueryNode::Op;
+  switch (n.op) {
+    case Op::words: words(n, out); return;
+    case Op::type:
+    case Op::ext: {
+      const auto prefix = n.op == Op::type ? Catalog::kind_prefix(n.kind) : Catalog::ext_prefix(n.text);
+      Cursor cur(t_, n.op == Op::type ? c_.db().kind_assets : c_.db().ext_assets);
+      for (bool ok = cur.seek(prefix); ok && cur.key().starts_with(prefix); ok = cur.next()) {
+        if (cur.key().size() != prefix.size() + 8) continue;
+        const auto i = shape_.index(asset_key(get_u64(cur.key(), prefix.size())));
+        if (i < out.size()) out.add(i, 0, 0);
+      }
+      return;
+    }
+    case Op::any_of: {
+      std::optional<DenseSet> kid;
+      for (const auto& k : n.kids) {
+        if (!kid) kid.emplace(shape_);
+        else kid->clear();
+        eval(k, *kid);
+        out.unite(*kid);
+      }
+      return;
+    }
+    case Op::all_of: all_of(n, out); return;
+    default: return;
+  }
+}
+
+void DenseEvaluator::all_of(const QueryNode& n, DenseSet& out) {
+  std::vector<const QueryNode*> checks;
+  std::vector<const QueryNode*> excluded;
+  std::optional<DenseSet> kid;
+  bool first = true;
+  for (const auto& k : n.kids) {
+    if (selects(k)) {
+      if (first) {
+        eval(k, out);
+        first = false;
+      } else {
+        if (!kid) kid.emplace(shape_);
+        else kid->clear();
+        eval(k, *kid);
+        out.intersect(*kid);
+      }
+    } else if (k.op == QueryNode::Op::none_of && !k.kids.empty() && selects(k.kids[0])) {
+      excluded.push_back(&k.kids[0]);
+    } else {
+      checks.push_back(&k);
+    }
+  }
+  if (first) return;
+  // Exclusions that select a set of their own are subtracted; the rest are
+  // checked item by item.
+  for (const auto* x : excluded) {
+    if (!kid) kid.emplace(shape_);
+    else kid->clear();
+    eval(*x, *kid);
+    out.subtract(*kid);
+  }
+  if (checks.empty()) return;
+  ItemFilter filter(c_, t_);
+  out.for_each_block([&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!present(out[i])) continue;
+      const auto f = filter.facts(shape_.item(i));
+      if (!std::all_of(checks.begin(), checks.end(), [&](const QueryNode* c) { return filter.matches(*c, f); }))
+        out.remove(i);
+    }
+  });
+}
+
+void DenseEvaluator::postings(Field f, std::string_view word, bool prefix, DenseSet& out) {
+  const auto bit = field_bit(f);
+  const auto rank = static_cast<std::uint8_t>(field_rank(f));
+  const std::size_t n = out.size();
+  words_.lookup_pages(t_, f, word, prefix, [&](std::string_view found, std::string_view bytes) {
+    const auto score = static_cast<std::uint8_t>(found == word ? rank : rank + kPrefixPenalty);
+    for (std::size_t at = 0; at < bytes.size(); at += kPostingBytes) {
+      const Posting p = read_posting(bytes.data() + at);
+      const auto i = shape_.index(p.item);
+      if (i >= n) continue;
+      out.add(i, score, bit);
+      lengths_.set(i, p.rank_len);
+    }
+    return true;
+  });
+}
+
+void DenseEvaluator::words(const QueryNode& n, DenseSet& out) {
+  if (n.field != Field::any) return words_in(n.field, n, out);
+  for (Field f : {Field::name, Field::tag, Field::path, Field::notes}) words_in(f, n, out);
+}
+
+// Adds to `out` the items whose field `f` holds the node's words.
+void DenseEvaluator::words_in(Field f, const QueryNode& n, DenseSet& out) {
+  if (n.words.empty()) return;
+  if (f == Field::tag || f == Field::collection || f == Field::project) {
+    // Small sets: read as match sets, then marked.
+    Matches m = f == Field::tag ? reader_.tagged(n) : f == Field::collection ? reader_.in_collections(n)
+                                                                            : reader_.in_projects(n);
+    for (const auto& x : m) {
+      const auto i = shape_.index(x.item);
+      if (i < out.size()) out.add(i, static_cast<std::uint8_t>(x.score), x.fields);
+    }
+    return;
+  }
+  if (n.words.size() == 1) return postings(f, n.words[0], n.last_prefix, out);
+  // A phrase: every word in the field, then checked against its text.
+  DenseSet all(shape_), one(shape_);
+  for (std::size_t w = 0; w < n.words.size(); ++w) {
+    const bool prefix = n.last_prefix && w + 1 == n.words.size();
+    if (w == 0) {
+      postings(f, n.words[w], prefix, all);
+      continue;
+    }
+    one.clear();
+    postings(f, n.words[w], prefix, one);
+    all.intersect(one);
+  }
+  all.for_each_block([&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i)
+      if (present(all[i]) && !phrase_in(f, shape_.item(i), n)) all.remove(i);
+  });
+  out.unite(all);
+}
+
+bool DenseEvaluator::phrase_in(Field f, ItemKey item, const QueryNode& n) {
+  const bool asset = is_asset(item);
+  if (f == Field::name) {
+    // The name, read in place from the record.
+    const auto name = records_.live_name(item);
+    return name && holds_phrase(*name, n.words, n.last_prefix);
+  }
+  if (f == Field::notes) {
+    Metadata meta(c_);
+    const auto note =
+        meta.note(t_, NoteTarget{asset ? NoteTarget::Type::asset : NoteTarget::Type::project, id_of(item)});
+    return holds_phrase(note, n.words, n.last_prefix);
+  }
+  if (!asset) return false;  // a project has no folders
+  const auto a = c_.asset(t_, id_of(item));
+  return a && holds_phrase(folder_of(a->path), n.words, n.last_prefix);
+}
+
+}  // namespace lima::index
