@@ -1,6 +1,8 @@
 #include "index/dense_eval.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <optional>
 
 #include "index/item_filter.h"
@@ -8,6 +10,22 @@
 #include "index/metadata.h"
 
 namespace lima::index {
+
+namespace {
+
+// read_posting(), the item only, as one load.
+ItemKey posting_item(const char* p) {
+  std::uint64_t item;
+  std::memcpy(&item, p, 8);
+  if constexpr (std::endian::native == std::endian::little) item = __builtin_bswap64(item);
+  return item;
+}
+
+std::uint16_t posting_length(const char* p) {
+  return static_cast<std::uint16_t>(static_cast<unsigned char>(p[8]) << 8 | static_cast<unsigned char>(p[9]));
+}
+
+}  // namespace
 
 DenseShape dense_shape(Catalog& c, const Txn& t) {
   DenseShape s;
@@ -38,7 +56,7 @@ std::optional<std::string_view> ItemRecords::live_name(ItemKey item) {
 }
 
 DenseEvaluator::DenseEvaluator(Catalog& c, const Txn& t, const DenseShape& s)
-    : c_(c), t_(t), shape_(s), reader_(c, t), words_(c.db()), lengths_(s.size(), kUnknownLength), records_(c, t) {}
+    : c_(c), t_(t), shape_(s), reader_(c, t), words_(c.db()), lengths_(s.size()), records_(c, t) {}
 
 void DenseEvaluator::eval(const QueryNode& n, DenseSet& out) {
   using Op = QueryNode::Op;
@@ -120,11 +138,11 @@ void DenseEvaluator::postings(Field f, std::string_view word, bool prefix, Dense
   words_.lookup_pages(t_, f, word, prefix, [&](std::string_view found, std::string_view bytes) {
     const auto score = static_cast<std::uint8_t>(found == word ? rank : rank + kPrefixPenalty);
     for (std::size_t at = 0; at < bytes.size(); at += kPostingBytes) {
-      const Posting p = read_posting(bytes.data() + at);
-      const auto i = shape_.index(p.item);
+      const char* p = bytes.data() + at;
+      const auto i = shape_.index(posting_item(p));
       if (i >= n) continue;
       out.add(i, score, bit);
-      lengths_.set(i, p.rank_len);
+      lengths_.set(i, posting_length(p));
     }
     return true;
   });
@@ -168,12 +186,27 @@ void DenseEvaluator::words_in(Field f, const QueryNode& n, DenseSet& out) {
   out.unite(all);
 }
 
+std::optional<std::string_view> DenseEvaluator::name_read(ItemKey item) {
+  if (!names_sorted_) {
+    std::sort(names_.begin(), names_.end());
+    names_sorted_ = true;
+  }
+  const auto it = std::lower_bound(names_.begin(), names_.end(), item,
+                                   [](const auto& e, ItemKey k) { return e.first < k; });
+  if (it == names_.end() || it->first != item) return std::nullopt;
+  return it->second;
+}
+
 bool DenseEvaluator::phrase_in(Field f, ItemKey item, const QueryNode& n) {
   const bool asset = is_asset(item);
   if (f == Field::name) {
     // The name, read in place from the record.
     const auto name = records_.live_name(item);
-    return name && holds_phrase(*name, n.words, n.last_prefix);
+    if (!name || !holds_phrase(*name, n.words, n.last_prefix)) return false;
+    // Kept: the page's hits are likely among them, and need their names.
+    if (!names_.empty() && names_.back().first >= item) names_sorted_ = false;
+    names_.emplace_back(item, *name);
+    return true;
   }
   if (f == Field::notes) {
     Metadata meta(c_);

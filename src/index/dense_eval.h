@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "index/catalog.h"
 #include "index/dense_sets.h"
@@ -20,6 +22,7 @@
 
 namespace lima::index {
 
+/// A length no posting told (what a fresh pooled array holds).
 inline constexpr std::uint16_t kUnknownLength = 0xffff;
 
 /// The id ranges of `t`'s snapshot: one past the highest project id and
@@ -56,6 +59,9 @@ class DenseEvaluator {
   /// Each item's name length as postings told it; kUnknownLength when
   /// none did.
   TrackedArray& lengths() { return lengths_; }
+  /// The name of a live item read while checking a phrase in names, if
+  /// it was (valid until the transaction ends).
+  std::optional<std::string_view> name_read(ItemKey item);
 
  private:
   void words(const QueryNode& n, DenseSet& out);
@@ -71,6 +77,8 @@ class DenseEvaluator {
   WordIndex words_;
   TrackedArray lengths_;
   ItemRecords records_;
+  std::vector<std::pair<ItemKey, std::string_view>> names_;  // names that held a phrase
+  bool names_sorted_ = true;
 };
 
 }  // namespace lima::index

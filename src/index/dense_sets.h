@@ -20,10 +20,12 @@
 namespace lima::index {
 
 /// One item of a set: its score in the low byte (kAbsent: not in the
-/// set), the fields that matched (a FieldSet) in the high byte.
+/// set), the fields that matched (a FieldSet) in the high byte. A cell not
+/// in the set is all ones (kEmptyCell), so that arrays are filled by
+/// memset.
 using Cell = std::uint16_t;
 inline constexpr std::uint8_t kAbsent = 0xff;
-inline constexpr Cell kEmptyCell = kAbsent;
+inline constexpr Cell kEmptyCell = 0xffff;
 inline std::uint8_t score_of(Cell c) { return static_cast<std::uint8_t>(c & 0xff); }
 inline std::uint8_t fields_of(Cell c) { return static_cast<std::uint8_t>(c >> 8); }
 inline bool present(Cell c) { return score_of(c) != kAbsent; }
@@ -49,34 +51,33 @@ struct DenseShape {
   ItemKey item(std::size_t i) const { return i < projects ? project_key(i) : asset_key(i - projects); }
 };
 
-/// Memory from the pool: `n` values of two bytes, all `fill`. Must be
-/// given back with every value `fill` again (TrackedArray sees to it).
+/// Memory from the pool: `n` values of two bytes, all ones. Must be given
+/// back all ones again (TrackedArray sees to it).
 class PooledArray {
  public:
-  PooledArray(std::size_t n, std::uint16_t fill);
+  explicit PooledArray(std::size_t n);
   ~PooledArray();
   PooledArray(const PooledArray&) = delete;
   PooledArray& operator=(const PooledArray&) = delete;
   std::uint16_t* data() { return v_.data(); }
   const std::uint16_t* data() const { return v_.data(); }
   std::size_t size() const { return v_.size(); }
-  std::uint16_t fill() const { return fill_; }
 
  private:
-  std::uint16_t fill_;
   std::vector<std::uint16_t> v_;
 };
 
-/// A pooled array that knows which blocks of kDenseBlock values it wrote:
-/// sweeps visit only those, and it leaves the rest of the array alone, so a
-/// set of a few items costs a few blocks, not the library.
+/// A pooled array, all ones at first, that knows which blocks of
+/// kDenseBlock values it wrote: sweeps visit only those, and it leaves the
+/// rest of the array alone, so a set of a few items costs a few blocks, not
+/// the library. Its size is a whole number of blocks.
 inline constexpr std::size_t kDenseBlockShift = 8;
 inline constexpr std::size_t kDenseBlock = std::size_t{1} << kDenseBlockShift;
 
 class TrackedArray {
  public:
-  TrackedArray(std::size_t n, std::uint16_t fill)
-      : v_(n, fill), touched_((n + kDenseBlock - 1) >> kDenseBlockShift, 0) {}
+  explicit TrackedArray(std::size_t n)
+      : v_((n + kDenseBlock - 1) & ~(kDenseBlock - 1)), touched_(v_.size() >> kDenseBlockShift, 0) {}
   ~TrackedArray() { clear(); }
   TrackedArray(const TrackedArray&) = delete;
   TrackedArray& operator=(const TrackedArray&) = delete;
@@ -95,16 +96,16 @@ class TrackedArray {
   std::size_t blocks() const { return touched_.size(); }
   /// [begin, end) of a block.
   std::size_t block_begin(std::size_t b) const { return b << kDenseBlockShift; }
-  std::size_t block_end(std::size_t b) const { return std::min(size(), (b + 1) << kDenseBlockShift); }
+  std::size_t block_end(std::size_t b) const { return (b + 1) << kDenseBlockShift; }
   /// Calls fn(begin, end) for each block written.
   template <class F>
   void for_each_block(F&& fn) const {
     for (std::size_t b = 0; b < touched_.size(); ++b)
       if (touched_[b]) fn(block_begin(b), block_end(b));
   }
-  /// Makes block `b` all fill again.
+  /// Makes block `b` all ones again.
   void reset(std::size_t b);
-  /// Makes every value fill again.
+  /// Makes every value all ones again.
   void clear();
 
  private:
@@ -116,8 +117,9 @@ class TrackedArray {
 class DenseSet {
  public:
   /// An empty set of `s`'s items.
-  explicit DenseSet(const DenseShape& s) : shape_(s), cells_(s.size(), kEmptyCell) {}
+  explicit DenseSet(const DenseShape& s) : shape_(s), cells_(s.size()) {}
   const DenseShape& shape() const { return shape_; }
+  /// The number of cells: shape().size(), rounded up to whole blocks.
   std::size_t size() const { return cells_.size(); }
   Cell operator[](std::size_t i) const { return cells_[i]; }
 
@@ -126,8 +128,9 @@ class DenseSet {
   void add(std::size_t i, std::uint8_t score, std::uint8_t fields) {
     cells_.mark(i);
     Cell& c = cells_.data()[i];
-    const auto s = score < score_of(c) ? score : score_of(c);
-    c = static_cast<Cell>(s | (c & 0xff00) | (fields << 8));
+    const Cell was = present(c) ? c : Cell{kAbsent};
+    const auto s = score < score_of(was) ? score : score_of(was);
+    c = static_cast<Cell>(s | (was & 0xff00) | (fields << 8));
   }
   void remove(std::size_t i) { cells_.data()[i] = kEmptyCell; }
   /// Keeps the items also in `o`: scores add, fields join.

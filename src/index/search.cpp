@@ -159,7 +159,8 @@ bool read_length(ItemRecords& records, const SearchRequest& r, ItemKey item, std
 // holding every item ranked before the last of them (whole groups of equal
 // score and length). `unread`: other items rank after them. Names are read
 // for the candidates only, to order each group.
-void fill_page(ItemRecords& records, const SearchRequest& r, const std::optional<Rank>& after, const Matches& all,
+template <class NameOf>
+void fill_page(NameOf&& name_of, const SearchRequest& r, const std::optional<Rank>& after, const Matches& all,
                bool unread, SearchPage& page) {
   const std::size_t want = r.limit == 0 ? all.size() : r.limit;
   std::size_t i = 0;
@@ -170,7 +171,7 @@ void fill_page(ItemRecords& records, const SearchRequest& r, const std::optional
     while (j < all.size() && all[j].score == all[i].score && all[j].rank_len == all[i].rank_len) ++j;
     group.clear();
     for (std::size_t k = i; k < j; ++k) {
-      const auto name = records.live_name(all[k].item).value_or("");
+      const std::string_view name = name_of(all[k].item);
       if (after && !(*after < Rank{all[k].score, all[k].rank_len, name, all[k].item})) continue;
       group.emplace_back(name, &all[k]);
     }
@@ -223,46 +224,55 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
   // past 62 all share the last one (the buckets keep the rank order).
   SearchPage page;
   constexpr std::size_t kScores = 64, kLengths = 256;
-  auto bucket = [](unsigned score, std::uint16_t len) {
-    if (score >= kScores - 1) return kScores * kLengths - 1;
-    return score * kLengths + std::min<std::size_t>(len, kLengths - 1);
+  auto bucket = [](unsigned score, std::uint16_t len) -> std::size_t {
+    const std::size_t b = std::size_t{score} * kLengths + std::min<std::size_t>(len, kLengths - 1);
+    return score >= kScores - 1 ? kScores * kLengths - 1 : b;
   };
-  std::vector<std::uint32_t> by_key(kScores * kLengths);
+  // One more bucket, for the cells not in the set: the common case below
+  // counts without a branch per cell.
+  constexpr std::size_t kNone = kScores * kLengths;
+  std::vector<std::uint32_t> by_key(kNone + 1);
   std::size_t rankable = 0, cursor_group = 0;
-  // What only some items pass: a scope, a project, the caller's filter.
-  const bool scoped = r.scope != Scope::all || r.project != 0 || r.keep;
+  // What only some items pass: a scope, a project, the caller's filter;
+  // and a cursor, before which items count but do not rank.
+  const bool checked = r.scope != Scope::all || r.project != 0 || r.keep || after;
   all.for_each_block([&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       const Cell cell = all[i];
-      if (!present(cell)) continue;
+      const unsigned score = score_of(cell);
       std::uint16_t len = lens[i];
-      if (scoped || len == kUnknownLength) {
-        const ItemKey item = shape.item(i);
-        if ((scoped && !in_scope(item, r)) ||
-            ((len == kUnknownLength || r.project != 0) && !read_length(records, r, item, len))) {
-          all.remove(i);
-          continue;
-        }
-        lens.set(i, len);
+      const bool here = score != kAbsent;
+      if (!(here & (checked | (len == kUnknownLength)))) {
+        // Live (postings hold live items only), its length known.
+        ++by_key[here ? bucket(score, len) : kNone];
+        continue;
       }
-      ++page.total;
+      const ItemKey item = shape.item(i);
+      if ((checked && !in_scope(item, r)) ||
+          ((len == kUnknownLength || r.project != 0) && !read_length(records, r, item, len))) {
+        all.remove(i);
+        continue;
+      }
+      lens.set(i, len);
       if (after) {
-        const auto k = std::tuple(std::uint32_t{score_of(cell)}, len);
+        const auto k = std::tuple(std::uint32_t{score}, len);
         if (k < after->key3()) {
+          ++page.total;
           all.remove(i);  // ranked before the cursor
           continue;
         }
         if (k == after->key3()) ++cursor_group;
       }
-      ++by_key[bucket(score_of(cell), len)];
-      ++rankable;
+      ++by_key[bucket(score, len)];
     }
   });
+  for (std::size_t b = 0; b < kNone; ++b) rankable += by_key[b];
+  page.total += rankable;
 
   // The candidates: the cursor's group, then `limit` more items, in whole
   // buckets (whole groups of equal score and length).
   const std::size_t need = r.limit == 0 ? rankable : r.limit + cursor_group;
-  std::size_t edge = by_key.size() - 1;
+  std::size_t edge = kNone - 1;
   if (need < rankable) {
     std::size_t below = 0;
     edge = 0;
@@ -272,14 +282,18 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
   all.for_each_block([&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       const Cell cell = all[i];
-      if (present(cell) && bucket(score_of(cell), lens[i]) <= edge)
+      if ((bucket(score_of(cell), lens[i]) <= edge) & present(cell))
         candidates.push_back(Match{shape.item(i), score_of(cell), fields_of(cell), lens[i], true});
     }
   });
   std::sort(candidates.begin(), candidates.end(), [](const Match& a, const Match& b) {
     return std::tie(a.score, a.rank_len, a.item) < std::tie(b.score, b.rank_len, b.item);
   });
-  fill_page(records, r, after, candidates, candidates.size() < rankable, page);
+  auto name_of = [&](ItemKey item) {
+    if (auto known = ev.name_read(item)) return *known;
+    return records.live_name(item).value_or("");
+  };
+  fill_page(name_of, r, after, candidates, candidates.size() < rankable, page);
   return page;
 }
 
@@ -345,7 +359,7 @@ Result<SearchPage> Search::run_merged(const Txn& t, const SearchRequest& r) cons
     all.erase(kept, all.end());
   }
   std::sort(all.begin(), all.end(), by_key);
-  fill_page(records, r, after, all, unread, page);
+  fill_page([&](ItemKey item) { return records.live_name(item).value_or(""); }, r, after, all, unread, page);
   return page;
 }
 
