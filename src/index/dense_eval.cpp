@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 #include <optional>
+#include <span>
+#include <string>
 
 #include "index/item_filter.h"
 #include "index/key_codec.h"
@@ -34,6 +36,37 @@ DenseShape dense_shape(Catalog& c, const Txn& t) {
   Cursor assets(t, c.db().assets);
   if (assets.last() && assets.key().size() == 8) s.assets = get_u64(assets.key()) + 1;
   return s;
+}
+
+std::size_t rough_size(Catalog& c, const Txn& t, const QueryNode& n, std::size_t enough) {
+  using Op = QueryNode::Op;
+  if (n.op == Op::type || n.op == Op::ext) return enough;
+  std::size_t sum = 0;
+  if (n.op == Op::words) {
+    static constexpr Field kAny[] = {Field::name, Field::path, Field::notes};
+    const std::span<const Field> fields =
+        n.field == Field::any ? std::span<const Field>(kAny) : std::span<const Field>(&n.field, 1);
+    for (Field f : fields) {
+      if (f != Field::name && f != Field::path && f != Field::notes) continue;
+      for (std::size_t w = 0; w < n.words.size(); ++w) {
+        const bool prefix = n.last_prefix && w + 1 == n.words.size();
+        std::string key(1, static_cast<char>(f));
+        key += n.words[w];
+        Cursor cur(t, c.db().words);
+        for (bool ok = cur.seek(key); ok && sum < enough; ok = cur.next_key()) {
+          if (prefix ? !cur.key().starts_with(key) : cur.key() != key) break;
+          sum += cur.value_count();
+          if (!prefix) break;
+        }
+        if (sum >= enough) return enough;
+      }
+    }
+  }
+  for (const auto& k : n.kids) {
+    sum += rough_size(c, t, k, enough - sum);
+    if (sum >= enough) return enough;
+  }
+  return sum;
 }
 
 std::uint32_t highest_score(const QueryNode& n) {

@@ -29,6 +29,12 @@ inline constexpr std::uint16_t kUnknownLength = 0xffff;
 /// the highest asset id.
 DenseShape dense_shape(Catalog& c, const Txn& t);
 
+/// About how many postings and catalog rows `n` reads, counting no further
+/// than `enough`: a set of a type or an extension counts as `enough`, tag,
+/// collection and project fields as nothing (their sets are small). Reads
+/// the word index's counts, not its postings.
+std::size_t rough_size(Catalog& c, const Txn& t, const QueryNode& n, std::size_t enough);
+
 /// The highest score `n` can give an item: 13 per word (a prefix match in
 /// the notes), summed.
 std::uint32_t highest_score(const QueryNode& n);

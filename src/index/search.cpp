@@ -137,6 +137,9 @@ namespace {
 // The most cells a dense set may have (two bytes each): beyond, ids are too
 // spread out and the search merges lists instead.
 constexpr std::size_t kDenseMaxCells = std::size_t{8} << 20;
+// Below about this many postings, merging sorted lists costs less than
+// sweeps over every block of a dense set.
+constexpr std::size_t kDenseMinPostings = 32768;
 
 // Reads a live item's name length, checking that an asset is in the
 // request's project; false when the item does not count.
@@ -204,6 +207,12 @@ void fill_page(NameOf&& name_of, const SearchRequest& r, const std::optional<Ran
 }  // namespace
 
 Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
+  if (!selects(q_.root) || rough_size(c_, t, q_.root, kDenseMinPostings) < kDenseMinPostings)
+    return run_merged(t, r);
+  return run_dense(t, r);
+}
+
+Result<SearchPage> Search::run_dense(const Txn& t, const SearchRequest& r) const {
   if (!selects(q_.root) || highest_score(q_.root) > kDenseMaxScore) return run_merged(t, r);
   const DenseShape shape = dense_shape(c_, t);
   if (shape.size() > kDenseMaxCells) return run_merged(t, r);

@@ -1,7 +1,7 @@
 // Search on a library of several thousand items whose names share few
 // words, so that most queries have big groups of equal score and name
-// length: every page run() gives equals the page of the merging engine
-// (run_merged), for words, prefixes, AND, OR, NOT, phrases, fields, types,
+// length: every page of the dense engine (run_dense) equals the page of
+// the merging engine (run_merged), for words, prefixes, AND, OR, NOT, phrases, fields, types,
 // scopes, a project, a caller's filter, page sizes and cursors; totals
 // equal a brute-force count; and pages that end inside a group, or resume
 // in a lower tier, go on where they stopped.
@@ -129,11 +129,11 @@ std::string describe(const SearchPage& p) {
 }
 
 // Walks up to `max_pages` pages of both engines and checks they are the
-// same; returns the hits of run().
+// same; returns the hits of run_dense().
 std::vector<SearchHit> same_pages(Catalog& cat, const Txn& t, const Search& s, SearchRequest r, int max_pages) {
   std::vector<SearchHit> hits;
   for (int page = 0; page < max_pages; ++page) {
-    const auto dense = s.run(t, r);
+    const auto dense = s.run_dense(t, r);
     const auto merged = s.run_merged(t, r);
     REQUIRE(dense);
     REQUIRE(merged);
@@ -213,10 +213,12 @@ TEST_CASE("on thousands of items, the total is what a scan of every item counts"
     INFO("query: " << q);
     SearchRequest r;
     r.limit = 5;
-    auto page = search(cat, t, q, r);
-    REQUIRE(page);
-    CHECK(page->total == lib.brute_force(words));
-    CHECK(page->hits.size() == std::min<std::size_t>(5, page->total));
+    const Search s(cat, parsed(q));
+    for (const auto& page : {s.run(t, r), s.run_dense(t, r), s.run_merged(t, r)}) {
+      REQUIRE(page);
+      CHECK(page->total == lib.brute_force(words));
+      CHECK(page->hits.size() == std::min<std::size_t>(5, page->total));
+    }
   }
   SearchRequest r;
   r.limit = 1;
@@ -244,14 +246,16 @@ TEST_CASE("a page that ends inside a group goes on in it, then in the next tier"
   ReadTxn t(cat.env());
   const std::vector<ItemKey> order = {asset_key(1), asset_key(2), asset_key(3), asset_key(4), asset_key(5),
                                       asset_key(7), asset_key(6), asset_key(8), asset_key(9)};
+  const Search s(cat, parsed("gear"));
+  for (int engine = 0; engine < 2; ++engine)
   for (std::size_t size = 1; size <= order.size() + 1; ++size) {
-    INFO("page size " << size);
+    INFO("page size " << size << (engine == 0 ? " dense" : " merged"));
     std::vector<ItemKey> got;
     std::vector<std::uint32_t> scores;
     SearchRequest r;
     r.limit = size;
     for (int pages = 0; pages < 20; ++pages) {
-      auto page = search(cat, t, "gear", r);
+      auto page = engine == 0 ? s.run_dense(t, r) : s.run_merged(t, r);
       REQUIRE(page);
       CHECK(page->total == order.size());
       for (const auto& h : page->hits) {
