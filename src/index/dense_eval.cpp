@@ -147,6 +147,11 @@ void DenseEvaluator::all_of(const QueryNode& n, DenseSet& out) {
   // Exclusions that select a set of their own are subtracted; the rest are
   // checked item by item.
   for (const auto* x : excluded) {
+    if (x->op == QueryNode::Op::words && x->words.size() == 1) {
+      // One word: its items leave as their postings are read.
+      exclude_word(*x, out);
+      continue;
+    }
     if (!kid) kid.emplace(shape_);
     else kid->clear();
     eval(*x, *kid);
@@ -179,6 +184,26 @@ void DenseEvaluator::postings(Field f, std::string_view word, bool prefix, Dense
     }
     return true;
   });
+}
+
+void DenseEvaluator::exclude_word(const QueryNode& n, DenseSet& out) {
+  static constexpr Field kAny[] = {Field::name, Field::tag, Field::path, Field::notes};
+  const std::span<const Field> fields =
+      n.field == Field::any ? std::span<const Field>(kAny) : std::span<const Field>(&n.field, 1);
+  for (Field f : fields) {
+    if (f == Field::tag || f == Field::collection || f == Field::project) {
+      Matches m = f == Field::tag ? reader_.tagged(n) : f == Field::collection ? reader_.in_collections(n)
+                                                                              : reader_.in_projects(n);
+      for (const auto& x : m)
+        if (const auto i = shape_.index(x.item); i < out.size()) out.remove(i);
+      continue;
+    }
+    words_.lookup_pages(t_, f, n.words[0], n.last_prefix, [&](std::string_view, std::string_view bytes) {
+      for (std::size_t at = 0; at < bytes.size(); at += kPostingBytes)
+        if (const auto i = shape_.index(posting_item(bytes.data() + at)); i < out.size()) out.remove(i);
+      return true;
+    });
+  }
 }
 
 void DenseEvaluator::words(const QueryNode& n, DenseSet& out) {

@@ -74,6 +74,8 @@ class DenseEvaluator {
   void words_in(Field f, const QueryNode& n, DenseSet& out);
   void postings(Field f, std::string_view word, bool prefix, DenseSet& out);
   void all_of(const QueryNode& n, DenseSet& out);
+  /// Removes from `out` the items a one-word node selects.
+  void exclude_word(const QueryNode& n, DenseSet& out);
   bool phrase_in(Field f, ItemKey item, const QueryNode& n);
 
   Catalog& c_;
