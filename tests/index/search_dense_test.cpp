@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "index/kinds.h"
@@ -306,4 +307,37 @@ TEST_CASE("a phrase in ASCII text is found as cutting the text into tokens finds
     found += want;
   }
   CHECK(found > 1000);
+}
+
+TEST_CASE("searches on several threads at once give the pages one thread gives", "[search][dense]") {
+  BigLibrary lib;
+  Catalog& cat = *lib.fx.cat;
+  const std::vector<std::string> queries = {"b", "bracket body", "gear -body", "\"body base\"", "models stl"};
+  std::vector<std::string> want;
+  {
+    ReadTxn t(cat.env());
+    for (const auto& q : queries) {
+      SearchRequest r;
+      r.limit = 20;
+      auto page = Search(cat, parsed(q)).run_dense(t, r);
+      REQUIRE(page);
+      want.push_back(describe(*page));
+    }
+  }
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&, k] {
+      ReadTxn t(cat.env());
+      for (int round = 0; round < 20; ++round)
+        for (std::size_t i = 0; i < queries.size(); ++i) {
+          SearchRequest r;
+          r.limit = 20;
+          auto q = parse_query(queries[i], 0);
+          auto page = Search(cat, std::move(*q)).run_dense(t, r);
+          if (!page || describe(*page) != want[i]) ++wrong[static_cast<std::size_t>(k)];
+        }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(wrong == std::vector<int>(4, 0));
 }
