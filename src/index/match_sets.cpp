@@ -1,6 +1,8 @@
 #include "index/match_sets.h"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 
 #include "index/key_codec.h"
 #include "index/metadata.h"
@@ -108,8 +110,64 @@ Matches unite(const Matches& a, const Matches& b) {
   return out;
 }
 
+namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// holds_phrase() on ASCII text, without cutting it into tokens; nullopt
+// when that is needed. The runs of ASCII letters and digits are the text's
+// whole-run tokens (folded: lower-cased), so consecutive runs that are the
+// words are a match; when each run is a single piece (only lower-case
+// letters, or only digits, at most kMaxWordBytes), they are all its tokens
+// and finding none is the answer too.
+std::optional<bool> ascii_phrase(std::string_view text, const std::vector<std::string>& words, bool last_prefix) {
+  constexpr std::size_t kMaxRuns = 48;
+  std::array<std::pair<std::uint32_t, std::uint32_t>, kMaxRuns> runs;
+  std::size_t count = 0;
+  bool simple = true;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) return std::nullopt;
+    if (!ascii_alnum(text[i])) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    bool lower_letters = true, digits = true;
+    for (; i < text.size() && ascii_alnum(text[i]); ++i) {
+      const char d = text[i];
+      lower_letters = lower_letters && d >= 'a' && d <= 'z';
+      digits = digits && d >= '0' && d <= '9';
+    }
+    if (i < text.size() && static_cast<unsigned char>(text[i]) >= 0x80) return std::nullopt;
+    if (count == kMaxRuns) return std::nullopt;
+    simple = simple && (lower_letters || digits) && i - start <= kMaxWordBytes;
+    runs[count++] = {static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(i)};
+  }
+  auto fits = [&](std::size_t r, std::size_t w) {
+    const auto run = text.substr(runs[r].first, runs[r].second - runs[r].first);
+    const std::string& word = words[w];
+    const bool prefix = last_prefix && w + 1 == words.size();
+    if (prefix ? run.size() < word.size() : run.size() != word.size()) return false;
+    for (std::size_t k = 0; k < word.size(); ++k)
+      if (lower(run[k]) != word[k]) return false;
+    return true;
+  };
+  for (std::size_t r = 0; r + words.size() <= count; ++r) {
+    std::size_t w = 0;
+    while (w < words.size() && fits(r + w, w)) ++w;
+    if (w == words.size()) return true;
+  }
+  if (simple) return false;
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool holds_phrase(std::string_view text, const std::vector<std::string>& words, bool last_prefix) {
   if (words.empty()) return false;
+  if (auto quick = ascii_phrase(text, words, last_prefix)) return *quick;
   const auto tokens = tokenize(text);
   auto fits = [&](const Token& t, std::size_t i) {
     return (last_prefix && i + 1 == words.size()) ? t.word.starts_with(words[i]) : t.word == words[i];

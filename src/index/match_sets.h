@@ -49,13 +49,16 @@ class MatchReader {
   /// Assets of a kind, or with an extension.
   Matches kind(Kind k) const;
   Matches extension(std::string_view ext) const;
+  /// The items whose own tags, whose projects' collections, or whose
+  /// project's name hold the node's words (len_known false: they may be
+  /// tombstones).
+  Matches tagged(const QueryNode& n) const;
+  Matches in_collections(const QueryNode& n) const;
+  Matches in_projects(const QueryNode& n) const;
 
  private:
   Matches words_in(Field f, const QueryNode& n) const;
   Matches word_postings(Field f, std::string_view word, bool prefix) const;
-  Matches tagged(const QueryNode& n) const;
-  Matches in_collections(const QueryNode& n) const;
-  Matches in_projects(const QueryNode& n) const;
   /// Ids of tags / collections / projects whose name holds the node's words.
   std::vector<std::pair<std::uint64_t, std::uint32_t>> named(Field f, const QueryNode& n) const;
 

@@ -1,8 +1,10 @@
 #include "index/search.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
+#include "index/dense_eval.h"
 #include "index/item_filter.h"
 #include "index/key_codec.h"
 #include "index/match_sets.h"
@@ -130,7 +132,181 @@ bool in_scope(ItemKey item, const SearchRequest& r) {
 
 }  // namespace
 
+namespace {
+
+// The most cells a dense set may have (two bytes each): beyond, ids are too
+// spread out and the search merges lists instead.
+constexpr std::size_t kDenseMaxCells = std::size_t{8} << 20;
+// Below about this many postings, merging sorted lists costs less than
+// sweeps over every block of a dense set.
+constexpr std::size_t kDenseMinPostings = 32768;
+
+// Reads a live item's name length, checking that an asset is in the
+// request's project; false when the item does not count.
+bool read_length(ItemRecords& records, const SearchRequest& r, ItemKey item, std::uint16_t& len) {
+  std::optional<std::string_view> name;
+  if (is_asset(item)) {
+    auto v = records.get(item);
+    if (!v) return false;
+    if (r.project != 0 && (v->size() < 9 || get_u64(*v, 1) != r.project)) return false;
+    name = live_asset_name(*v);
+  } else if (auto v = records.get(item)) {
+    name = live_project_name(*v);
+  }
+  if (!name) return false;
+  len = rank_length(*name);
+  return true;
+}
+
+// The page from `all`: the candidates, sorted by (score, length, item),
+// holding every item ranked before the last of them (whole groups of equal
+// score and length). `unread`: other items rank after them. Names are read
+// for the candidates only, to order each group.
+template <class NameOf>
+void fill_page(NameOf&& name_of, const SearchRequest& r, const std::optional<Rank>& after, const Matches& all,
+               bool unread, SearchPage& page) {
+  const std::size_t want = r.limit == 0 ? all.size() : r.limit;
+  std::size_t i = 0;
+  bool more = false;
+  std::vector<std::pair<std::string_view, const Match*>> group;
+  while (i < all.size() && !more) {
+    std::size_t j = i;
+    while (j < all.size() && all[j].score == all[i].score && all[j].rank_len == all[i].rank_len) ++j;
+    group.clear();
+    for (std::size_t k = i; k < j; ++k) {
+      const std::string_view name = name_of(all[k].item);
+      if (after && !(*after < Rank{all[k].score, all[k].rank_len, name, all[k].item})) continue;
+      group.emplace_back(name, &all[k]);
+    }
+    // Only the group's first hits the page has room for are put in order
+    // (and one more, which says that more follow).
+    const auto by_name = [](const auto& a, const auto& b) {
+      return std::tie(a.first, a.second->item) < std::tie(b.first, b.second->item);
+    };
+    const std::size_t room = want - page.hits.size();
+    if (group.size() > room + 1) {
+      std::partial_sort(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(room + 1), group.end(), by_name);
+      group.resize(room + 1);
+    } else {
+      std::sort(group.begin(), group.end(), by_name);
+    }
+    for (const auto& [name, m] : group) {
+      if (page.hits.size() == want) {
+        more = true;  // a hit ranks after the page's last
+        break;
+      }
+      page.hits.push_back(SearchHit{m->item, m->score, m->fields, std::string(name)});
+    }
+    i = j;
+    if (page.hits.size() == want && i < all.size()) more = true;
+  }
+  more = more || (unread && page.hits.size() == want);
+  if (more && r.limit != 0 && !page.hits.empty()) page.next = encode_cursor(page.hits.back());
+}
+
+}  // namespace
+
 Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
+  if (!selects(q_.root) || rough_size(c_, t, q_.root, kDenseMinPostings) < kDenseMinPostings)
+    return run_merged(t, r);
+  return run_dense(t, r);
+}
+
+Result<SearchPage> Search::run_dense(const Txn& t, const SearchRequest& r) const {
+  if (!selects(q_.root) || highest_score(q_.root) > kDenseMaxScore) return run_merged(t, r);
+  const DenseShape shape = dense_shape(c_, t);
+  if (shape.size() > kDenseMaxCells) return run_merged(t, r);
+  std::optional<Rank> after;
+  if (!r.after.empty()) {
+    after = decode_cursor(r.after);
+    if (!after) return fail(Errc::invalid_argument, "not a cursor of a search");
+  }
+  DenseEvaluator ev(c_, t, shape);
+  DenseSet all(shape);
+  ev.eval(q_.root, all);
+  auto& lens = ev.lengths();
+  ItemRecords records(c_, t);
+
+  // One sweep: what counts (in scope, live: postings hold live items only,
+  // the other tables' items are read), and how many items after the cursor
+  // have each (score, length): lengths past 254 share a bucket, and scores
+  // past 62 all share the last one (the buckets keep the rank order).
+  SearchPage page;
+  constexpr std::size_t kScores = 64, kLengths = 256;
+  auto bucket = [](unsigned score, std::uint16_t len) -> std::size_t {
+    const std::size_t b = std::size_t{score} * kLengths + std::min<std::size_t>(len, kLengths - 1);
+    return score >= kScores - 1 ? kScores * kLengths - 1 : b;
+  };
+  // One more bucket, for the cells not in the set: the common case below
+  // counts without a branch per cell.
+  constexpr std::size_t kNone = kScores * kLengths;
+  std::vector<std::uint32_t> by_key(kNone + 1);
+  std::size_t rankable = 0, cursor_group = 0;
+  // What only some items pass: a scope, a project, the caller's filter;
+  // and a cursor, before which items count but do not rank.
+  const bool checked = r.scope != Scope::all || r.project != 0 || r.keep || after;
+  all.for_each_block([&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const Cell cell = all[i];
+      const unsigned score = score_of(cell);
+      std::uint16_t len = lens[i];
+      const bool here = score != kAbsent;
+      if (!(here & (checked | (len == kUnknownLength)))) {
+        // Live (postings hold live items only), its length known.
+        ++by_key[here ? bucket(score, len) : kNone];
+        continue;
+      }
+      const ItemKey item = shape.item(i);
+      if ((checked && !in_scope(item, r)) ||
+          ((len == kUnknownLength || r.project != 0) && !read_length(records, r, item, len))) {
+        all.remove(i);
+        continue;
+      }
+      lens.set(i, len);
+      if (after) {
+        const auto k = std::tuple(std::uint32_t{score}, len);
+        if (k < after->key3()) {
+          ++page.total;
+          all.remove(i);  // ranked before the cursor
+          continue;
+        }
+        if (k == after->key3()) ++cursor_group;
+      }
+      ++by_key[bucket(score, len)];
+    }
+  });
+  for (std::size_t b = 0; b < kNone; ++b) rankable += by_key[b];
+  page.total += rankable;
+
+  // The candidates: the cursor's group, then `limit` more items, in whole
+  // buckets (whole groups of equal score and length).
+  const std::size_t need = r.limit == 0 ? rankable : r.limit + cursor_group;
+  std::size_t edge = kNone - 1;
+  if (need < rankable) {
+    std::size_t below = 0;
+    edge = 0;
+    while (below + by_key[edge] < need) below += by_key[edge++];
+  }
+  Matches candidates;
+  all.for_each_block([&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const Cell cell = all[i];
+      if ((bucket(score_of(cell), lens[i]) <= edge) & present(cell))
+        candidates.push_back(Match{shape.item(i), score_of(cell), fields_of(cell), lens[i], true});
+    }
+  });
+  std::sort(candidates.begin(), candidates.end(), [](const Match& a, const Match& b) {
+    return std::tie(a.score, a.rank_len, a.item) < std::tie(b.score, b.rank_len, b.item);
+  });
+  auto name_of = [&](ItemKey item) {
+    if (auto known = ev.name_read(item)) return *known;
+    return records.live_name(item).value_or("");
+  };
+  fill_page(name_of, r, after, candidates, candidates.size() < rankable, page);
+  return page;
+}
+
+Result<SearchPage> Search::run_merged(const Txn& t, const SearchRequest& r) const {
   std::optional<Rank> after;
   if (!r.after.empty()) {
     after = decode_cursor(r.after);
@@ -138,6 +314,7 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
   }
   Evaluator ev(c_, t);
   const auto& filter = ev.filter();
+  ItemRecords records(c_, t);
   Matches all;
 
   if (selects(q_.root)) {
@@ -147,17 +324,7 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
       if (m.len_known && r.project == 0) return false;
       // Sets read from tags, collections, kinds and extensions may hold
       // tombstones and do not know the name: read it in place.
-      std::optional<std::string_view> name;
-      if (is_asset(m.item)) {
-        auto v = t.get(c_.db().assets, key_u64(id_of(m.item)));
-        if (!v) return true;
-        if (r.project != 0 && (v->size() < 9 || get_u64(*v, 1) != r.project)) return true;
-        name = live_asset_name(*v);
-      } else if (auto v = t.get(c_.db().projects, key_u64(id_of(m.item)))) {
-        name = live_project_name(*v);
-      }
-      if (!name) return true;
-      m.rank_len = static_cast<std::uint16_t>(std::min<std::size_t>(name->size(), 0xffff));
+      if (!read_length(records, r, m.item, m.rank_len)) return true;
       m.len_known = true;
       return false;
     });
@@ -201,40 +368,10 @@ Result<SearchPage> Search::run(const Txn& t, const SearchRequest& r) const {
     all.erase(kept, all.end());
   }
   std::sort(all.begin(), all.end(), by_key);
-  auto name_of = [&](ItemKey item) -> std::string_view {
-    if (is_asset(item)) {
-      if (auto v = t.get(c_.db().assets, key_u64(id_of(item)))) return live_asset_name(*v).value_or("");
-    } else if (auto v = t.get(c_.db().projects, key_u64(id_of(item)))) {
-      return live_project_name(*v).value_or("");
-    }
-    return {};
-  };
-  std::size_t i = 0;
-  bool more = false;
-  while (i < all.size() && !more) {
-    std::size_t j = i;
-    while (j < all.size() && all[j].score == all[i].score && all[j].rank_len == all[i].rank_len) ++j;
-    std::vector<std::pair<std::string_view, const Match*>> group;
-    group.reserve(j - i);
-    for (std::size_t k = i; k < j; ++k) group.emplace_back(name_of(all[k].item), &all[k]);
-    std::sort(group.begin(), group.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.first, a.second->item) < std::tie(b.first, b.second->item);
-    });
-    for (const auto& [name, m] : group) {
-      if (after && !(*after < Rank{m->score, m->rank_len, name, m->item})) continue;
-      if (page.hits.size() == want) {
-        more = true;  // a hit ranks after the page's last
-        break;
-      }
-      page.hits.push_back(SearchHit{m->item, m->score, m->fields, std::string(name)});
-    }
-    i = j;
-    if (page.hits.size() == want && i < all.size()) more = true;
-  }
-  more = more || (unread && page.hits.size() == want);
-  if (more && r.limit != 0 && !page.hits.empty()) page.next = encode_cursor(page.hits.back());
+  fill_page([&](ItemKey item) { return records.live_name(item).value_or(""); }, r, after, all, unread, page);
   return page;
 }
+
 
 bool Search::matches(const Txn& t, ItemKey item) const {
   ItemFilter filter(c_, t);

@@ -65,7 +65,18 @@ class Search {
   const Query& query() const { return q_; }
   /// The page of hits `r` asks for. Errc::invalid_argument for a cursor
   /// this search did not make.
+  /// run_dense() when the query's words have many postings, else
+  /// run_merged(): the same page either way.
   Result<SearchPage> run(const Txn& t, const SearchRequest& r) const;
+  /// The page from sets of one cell per item id (dense_sets.h): costs the
+  /// postings of the query's words, a sweep of the blocks of ids they
+  /// touch, and names only for the hits near the page. Falls back to
+  /// run_merged() when ids are too spread out or the query has more than
+  /// 19 words.
+  Result<SearchPage> run_dense(const Txn& t, const SearchRequest& r) const;
+  /// The page from lists of matches sorted by item, merged: a cost that
+  /// grows with the number of matches, small for small answers.
+  Result<SearchPage> run_merged(const Txn& t, const SearchRequest& r) const;
   /// Whether one live item matches (what a cached listing asks when the
   /// index changed).
   bool matches(const Txn& t, ItemKey item) const;

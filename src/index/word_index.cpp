@@ -18,7 +18,6 @@ namespace lima::index {
 
 namespace {
 
-constexpr std::size_t kPostingBytes = 10;
 using PostingBytes = std::array<char, kPostingBytes>;
 
 PostingBytes encode_posting(ItemKey item, std::uint16_t rank_len) {
@@ -361,6 +360,24 @@ void WordIndex::lookup(const Txn& t, Field field, std::string_view word, bool pr
       for (std::size_t i = 0; i + kPostingBytes <= page.size(); i += kPostingBytes)
         buf.push_back(decode_posting(page.data() + i));
     if (!fn(k.substr(1), std::span<const Posting>(buf)) || !prefix) break;
+  }
+}
+
+}  // namespace lima::index
+
+namespace lima::index {
+
+void WordIndex::lookup_pages(const Txn& t, Field field, std::string_view word, bool prefix,
+                             const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::string key;
+  word_key(key, field, word);
+  Cursor c(t, db_.words);
+  for (bool ok = c.seek(key); ok; ok = c.next_key()) {
+    const std::string_view k = c.key();
+    if (prefix ? !k.starts_with(key) : k != key) return;
+    for (auto page = c.first_values(); !page.empty(); page = c.next_values())
+      if (!fn(k.substr(1), page.substr(0, page.size() - page.size() % kPostingBytes))) return;
+    if (!prefix) return;
   }
 }
 

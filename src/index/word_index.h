@@ -86,10 +86,27 @@ class WordIndex {
   /// only during the call.
   void lookup(const Txn& t, Field field, std::string_view word, bool prefix,
               const std::function<bool(std::string_view word, std::span<const Posting>)>& fn) const;
+  /// lookup() without decoding: calls fn(word, bytes) for each page of
+  /// each matching word's postings, `bytes` a whole number of encoded
+  /// postings (read_posting()), in item order, valid only during the call.
+  /// Stops when fn returns false. Costs no allocation however many
+  /// postings a word has.
+  void lookup_pages(const Txn& t, Field field, std::string_view word, bool prefix,
+                    const std::function<bool(std::string_view word, std::string_view bytes)>& fn) const;
 
  private:
   const Tables& db_;
 };
+
+/// The size of one encoded posting in lookup_pages()' bytes.
+inline constexpr std::size_t kPostingBytes = 10;
+/// The posting encoded at `p` (kPostingBytes bytes: big-endian u64 item,
+/// u16 rank length).
+inline Posting read_posting(const char* p) {
+  ItemKey item = 0;
+  for (int i = 0; i < 8; ++i) item = item << 8 | static_cast<unsigned char>(p[i]);
+  return {item, static_cast<std::uint16_t>(static_cast<unsigned char>(p[8]) << 8 | static_cast<unsigned char>(p[9]))};
+}
 
 /// The rank length of an item named `name`: its byte length, capped to
 /// what a posting holds.
