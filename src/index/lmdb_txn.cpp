@@ -173,6 +173,24 @@ void WriteTxn::put_dup_sorted(const Dbi& db, std::string_view key, std::string_v
   if (rc != MDB_KEYEXIST) check(rc, db.name);
 }
 
+void WriteTxn::put_dups_sorted(const Dbi& db, std::string_view key, const char* values, std::size_t size,
+                               std::size_t count) {
+  std::size_t done = 0;
+  if (count > 1 && size > 0) {
+    // MDB_MULTIPLE: LMDB finds the key once and adds the values one after
+    // the other; it tells how many went in before one did not sort last.
+    MDB_val k = to_val(key);
+    MDB_val v[2] = {{size, const_cast<char*>(values)}, {count, nullptr}};
+    MDB_cursor* c = nullptr;
+    check(mdb_cursor_open(txn_, db.handle, &c), db.name);
+    const int rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE | MDB_APPENDDUP);
+    done = rc == MDB_SUCCESS ? count : v[1].mv_size;
+    mdb_cursor_close(c);
+    if (rc != MDB_SUCCESS && rc != MDB_KEYEXIST) check(rc, db.name);
+  }
+  for (; done < count; ++done) put_dup_sorted(db, key, std::string_view(values + done * size, size));
+}
+
 bool WriteTxn::del_dup(const Dbi& db, std::string_view key, std::string_view value) {
   MDB_val k = to_val(key), v = to_val(value);
   const int rc = mdb_del(txn_, db.handle, &k, &v);

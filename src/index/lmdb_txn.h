@@ -144,6 +144,11 @@ class WriteTxn : public Txn {
   /// of the key's values); otherwise a normal put_dup. (put_sorted adds a
   /// key's first value fast when the key sorts after every key of db.)
   void put_dup_sorted(const Dbi& db, std::string_view key, std::string_view value);
+  /// Adds `count` values of `size` bytes each, packed in `values` in
+  /// ascending order, to key's set. Values after each of key's values are
+  /// appended in one call (no search of the key per value); the others are
+  /// added as put_dup() adds them. Values the set holds already stay once.
+  void put_dups_sorted(const Dbi& db, std::string_view key, const char* values, std::size_t size, std::size_t count);
   /// Removes value from key's set; returns whether it was there.
   bool del_dup(const Dbi& db, std::string_view key, std::string_view value);
   /// Commits. The transaction is finished afterwards, whatever the outcome.

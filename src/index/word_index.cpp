@@ -130,7 +130,22 @@ class WordWrites {
 
   void apply(WriteTxn& t, const Dbi& db) {
     for (const Op& op : dels_) t.del_dup(db, op.key, view(op.value));
-    for (const Op& op : puts_) t.put_dup_sorted(db, op.key, view(op.value));
+    // By word, then by posting: each word's new postings go in with one
+    // call, its pages visited once.
+    std::sort(puts_.begin(), puts_.end(), [](const Op& a, const Op& b) {
+      if (const int c = a.key.compare(b.key); c != 0) return c < 0;
+      return std::memcmp(a.value.data(), b.value.data(), kPostingBytes) < 0;  // as LMDB orders them
+    });
+    std::string packed;
+    for (std::size_t i = 0; i < puts_.size();) {
+      std::size_t end = i + 1;
+      while (end < puts_.size() && puts_[end].key == puts_[i].key) ++end;
+      packed.clear();
+      for (std::size_t j = i; j < end; ++j)
+        if (j == i || puts_[j].value != puts_[j - 1].value) packed.append(puts_[j].value.data(), kPostingBytes);
+      t.put_dups_sorted(db, puts_[i].key, packed.data(), kPostingBytes, packed.size() / kPostingBytes);
+      i = end;
+    }
     dels_.clear();
     puts_.clear();
   }
