@@ -337,6 +337,11 @@ std::size_t Env::map_size() const {
   return info.me_mapsize;
 }
 
+void Env::set_lazy_meta(bool lazy_meta) {
+  if (read_only_) return;
+  check(mdb_env_set_flags(env_, MDB_NOMETASYNC, lazy_meta ? 1 : 0), "mdb_env_set_flags");
+}
+
 void Env::release_mapped_pages() {
   // The map is shared, read-only and backed by the file (no MDB_WRITEMAP):
   // dropping its pages loses nothing. LMDB does not tell where it mapped

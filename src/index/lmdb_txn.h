@@ -244,6 +244,16 @@ class Env {
 
   std::size_t map_size() const;
 
+  /// Durability of the commits that follow. By default each commit is on
+  /// disk when it returns (LMDB flushes the data pages, then the meta
+  /// page). With `lazy_meta`, the meta page is written but not flushed
+  /// (MDB_NOMETASYNC): one flush per commit instead of two. The index stays
+  /// whole whatever happens; a system crash (not a process crash) may undo
+  /// the commits since the last flushed one. The next flushed commit (any,
+  /// once lazy_meta is off again) makes everything before it durable.
+  /// Called by the writing thread only, between transactions.
+  void set_lazy_meta(bool lazy_meta);
+
   /// Lets go of the index pages this process has mapped: they stay in the
   /// page cache, and come back (a minor fault each) when read again. Keeps
   /// the resident size of a process that reads a large index once (a

@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "index/deferred_keys.h"
 #include "index/hasher.h"
 #include "index/image_header.h"
 #include "index/inode_index.h"
@@ -658,6 +659,12 @@ class SyncRun {
 
   /// Ends the run early with this status and message.
   Result<Run> finish(RunStatus status, std::string message) {
+    try {
+      write_deferred_keys();
+    } catch (const std::exception&) {
+      // They stay marked missing: the next open rebuilds them.
+    }
+    cat_.env().set_lazy_meta(false);
     run_.status = status;
     run_.message = std::move(message);
     run_.ended_ns = now_ns();
@@ -690,6 +697,10 @@ class SyncRun {
       next_asset_id_ = next(schema::kAssets);
     }
     progress_.files_expected = index_empty_ ? 0 : files_expected(cat_, scope_);
+    // Batches are flushed once each (the meta page lazily): a system crash
+    // may undo the last ones, which the next sync does again. The run's
+    // record (record(), finish()) is flushed whole, and everything with it.
+    cat_.env().set_lazy_meta(true);
     progress_.phase = static_cast<int>(SyncPhase::walking);
     Collector sink(cat_, book_, book_mu_, root_dev, opts_, progress_, index_empty_);
     std::optional<std::pair<RunStatus, std::string>> verdict;
@@ -728,6 +739,7 @@ class SyncRun {
     progress_.phase = static_cast<int>(SyncPhase::writing);
     remove_vanished(sink);
     reconcile_deferred(sink);
+    write_deferred_keys();
     record(sink, root_dev);
     progress_.phase = static_cast<int>(SyncPhase::done);
     return run_;
@@ -955,7 +967,7 @@ class SyncRun {
         reserve(t, schema::kAssets, next_asset_id_, plan.next_asset_id);
         for (const auto& [before, after] : plan.projects)
           if (after.state == ItemState::live) cat_.put_project(t, after, before);
-        cat_.put_assets(t, plan.assets);
+        cat_.put_assets(t, plan.assets, index_empty_ ? &deferred_keys_ : nullptr);
       });
       wrote_some_ = true;
     }
@@ -988,6 +1000,13 @@ class SyncRun {
     progress_.items_written += plan.projects.size() + plan.assets.size();
     // What this batch read of the index is not needed again.
     cat_.env().release_mapped_pages();
+  }
+
+  /// Writes the content and inode keys a first index kept aside.
+  void write_deferred_keys() {
+    if (deferred_keys_.empty()) return;
+    deferred_keys_.write(cat_);
+    deferred_keys_ = DeferredKeys();
   }
 
   /// Reserves the ids a plan hands out, checking nobody else took some
@@ -1082,6 +1101,7 @@ class SyncRun {
   /// table), the project tombstones, the root's device and how the run
   /// ended, in one transaction.
   void record(Collector& sink, std::uint64_t root_dev) {
+    cat_.env().set_lazy_meta(false);
     count();
     auto problems = std::move(sink.problems);
     const std::unordered_set<std::string> back(forget_removed_.begin(), forget_removed_.end());
@@ -1141,6 +1161,7 @@ class SyncRun {
   std::vector<SeenProject> deferred_projects_;  // defer_copies()
   std::unordered_map<std::string, std::size_t> deferred_index_;
   std::vector<SeenFile> deferred_files_;
+  DeferredKeys deferred_keys_;  // a first index's content and inode keys, written at its end
 };
 
 Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
@@ -1179,6 +1200,7 @@ Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
   // A long-lived process (the daemon) gives back what the run's batches
   // took, and the index pages it read.
   ::malloc_trim(0);
+  catalog.env().set_lazy_meta(false);
   catalog.env().release_mapped_pages();
   return r;
 }
