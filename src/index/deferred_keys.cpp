@@ -57,13 +57,6 @@ void DeferredKeys::write(Catalog& cat) {
     return std::tie(a.dev, a.ino, a.id) < std::tie(b.dev, b.ino, b.id);
   });
   std::string key;
-  for (std::size_t at = 0; at < hashes_.size(); at += kSliceKeys) {
-    cat.write([&](WriteTxn& t) {
-      for (std::size_t i = at; i < std::min(hashes_.size(), at + kSliceKeys); ++i)
-        put_hash_key(t, db, key, hashes_[i].hash, hashes_[i].id);
-    });
-    cat.env().release_mapped_pages();
-  }
   for (std::size_t at = 0; at < inodes_.size(); at += kSliceKeys) {
     cat.write([&](WriteTxn& t) {
       for (std::size_t i = at; i < std::min(inodes_.size(), at + kSliceKeys); ++i)
@@ -72,16 +65,25 @@ void DeferredKeys::write(Catalog& cat) {
     cat.env().release_mapped_pages();
   }
   std::deque<InodeEntry>().swap(inodes_);
+  for (std::size_t at = 0; at < hashes_.size(); at += kSliceKeys) {
+    cat.write([&](WriteTxn& t) {
+      for (std::size_t i = at; i < std::min(hashes_.size(), at + kSliceKeys); ++i)
+        put_hash_key(t, db, key, hashes_[i].hash, hashes_[i].id);
+    });
+    cat.env().release_mapped_pages();
+  }
   // A content with two copies or more among the keys may be shared: the
   // records of its copies tell (asset_hashes holds them all now).
   std::vector<ContentHash> shared;
   {
     ReadTxn t(cat.env());
+    std::size_t groups = 0;
     for (std::size_t i = 0; i < hashes_.size();) {
       std::size_t end = i + 1;
       while (end < hashes_.size() && hashes_[end].hash == hashes_[i].hash) ++end;
       if (end - i >= 2 && content_is_shared(t, db, hashes_[i].hash)) shared.push_back(hashes_[i].hash);
       i = end;
+      if (++groups % kSliceKeys == 0) t.release_mapped_pages();  // the records read
     }
   }
   std::deque<HashEntry>().swap(hashes_);

@@ -348,6 +348,12 @@ void Env::release_mapped_pages() {
   // the file, /proc/self/maps does (the mapping of data.mdb's inode). Under
   // the resize lock's shared side, so that the map does not move meanwhile.
   std::shared_lock lock(resize_mutex_);
+  release_mapped_pages_locked();
+}
+
+void Txn::release_mapped_pages() const { env_->release_mapped_pages_locked(); }  // the txn holds the lock
+
+void Env::release_mapped_pages_locked() {
   mdb_filehandle_t fd = -1;
   struct stat st{};
   if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;

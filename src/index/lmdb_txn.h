@@ -97,6 +97,11 @@ class Txn {
   /// Number of entries in a sub-database.
   std::size_t count(const Dbi& db) const;
 
+  /// Env::release_mapped_pages() from inside the transaction: the pages it
+  /// read are mapped again when read again (a write transaction's own
+  /// changes are not in the map).
+  void release_mapped_pages() const;
+
  protected:
   Txn(Env& env, unsigned flags);
   void release() noexcept;
@@ -261,6 +266,8 @@ class Env {
   void release_mapped_pages();
 
  private:
+  friend class Txn;
+  void release_mapped_pages_locked();
   friend class Txn;
   void grow(std::size_t seen_size);
 

@@ -51,6 +51,9 @@ std::int64_t mtime_of(const struct stat& st) {
 // they bound what a sync holds in memory, whatever the library's size.
 constexpr std::size_t kBatchFiles = 20000;
 
+// How much nicer the walk and hashing threads run than the writing one.
+constexpr int kReaderNice = 10;
+
 /// The files of one project (or the loose files), how many of them are
 /// still being hashed, and what the index knows of the folder.
 struct FileGroup {
@@ -705,11 +708,16 @@ class SyncRun {
     Collector sink(cat_, book_, book_mu_, root_dev, opts_, progress_, index_empty_);
     std::optional<std::pair<RunStatus, std::string>> verdict;
     {
-      HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
+      // The walk and the hashing yield to this thread, which reconciles
+      // and writes what they find: on few cores, a starved writer would
+      // leave most of the writing for after the walk.
+      HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups(), std::size_t{128} << 10,
+                    kReaderNice);  // destroyed (drained) before sink
       sink.set_pool(&pool);
       if (scope_.empty()) sink.preload_loose();
       std::exception_ptr walk_error;
       std::thread walker([&] {
+        lower_thread_priority(kReaderNice);  // its own threads inherit it
         try {
           walked_ = walk_library(root_fd, WalkOptions{.ignore = &ignore_, .scope = scope_, .threads = 2}, sink);
         } catch (...) {
@@ -1005,6 +1013,7 @@ class SyncRun {
   /// Writes the content and inode keys a first index kept aside.
   void write_deferred_keys() {
     if (deferred_keys_.empty()) return;
+    ::malloc_trim(0);  // what the batches took goes back first
     deferred_keys_.write(cat_);
     deferred_keys_ = DeferredKeys();
   }

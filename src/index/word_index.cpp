@@ -137,6 +137,7 @@ class WordWrites {
       return std::memcmp(a.value.data(), b.value.data(), kPostingBytes) < 0;  // as LMDB orders them
     });
     std::string packed;
+    std::size_t words = 0;
     for (std::size_t i = 0; i < puts_.size();) {
       std::size_t end = i + 1;
       while (end < puts_.size() && puts_[end].key == puts_[i].key) ++end;
@@ -145,6 +146,9 @@ class WordWrites {
         if (j == i || puts_[j].value != puts_[j - 1].value) packed.append(puts_[j].value.data(), kPostingBytes);
       t.put_dups_sorted(db, puts_[i].key, packed.data(), kPostingBytes, packed.size() / kPostingBytes);
       i = end;
+      // A large batch reads pages all over the table: what it has read
+      // (and copied to change) need not stay mapped till the commit.
+      if (++words % 2048 == 0) t.release_mapped_pages();
     }
     dels_.clear();
     puts_.clear();
