@@ -708,16 +708,18 @@ class SyncRun {
     Collector sink(cat_, book_, book_mu_, root_dev, opts_, progress_, index_empty_);
     std::optional<std::pair<RunStatus, std::string>> verdict;
     {
-      // The walk and the hashing yield to this thread, which reconciles
-      // and writes what they find: on few cores, a starved writer would
-      // leave most of the writing for after the walk.
+      // On a first index the walk and the hashing yield to this thread,
+      // which reconciles and writes every file they find: on few cores, a
+      // starved writer would leave most of the writing for after the walk.
+      // (Other runs write little: their readers keep their priority.)
+      const int nice = index_empty_ ? kReaderNice : 0;
       HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups(), std::size_t{128} << 10,
-                    kReaderNice);  // destroyed (drained) before sink
+                    nice);  // destroyed (drained) before sink
       sink.set_pool(&pool);
       if (scope_.empty()) sink.preload_loose();
       std::exception_ptr walk_error;
       std::thread walker([&] {
-        lower_thread_priority(kReaderNice);  // its own threads inherit it
+        lower_thread_priority(nice);  // its own threads inherit it
         try {
           walked_ = walk_library(root_fd, WalkOptions{.ignore = &ignore_, .scope = scope_, .threads = 2}, sink);
         } catch (...) {

@@ -19,8 +19,9 @@
 // Durability: each batch is committed with the meta page flushed lazily
 // (Env::set_lazy_meta): a system crash may undo the last batches (never
 // corrupt the index); the run's record is flushed whole, with everything
-// before it. The walk and the hashing threads run nicer than the thread
-// that writes, so that on few cores the writing keeps pace with them.
+// before it. On a first index, the walk and the hashing threads run nicer
+// than the thread that writes, so that on few cores the writing keeps pace
+// with them.
 #pragma once
 
 #include <atomic>
