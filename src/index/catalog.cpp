@@ -453,12 +453,11 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes, Defe
   all.reserve(changes.size());
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const auto& [before, now] = changes[i];
-    if (later && !before && now.state == ItemState::live) {
+    if (later && !before && now.state == ItemState::live && later->add(now)) {
       // Its content and inode keys wait for the end of the run. (A
       // transaction run again after the map grew adds them twice: written
       // once all the same.)
       if (i == 0 || !deferred[i - 1]) DeferredKeys::mark_pending(t, db_);
-      later->add(now);
       deferred[i] = true;
     }
     const bool is_live = now.state == ItemState::live;

@@ -1,6 +1,7 @@
 #include "index/deferred_keys.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -38,9 +39,17 @@ void put_inode_key(WriteTxn& t, const Tables& db, std::string& key, std::uint64_
 
 }  // namespace
 
-void DeferredKeys::add(const Asset& a) {
-  hashes_.push_back({a.hash, a.id});
-  inodes_.push_back({a.dev, a.ino, a.id});
+bool DeferredKeys::add(const Asset& a) {
+  if (a.id > UINT32_MAX) return false;
+  auto dev = std::find(devs_.begin(), devs_.end(), a.dev);
+  if (dev == devs_.end()) {
+    if (devs_.size() > 64) return false;  // a few at most: nested mounts
+    dev = devs_.insert(dev, a.dev);
+  }
+  const auto id = static_cast<std::uint32_t>(a.id);
+  hashes_.push_back({a.hash, id});
+  inodes_.push_back({a.ino, id, static_cast<std::uint32_t>(dev - devs_.begin())});
+  return true;
 }
 
 void DeferredKeys::mark_pending(WriteTxn& t, const Tables& db) {
@@ -53,14 +62,14 @@ void DeferredKeys::write(Catalog& cat) {
     const int c = std::memcmp(a.hash.bytes.data(), b.hash.bytes.data(), a.hash.bytes.size());
     return c != 0 ? c < 0 : a.id < b.id;
   });
-  std::sort(inodes_.begin(), inodes_.end(), [](const InodeEntry& a, const InodeEntry& b) {
-    return std::tie(a.dev, a.ino, a.id) < std::tie(b.dev, b.ino, b.id);
+  std::sort(inodes_.begin(), inodes_.end(), [&](const InodeEntry& a, const InodeEntry& b) {
+    return std::tie(devs_[a.dev], a.ino, a.id) < std::tie(devs_[b.dev], b.ino, b.id);
   });
   std::string key;
   for (std::size_t at = 0; at < inodes_.size(); at += kSliceKeys) {
     cat.write([&](WriteTxn& t) {
       for (std::size_t i = at; i < std::min(inodes_.size(), at + kSliceKeys); ++i)
-        put_inode_key(t, db, key, inodes_[i].dev, inodes_[i].ino, inodes_[i].id);
+        put_inode_key(t, db, key, devs_[inodes_[i].dev], inodes_[i].ino, inodes_[i].id);
     });
     cat.env().release_mapped_pages();
   }
@@ -83,10 +92,11 @@ void DeferredKeys::write(Catalog& cat) {
       while (end < hashes_.size() && hashes_[end].hash == hashes_[i].hash) ++end;
       if (end - i >= 2 && content_is_shared(t, db, hashes_[i].hash)) shared.push_back(hashes_[i].hash);
       i = end;
-      if (++groups % kSliceKeys == 0) t.release_mapped_pages();  // the records read
+      if (++groups % 4096 == 0) t.release_mapped_pages();  // the records read
     }
   }
   std::deque<HashEntry>().swap(hashes_);
+  devs_.clear();
   std::size_t at = 0;
   do {
     cat.write([&](WriteTxn& t) {

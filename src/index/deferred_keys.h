@@ -25,8 +25,9 @@ struct Tables;
 
 class DeferredKeys {
  public:
-  /// Keeps the keys of the live asset `a` (added by this run) aside.
-  void add(const Asset& a);
+  /// Keeps the keys of the live asset `a` (added by this run) aside; false
+  /// (nothing kept) when they must be written at once instead.
+  bool add(const Asset& a);
   bool empty() const { return hashes_.empty() && inodes_.empty(); }
   std::size_t size() const { return hashes_.size(); }
 
@@ -40,14 +41,17 @@ class DeferredKeys {
   void write(Catalog& cat);
 
  private:
+  // Small: a first index of a million files keeps a million of each.
   struct HashEntry {
     ContentHash hash;
-    AssetId id;
+    std::uint32_t id;  // ids above 2^32 - 1 are not kept aside
   };
   struct InodeEntry {
-    std::uint64_t dev, ino;
-    AssetId id;
+    std::uint64_t ino;
+    std::uint32_t id;
+    std::uint32_t dev;  // in devs_
   };
+  std::vector<std::uint64_t> devs_;
   std::deque<HashEntry> hashes_;  // no reallocation copying it all while it grows
   std::deque<InodeEntry> inodes_;
 };

@@ -13,7 +13,7 @@
 // upload, an API sync of one folder) thus costs in proportion to its
 // folder, not the library; a full run holds a few batches in memory
 // (SyncOptions::batch_files), whatever the library's size. A first index
-// (an empty index) also keeps 48 bytes per file aside: its content and
+// (an empty index) also keeps 36 bytes per file aside: its content and
 // inode keys, written in key order when it ends (deferred_keys.h).
 //
 // Durability: each batch is committed with the meta page flushed lazily
