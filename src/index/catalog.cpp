@@ -445,6 +445,7 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
 
 void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes, DeferredKeys* later) {
   if (auto* w = word_upkeep(t)) w->update_assets(t, changes);
+  if (changes.size() >= 4096) t.release_mapped_pages();  // what the word index read
   // Remove stale index entries first, then write each table in key order.
   std::vector<const Asset*> live, rehashed, reinoded, all;
   std::vector<std::string> ext_keys, kind_keys, tomb_keys;  // new entries

@@ -1010,6 +1010,9 @@ class SyncRun {
     progress_.items_written += plan.projects.size() + plan.assets.size();
     // What this batch read of the index is not needed again.
     cat_.env().release_mapped_pages();
+    // And what it held in memory (the walk's threads freed some of it in
+    // their own arenas, where it would otherwise stay).
+    if (plan.assets.size() >= 4096) ::malloc_trim(0);
   }
 
   /// Writes the content and inode keys a first index kept aside.

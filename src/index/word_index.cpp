@@ -153,7 +153,7 @@ class WordWrites {
       t.put_dups_sorted(db, entry->first, packed.data(), kPostingBytes, packed.size() / kPostingBytes);
       // A large batch reads pages all over the table: what it has read
       // (and copied to change) need not stay mapped till the commit.
-      if (++done % 2048 == 0) t.release_mapped_pages();
+      if (++done % 256 == 0) t.release_mapped_pages();
     }
     dels_.clear();
     puts_.clear();
