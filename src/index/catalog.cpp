@@ -13,6 +13,7 @@
 #include <system_error>
 #include <tuple>
 
+#include "index/deferred_keys.h"
 #include "index/derived_stats.h"
 #include "index/key_codec.h"
 #include "index/kinds.h"
@@ -294,6 +295,9 @@ Result<void> Catalog::init(OpenMode mode) {
         });
         for (std::uint32_t v = *found == 0 ? kSchemaVersion : *found; v < kSchemaVersion; ++v)
           if (kMigrations[v - 1]) kMigrations[v - 1](t, db_);
+        // Keys a first sync kept aside and never wrote (it stopped) are
+        // rebuilt from the records.
+        if (t.get(db_.meta, kMetaKeysPending)) rebuild_deferred_keys(t, db_);
         // A word index left stale by writes that skipped it is made whole.
         if (!skip_words_ && t.get(db_.meta, kMetaWordsStale)) {
           words_->rebuild(t);
@@ -443,13 +447,24 @@ void Catalog::put_asset(WriteTxn& t, const Asset& now, const Asset* before) {
   put_assets(t, std::span(&change, 1));
 }
 
-void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
+void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes, DeferredKeys* later) {
   if (auto* w = word_upkeep(t)) w->update_assets(t, changes);
+  if (changes.size() >= 4096) t.release_mapped_pages();  // what the word index read
   // Remove stale index entries first, then write each table in key order.
   std::vector<const Asset*> live, rehashed, reinoded, all;
   std::vector<std::string> ext_keys, kind_keys, tomb_keys;  // new entries
+  std::vector<bool> deferred;
+  if (later) deferred.resize(changes.size());
   all.reserve(changes.size());
-  for (const auto& [before, now] : changes) {
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& [before, now] = changes[i];
+    if (later && !before && now.state == ItemState::live && later->add(now)) {
+      // Its content and inode keys wait for the end of the run. (A
+      // transaction run again after the map grew adds them twice: written
+      // once all the same.)
+      if (i == 0 || !deferred[i - 1]) DeferredKeys::mark_pending(t, db_);
+      deferred[i] = true;
+    }
     const bool is_live = now.state == ItemState::live;
     pending_.assets.push_back(now.id);
     pending_.project_files.push_back(now.project);
@@ -470,14 +485,15 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
       if (before->state == ItemState::tombstone && (is_live || before->project != now.project))
         t.del(db_.project_tombstones, tombstone_key(*before));
     }
-    if (!before || before->dev != now.dev || before->ino != now.ino) reinoded.push_back(&now);
+    if ((!before || before->dev != now.dev || before->ino != now.ino) && !(later && deferred[i]))
+      reinoded.push_back(&now);
     if (!is_live && (!before || before->state != ItemState::tombstone || before->project != now.project))
       tomb_keys.push_back(tombstone_key(now));
     all.push_back(&now);
     if (is_live) live.push_back(&now);
     if (is_live && !ext_same) ext_keys.push_back(ext_key(now));
     if (is_live && !kind_same) kind_keys.push_back(kind_key(now));
-    if (!before || before->hash != now.hash) rehashed.push_back(&now);
+    if ((!before || before->hash != now.hash) && !(later && deferred[i])) rehashed.push_back(&now);
   }
   auto by = [](auto key) { return [key](const Asset* a, const Asset* b) { return key(*a) < key(*b); }; };
   auto sort_indexes = [&] {
@@ -517,7 +533,7 @@ void Catalog::put_assets(WriteTxn& t, std::span<const AssetChange> changes) {
   for (const auto& k : tomb_keys) t.put_sorted(db_.project_tombstones, k, {});
   for (const auto& k : ext_keys) t.put_sorted(db_.ext_assets, k, {});
   for (const auto& k : kind_keys) t.put_sorted(db_.kind_assets, k, {});
-  derived_stats_update(t, db_, changes);
+  derived_stats_update(t, db_, changes, later ? &deferred : nullptr);
 }
 
 std::vector<AssetId> Catalog::assets_with_hash(const Txn& t, const ContentHash& h) const {

@@ -22,6 +22,7 @@
 namespace lima::index {
 
 class WordIndex;
+class DeferredKeys;
 
 /// Handles of every sub-database of schema.h.
 struct Tables {
@@ -103,7 +104,11 @@ class Catalog {
   /// put_asset for many assets at once: index entries are removed first,
   /// then every table is written in key order (much faster than one asset
   /// at a time on large batches).
-  void put_assets(WriteTxn& t, std::span<const AssetChange> changes);
+  ///
+  /// With `later`, the content and inode keys of the assets added live
+  /// (no `before`), and their sharing, are kept there to be written at the
+  /// end of the run (deferred_keys.h); the index is marked as missing them.
+  void put_assets(WriteTxn& t, std::span<const AssetChange> changes, DeferredKeys* later = nullptr);
   /// Asset ids (live and tombstones) with this content.
   std::vector<AssetId> assets_with_hash(const Txn& t, const ContentHash& h) const;
   /// Asset ids (live and tombstones) last seen with this device and inode.

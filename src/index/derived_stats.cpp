@@ -67,6 +67,12 @@ bool is_shared(const Txn& t, const Tables& db, const ContentHash& h) {
   return false;
 }
 
+}  // namespace
+
+bool content_is_shared(const Txn& t, const Tables& db, const ContentHash& h) { return is_shared(t, db, h); }
+
+namespace {
+
 void set_shared(WriteTxn& t, const Tables& db, const ContentHash& h, bool shared) {
   if (shared) t.put(db.shared_content, h.view(), {});
   else t.del(db.shared_content, h.view());
@@ -90,15 +96,18 @@ bool hash_less(const ContentHash& a, const ContentHash& b) {
 
 }  // namespace
 
-void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetChange> changes) {
+void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetChange> changes,
+                          const std::vector<bool>* shared_later) {
   std::map<ProjectId, Delta> deltas;
   std::vector<ContentHash> recheck;
-  for (const auto& [before, now] : changes) {
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& [before, now] = changes[i];
     const bool was_live = before && before->state == ItemState::live, is_live = now.state == ItemState::live;
     if (was_live) count(deltas[before->project], *before, -1);
     if (is_live) count(deltas[now.project], now, +1);
     const bool was_copy = before && is_copy(*before), now_copy = is_copy(now);
     if (was_copy && now_copy && before->hash == now.hash && before->project == now.project) continue;
+    if (shared_later && (*shared_later)[i]) continue;
     if (was_copy) recheck.push_back(before->hash);
     if (now_copy) recheck.push_back(now.hash);
   }

@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "index/catalog.h"
 
@@ -33,7 +34,14 @@ struct ProjectStats {
 
 /// Brings the tables in step with `changes`, which put_assets has just
 /// written in t (the records and asset_hashes hold the new state).
-void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetChange> changes);
+/// `shared_later`, when given, has a flag per change: true leaves that
+/// change's sharing to be settled later (deferred_keys.h).
+void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetChange> changes,
+                          const std::vector<bool>* shared_later = nullptr);
+
+/// Whether the live copies of h (as asset_hashes lists them) lie in two
+/// projects or more.
+bool content_is_shared(const Txn& t, const Tables& db, const ContentHash& h);
 
 /// Refills the tables from the asset records and asset_hashes: the
 /// migration to schema 5. One pass over the assets, one over asset_hashes

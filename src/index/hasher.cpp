@@ -1,6 +1,7 @@
 #include "index/hasher.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -136,8 +137,8 @@ std::optional<ContentHash> hash_path(const std::filesystem::path& p) {
 
 // ---- HashPool -------------------------------------------------------------
 
-HashPool::HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes)
-    : capacity_(queue_capacity), buffer_bytes_(buffer_bytes) {
+HashPool::HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes, int nice)
+    : capacity_(queue_capacity), buffer_bytes_(buffer_bytes), nice_(nice) {
   for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
@@ -163,7 +164,16 @@ void HashPool::wait_idle() {
   idle_.wait(lock, [&] { return queue_.empty() && running_ == 0; });
 }
 
+void lower_thread_priority(int steps) {
+  if (steps <= 0) return;
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) ::setpriority(PRIO_PROCESS, tid, std::min(now + steps, 19));  // best effort
+}
+
 void HashPool::work(std::size_t) {
+  lower_thread_priority(nice_);
   std::vector<char> buffer(buffer_bytes_);
   for (;;) {
     Job job;

@@ -54,6 +54,10 @@ std::optional<std::string_view> read_head(int dirfd, const char* name, std::span
 /// Convenience for tests and tools: the hash of a path, or nullopt.
 std::optional<ContentHash> hash_path(const std::filesystem::path& p);
 
+/// Makes the calling thread (and the threads it starts from now on) `steps`
+/// nicer; best effort.
+void lower_thread_priority(int steps);
+
 /// A fixed set of worker threads, each with its own read buffer, fed through
 /// a bounded queue (submit() blocks while it is full).
 class HashPool {
@@ -61,7 +65,11 @@ class HashPool {
   using Job = std::function<void(std::span<char> buffer)>;
   /// The default buffer is small enough to stay in a core's L2 cache between
   /// the copy from the page cache and the hashing.
-  HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes = std::size_t{128} << 10);
+  /// Workers run `nice` steps nicer than the thread that makes the pool
+  /// (setpriority(2) per thread): whoever consumes their results is not
+  /// starved by them.
+  HashPool(unsigned threads, std::size_t queue_capacity, std::size_t buffer_bytes = std::size_t{128} << 10,
+           int nice = 0);
   ~HashPool();
   HashPool(const HashPool&) = delete;
   HashPool& operator=(const HashPool&) = delete;
@@ -77,6 +85,7 @@ class HashPool {
   std::condition_variable has_job_, has_room_, idle_;
   std::deque<Job> queue_;
   std::size_t capacity_, running_ = 0, buffer_bytes_;
+  int nice_ = 0;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

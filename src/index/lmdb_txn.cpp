@@ -173,6 +173,24 @@ void WriteTxn::put_dup_sorted(const Dbi& db, std::string_view key, std::string_v
   if (rc != MDB_KEYEXIST) check(rc, db.name);
 }
 
+void WriteTxn::put_dups_sorted(const Dbi& db, std::string_view key, const char* values, std::size_t size,
+                               std::size_t count) {
+  std::size_t done = 0;
+  if (count > 1 && size > 0) {
+    // MDB_MULTIPLE: LMDB finds the key once and adds the values one after
+    // the other; it tells how many went in before one did not sort last.
+    MDB_val k = to_val(key);
+    MDB_val v[2] = {{size, const_cast<char*>(values)}, {count, nullptr}};
+    MDB_cursor* c = nullptr;
+    check(mdb_cursor_open(txn_, db.handle, &c), db.name);
+    const int rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE | MDB_APPENDDUP);
+    done = rc == MDB_SUCCESS ? count : v[1].mv_size;
+    mdb_cursor_close(c);
+    if (rc != MDB_SUCCESS && rc != MDB_KEYEXIST) check(rc, db.name);
+  }
+  for (; done < count; ++done) put_dup_sorted(db, key, std::string_view(values + done * size, size));
+}
+
 bool WriteTxn::del_dup(const Dbi& db, std::string_view key, std::string_view value) {
   MDB_val k = to_val(key), v = to_val(value);
   const int rc = mdb_del(txn_, db.handle, &k, &v);
@@ -319,12 +337,23 @@ std::size_t Env::map_size() const {
   return info.me_mapsize;
 }
 
+void Env::set_lazy_meta(bool lazy_meta) {
+  if (read_only_) return;
+  check(mdb_env_set_flags(env_, MDB_NOMETASYNC, lazy_meta ? 1 : 0), "mdb_env_set_flags");
+}
+
 void Env::release_mapped_pages() {
   // The map is shared, read-only and backed by the file (no MDB_WRITEMAP):
   // dropping its pages loses nothing. LMDB does not tell where it mapped
   // the file, /proc/self/maps does (the mapping of data.mdb's inode). Under
   // the resize lock's shared side, so that the map does not move meanwhile.
   std::shared_lock lock(resize_mutex_);
+  release_mapped_pages_locked();
+}
+
+void Txn::release_mapped_pages() const { env_->release_mapped_pages_locked(); }  // the txn holds the lock
+
+void Env::release_mapped_pages_locked() {
   mdb_filehandle_t fd = -1;
   struct stat st{};
   if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;

@@ -97,6 +97,11 @@ class Txn {
   /// Number of entries in a sub-database.
   std::size_t count(const Dbi& db) const;
 
+  /// Env::release_mapped_pages() from inside the transaction: the pages it
+  /// read are mapped again when read again (a write transaction's own
+  /// changes are not in the map).
+  void release_mapped_pages() const;
+
  protected:
   Txn(Env& env, unsigned flags);
   void release() noexcept;
@@ -144,6 +149,11 @@ class WriteTxn : public Txn {
   /// of the key's values); otherwise a normal put_dup. (put_sorted adds a
   /// key's first value fast when the key sorts after every key of db.)
   void put_dup_sorted(const Dbi& db, std::string_view key, std::string_view value);
+  /// Adds `count` values of `size` bytes each, packed in `values` in
+  /// ascending order, to key's set. Values after each of key's values are
+  /// appended in one call (no search of the key per value); the others are
+  /// added as put_dup() adds them. Values the set holds already stay once.
+  void put_dups_sorted(const Dbi& db, std::string_view key, const char* values, std::size_t size, std::size_t count);
   /// Removes value from key's set; returns whether it was there.
   bool del_dup(const Dbi& db, std::string_view key, std::string_view value);
   /// Commits. The transaction is finished afterwards, whatever the outcome.
@@ -239,6 +249,16 @@ class Env {
 
   std::size_t map_size() const;
 
+  /// Durability of the commits that follow. By default each commit is on
+  /// disk when it returns (LMDB flushes the data pages, then the meta
+  /// page). With `lazy_meta`, the meta page is written but not flushed
+  /// (MDB_NOMETASYNC): one flush per commit instead of two. The index stays
+  /// whole whatever happens; a system crash (not a process crash) may undo
+  /// the commits since the last flushed one. The next flushed commit (any,
+  /// once lazy_meta is off again) makes everything before it durable.
+  /// Called by the writing thread only, between transactions.
+  void set_lazy_meta(bool lazy_meta);
+
   /// Lets go of the index pages this process has mapped: they stay in the
   /// page cache, and come back (a minor fault each) when read again. Keeps
   /// the resident size of a process that reads a large index once (a
@@ -246,6 +266,8 @@ class Env {
   void release_mapped_pages();
 
  private:
+  friend class Txn;
+  void release_mapped_pages_locked();
   friend class Txn;
   void grow(std::size_t seen_size);
 

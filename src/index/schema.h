@@ -112,6 +112,8 @@ inline constexpr const char* kMetaLibraryRoot = "library_root";      // absolute
 inline constexpr const char* kMetaLibraryDev = "library_dev";        // u64 st_dev of the root
 inline constexpr const char* kMetaNextId = "next_id:";               // + table name → u64
 inline constexpr const char* kMetaWordsStale = "words_stale";        // ∅: words needs a rebuild (word_index.h)
+inline constexpr const char* kMetaKeysPending = "keys_pending";      // ∅: asset_hashes, asset_inodes, shared_content
+                                                                      //    miss a first sync's files (deferred_keys.h)
 
 // sub-database names (DO NOT CHANGE)
 inline constexpr const char* kMeta = "meta";

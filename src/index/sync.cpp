@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "index/deferred_keys.h"
 #include "index/hasher.h"
 #include "index/image_header.h"
 #include "index/inode_index.h"
@@ -49,6 +51,9 @@ std::int64_t mtime_of(const struct stat& st) {
 // waits when it has found three batches more than are reconciled. Together
 // they bound what a sync holds in memory, whatever the library's size.
 constexpr std::size_t kBatchFiles = 20000;
+
+// How much nicer the walk and hashing threads run than the writing one.
+constexpr int kReaderNice = 10;
 
 /// The files of one project (or the loose files), how many of them are
 /// still being hashed, and what the index knows of the folder.
@@ -318,7 +323,7 @@ class Collector final : public WalkSink {
   /// without reconciling: offline).
   void abort() { aborted_ = true; }
 
-  std::vector<SeenProject> projects;  // grows during the root listing only
+  std::deque<SeenProject> projects;  // grows during the root listing only; references stay valid
   std::vector<std::string> unlisted_dirs;
   std::vector<Problem> problems;
   std::atomic<std::uint64_t> root_entries{0};
@@ -658,6 +663,12 @@ class SyncRun {
 
   /// Ends the run early with this status and message.
   Result<Run> finish(RunStatus status, std::string message) {
+    try {
+      write_deferred_keys();
+    } catch (const std::exception&) {
+      // They stay marked missing: the next open rebuilds them.
+    }
+    cat_.env().set_lazy_meta(false);
     run_.status = status;
     run_.message = std::move(message);
     run_.ended_ns = now_ns();
@@ -690,15 +701,26 @@ class SyncRun {
       next_asset_id_ = next(schema::kAssets);
     }
     progress_.files_expected = index_empty_ ? 0 : files_expected(cat_, scope_);
+    // Batches are flushed once each (the meta page lazily): a system crash
+    // may undo the last ones, which the next sync does again. The run's
+    // record (record(), finish()) is flushed whole, and everything with it.
+    cat_.env().set_lazy_meta(true);
     progress_.phase = static_cast<int>(SyncPhase::walking);
     Collector sink(cat_, book_, book_mu_, root_dev, opts_, progress_, index_empty_);
     std::optional<std::pair<RunStatus, std::string>> verdict;
     {
-      HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups());  // destroyed (drained) before sink
+      // On a first index the walk and the hashing yield to this thread,
+      // which reconciles and writes every file they find: on few cores, a
+      // starved writer would leave most of the writing for after the walk.
+      // (Other runs write little: their readers keep their priority.)
+      const int nice = index_empty_ ? kReaderNice : 0;
+      HashPool pool(hash_threads(opts_.hash_threads), hash_queue_groups(), std::size_t{128} << 10,
+                    nice);  // destroyed (drained) before sink
       sink.set_pool(&pool);
       if (scope_.empty()) sink.preload_loose();
       std::exception_ptr walk_error;
       std::thread walker([&] {
+        lower_thread_priority(nice);  // its own threads inherit it
         try {
           walked_ = walk_library(root_fd, WalkOptions{.ignore = &ignore_, .scope = scope_, .threads = 2}, sink);
         } catch (...) {
@@ -728,6 +750,7 @@ class SyncRun {
     progress_.phase = static_cast<int>(SyncPhase::writing);
     remove_vanished(sink);
     reconcile_deferred(sink);
+    write_deferred_keys();
     record(sink, root_dev);
     progress_.phase = static_cast<int>(SyncPhase::done);
     return run_;
@@ -955,7 +978,7 @@ class SyncRun {
         reserve(t, schema::kAssets, next_asset_id_, plan.next_asset_id);
         for (const auto& [before, after] : plan.projects)
           if (after.state == ItemState::live) cat_.put_project(t, after, before);
-        cat_.put_assets(t, plan.assets);
+        cat_.put_assets(t, plan.assets, index_empty_ ? &deferred_keys_ : nullptr);
       });
       wrote_some_ = true;
     }
@@ -986,10 +1009,21 @@ class SyncRun {
     notices_.insert(notices_.end(), std::make_move_iterator(plan.notices.begin()),
                     std::make_move_iterator(plan.notices.end()));
     progress_.items_written += plan.projects.size() + plan.assets.size();
-    // What a large batch read of the index is not needed again. A small
-    // one's pages (the watcher's) are those the next small one reads.
+    // What a large batch read of the index is not needed again, nor what
+    // it held in memory (the walk's threads freed some of it in their own
+    // arenas, where it would otherwise stay). A small one's pages (the
+    // watcher's) are those the next small one reads.
     if (snap.assets.size() + plan.assets.size() >= (opts_.batch_files ? opts_.batch_files : kBatchFiles) / 4)
       cat_.env().release_mapped_pages();
+    if (plan.assets.size() >= 4096) ::malloc_trim(0);
+  }
+
+  /// Writes the content and inode keys a first index kept aside.
+  void write_deferred_keys() {
+    if (deferred_keys_.empty()) return;
+    ::malloc_trim(0);  // what the batches took goes back first
+    deferred_keys_.write(cat_);
+    deferred_keys_ = DeferredKeys();
   }
 
   /// Reserves the ids a plan hands out, checking nobody else took some
@@ -1084,6 +1118,7 @@ class SyncRun {
   /// table), the project tombstones, the root's device and how the run
   /// ended, in one transaction.
   void record(Collector& sink, std::uint64_t root_dev) {
+    cat_.env().set_lazy_meta(false);
     count();
     auto problems = std::move(sink.problems);
     const std::unordered_set<std::string> back(forget_removed_.begin(), forget_removed_.end());
@@ -1143,6 +1178,7 @@ class SyncRun {
   std::vector<SeenProject> deferred_projects_;  // defer_copies()
   std::unordered_map<std::string, std::size_t> deferred_index_;
   std::vector<SeenFile> deferred_files_;
+  DeferredKeys deferred_keys_;  // a first index's content and inode keys, written at its end
 };
 
 Result<Run> run_sync_unguarded(Catalog& cat, const SyncOptions& opts) {
@@ -1182,6 +1218,7 @@ Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
   // took, and the index pages it read, after a run of a batch or more. A
   // small run (the watcher's) took little, and the pages it read are those
   // the next one reads again.
+  catalog.env().set_lazy_meta(false);
   const auto& n = r ? r->counts : RunCounts{};
   const std::uint64_t met = n.added + n.changed + n.moved + n.removed + n.unchanged + n.revived;
   if (!r || met >= (opts.batch_files ? opts.batch_files : kBatchFiles)) {

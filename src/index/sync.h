@@ -12,7 +12,16 @@
 // content anywhere (sync_snapshot.h). A scoped run (a watcher batch, an
 // upload, an API sync of one folder) thus costs in proportion to its
 // folder, not the library; a full run holds a few batches in memory
-// (SyncOptions::batch_files), whatever the library's size.
+// (SyncOptions::batch_files), whatever the library's size. A first index
+// (an empty index) also keeps 36 bytes per file aside: its content and
+// inode keys, written in key order when it ends (deferred_keys.h).
+//
+// Durability: each batch is committed with the meta page flushed lazily
+// (Env::set_lazy_meta): a system crash may undo the last batches (never
+// corrupt the index); the run's record is flushed whole, with everything
+// before it. On a first index, the walk and the hashing threads run nicer
+// than the thread that writes, so that on few cores the writing keeps pace
+// with them.
 #pragma once
 
 #include <atomic>

@@ -107,11 +107,14 @@ class WordWrites {
  public:
   void add(bool put, Field field, const std::vector<std::string>& words, ItemKey item, std::uint16_t rank_len) {
     const auto v = encode_posting(item, rank_len);
-    auto& ops = put ? puts_ : dels_;
     for (const auto& w : words) {
-      Op op{std::string(), v};
-      word_key(op.key, field, w);
-      ops.push_back(std::move(op));
+      word_key(key_, field, w);
+      if (put) {
+        // Gathered by word: a batch's files share most of their words.
+        puts_[key_].push_back(v);
+      } else {
+        dels_.push_back({key_, v});
+      }
     }
   }
 
@@ -129,7 +132,28 @@ class WordWrites {
 
   void apply(WriteTxn& t, const Dbi& db) {
     for (const Op& op : dels_) t.del_dup(db, op.key, view(op.value));
-    for (const Op& op : puts_) t.put_dup_sorted(db, op.key, view(op.value));
+    // In word order, each word's new postings in one call: the table's
+    // pages are visited once, in order.
+    std::vector<std::pair<const std::string, std::vector<PostingBytes>>*> words;
+    words.reserve(puts_.size());
+    for (auto& entry : puts_) words.push_back(&entry);
+    std::sort(words.begin(), words.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    auto less = [](const PostingBytes& a, const PostingBytes& b) {
+      return std::memcmp(a.data(), b.data(), kPostingBytes) < 0;  // as LMDB orders them
+    };
+    std::string packed;
+    std::size_t done = 0;
+    for (auto* entry : words) {
+      auto& values = entry->second;
+      if (!std::is_sorted(values.begin(), values.end(), less)) std::sort(values.begin(), values.end(), less);
+      packed.clear();
+      for (std::size_t j = 0; j < values.size(); ++j)
+        if (j == 0 || values[j] != values[j - 1]) packed.append(values[j].data(), kPostingBytes);
+      t.put_dups_sorted(db, entry->first, packed.data(), kPostingBytes, packed.size() / kPostingBytes);
+      // A large batch reads pages all over the table: what it has read
+      // (and copied to change) need not stay mapped till the commit.
+      if (++done % 256 == 0) t.release_mapped_pages();
+    }
     dels_.clear();
     puts_.clear();
   }
@@ -139,7 +163,9 @@ class WordWrites {
     std::string key;
     PostingBytes value;
   };
-  std::vector<Op> dels_, puts_;
+  std::string key_;
+  std::vector<Op> dels_;
+  std::unordered_map<std::string, std::vector<PostingBytes>> puts_;
 };
 
 // index_words() of the last text asked for, kept: a batch's files come in

@@ -1,0 +1,135 @@
+#include "index/deferred_keys.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <tuple>
+
+#include "index/catalog.h"
+#include "index/derived_stats.h"
+#include "index/key_codec.h"
+#include "index/schema.h"
+
+namespace lima::index {
+
+namespace {
+
+// Keys written per transaction: what one holds dirty stays a few MiB.
+constexpr std::size_t kSliceKeys = 32768;
+
+bool hash_less(const ContentHash& a, const ContentHash& b) {
+  return std::memcmp(a.bytes.data(), b.bytes.data(), a.bytes.size()) < 0;
+}
+
+void put_hash_key(WriteTxn& t, const Tables& db, std::string& key, const ContentHash& h, AssetId id) {
+  key.assign(h.view());
+  put_u64(key, id);
+  t.put_sorted(db.asset_hashes, key, {});
+}
+
+void put_inode_key(WriteTxn& t, const Tables& db, std::string& key, std::uint64_t dev, std::uint64_t ino,
+                   AssetId id) {
+  key.clear();
+  put_u64(key, dev);
+  put_u64(key, ino);
+  put_u64(key, id);
+  t.put_sorted(db.asset_inodes, key, {});
+}
+
+}  // namespace
+
+bool DeferredKeys::add(const Asset& a) {
+  if (a.id > UINT32_MAX) return false;
+  auto dev = std::find(devs_.begin(), devs_.end(), a.dev);
+  if (dev == devs_.end()) {
+    if (devs_.size() > 64) return false;  // a few at most: nested mounts
+    dev = devs_.insert(dev, a.dev);
+  }
+  const auto id = static_cast<std::uint32_t>(a.id);
+  hashes_.push_back({a.hash, id});
+  inodes_.push_back({a.ino, id, static_cast<std::uint32_t>(dev - devs_.begin())});
+  return true;
+}
+
+void DeferredKeys::mark_pending(WriteTxn& t, const Tables& db) {
+  if (!t.get(db.meta, schema::kMetaKeysPending)) t.put(db.meta, schema::kMetaKeysPending, {});
+}
+
+void DeferredKeys::write(Catalog& cat) {
+  const Tables& db = cat.db();
+  std::sort(hashes_.begin(), hashes_.end(), [](const HashEntry& a, const HashEntry& b) {
+    const int c = std::memcmp(a.hash.bytes.data(), b.hash.bytes.data(), a.hash.bytes.size());
+    return c != 0 ? c < 0 : a.id < b.id;
+  });
+  std::sort(inodes_.begin(), inodes_.end(), [&](const InodeEntry& a, const InodeEntry& b) {
+    return std::tie(devs_[a.dev], a.ino, a.id) < std::tie(devs_[b.dev], b.ino, b.id);
+  });
+  std::string key;
+  for (std::size_t at = 0; at < inodes_.size(); at += kSliceKeys) {
+    cat.write([&](WriteTxn& t) {
+      for (std::size_t i = at; i < std::min(inodes_.size(), at + kSliceKeys); ++i)
+        put_inode_key(t, db, key, devs_[inodes_[i].dev], inodes_[i].ino, inodes_[i].id);
+    });
+    cat.env().release_mapped_pages();
+  }
+  std::deque<InodeEntry>().swap(inodes_);
+  for (std::size_t at = 0; at < hashes_.size(); at += kSliceKeys) {
+    cat.write([&](WriteTxn& t) {
+      for (std::size_t i = at; i < std::min(hashes_.size(), at + kSliceKeys); ++i)
+        put_hash_key(t, db, key, hashes_[i].hash, hashes_[i].id);
+    });
+    cat.env().release_mapped_pages();
+  }
+  // A content with two copies or more among the keys may be shared: the
+  // records of its copies tell (asset_hashes holds them all now).
+  std::vector<ContentHash> shared;
+  {
+    ReadTxn t(cat.env());
+    std::size_t groups = 0;
+    for (std::size_t i = 0; i < hashes_.size();) {
+      std::size_t end = i + 1;
+      while (end < hashes_.size() && hashes_[end].hash == hashes_[i].hash) ++end;
+      if (end - i >= 2 && content_is_shared(t, db, hashes_[i].hash)) shared.push_back(hashes_[i].hash);
+      i = end;
+      if (++groups % 4096 == 0) t.release_mapped_pages();  // the records read
+    }
+  }
+  std::deque<HashEntry>().swap(hashes_);
+  devs_.clear();
+  std::size_t at = 0;
+  do {
+    cat.write([&](WriteTxn& t) {
+      for (std::size_t i = at; i < std::min(shared.size(), at + kSliceKeys); ++i)
+        t.put_sorted(db.shared_content, shared[i].view(), {});
+      if (at + kSliceKeys >= shared.size()) t.del(db.meta, schema::kMetaKeysPending);
+    });
+    at += kSliceKeys;
+  } while (at < shared.size());
+  cat.env().release_mapped_pages();
+}
+
+void rebuild_deferred_keys(WriteTxn& t, const Tables& db) {
+  t.clear(db.asset_hashes);
+  t.clear(db.asset_inodes);
+  std::vector<std::pair<ContentHash, AssetId>> hashes;
+  std::vector<std::tuple<std::uint64_t, std::uint64_t, AssetId>> inodes;
+  t.scan_prefix(db.assets, {}, [&](std::string_view k, std::string_view v) {
+    if (auto a = decode_asset(get_u64(k), v)) {
+      hashes.emplace_back(a->hash, a->id);
+      inodes.emplace_back(a->dev, a->ino, a->id);
+    }
+    return true;
+  });
+  std::sort(hashes.begin(), hashes.end(), [](const auto& a, const auto& b) {
+    return hash_less(a.first, b.first) || (a.first == b.first && a.second < b.second);
+  });
+  std::sort(inodes.begin(), inodes.end());
+  std::string key;
+  for (const auto& [h, id] : hashes) put_hash_key(t, db, key, h, id);
+  for (const auto& [dev, ino, id] : inodes) put_inode_key(t, db, key, dev, ino, id);
+  derived_stats_rebuild(t, db);
+  t.del(db.meta, schema::kMetaKeysPending);
+}
+
+}  // namespace lima::index
