@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -19,6 +21,9 @@ extern char** environ;
 
 namespace lima::bench {
 namespace {
+
+/// The descriptor on which measured_exec_main reports.
+constexpr int kMeasuredFd = 3;
 
 /// posix_spawn file actions, released on every path out.
 class FileActions {
@@ -42,15 +47,67 @@ std::string ChildResult::describe() const {
   return "exit status " + std::to_string(exit_code);
 }
 
+int measured_exec_main(int argc, char** argv) {
+  if (argc < 4) return 127;
+  const int out = std::atoi(argv[2]);
+  const pid_t pid = ::fork();
+  if (pid < 0) return 127;
+  if (pid == 0) {
+    ::close(out);
+    ::execvp(argv[3], argv + 3);
+    std::fprintf(stderr, "cannot run %s: %s\n", argv[3], std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0)
+    if (errno != EINTR) return 127;
+  const std::string rss = std::to_string(usage.ru_maxrss) + "\n";
+  (void)!::write(out, rss.data(), rss.size());
+  ::close(out);
+  if (WIFSIGNALED(status)) {
+    ::signal(WTERMSIG(status), SIG_DFL);
+    ::raise(WTERMSIG(status));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 127;
+}
+
 ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file,
                       const std::filesystem::path& stdout_file) {
   if (argv.empty()) throw SpawnError("empty command");
+  // The command's peak RSS comes back on a pipe from the process that
+  // started it.
+  int rss_pipe[2];
+  if (::pipe2(rss_pipe, O_CLOEXEC) != 0) throw SpawnError(std::string("pipe: ") + std::strerror(errno));
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string fd_text = std::to_string(kMeasuredFd);
+  const bool search = argv[0].find('/') == std::string::npos;
+  std::string command = argv[0];
+  if (search) {
+    const auto found = find_in_path(argv[0]);
+    if (found.empty()) {
+      ::close(rss_pipe[0]);
+      ::close(rss_pipe[1]);
+      throw SpawnError("cannot run " + argv[0] + ": not found in PATH");
+    }
+    command = found.string();
+  } else if (::access(command.c_str(), X_OK) != 0) {
+    const int e = errno;
+    ::close(rss_pipe[0]);
+    ::close(rss_pipe[1]);
+    throw SpawnError("cannot run " + argv[0] + ": " + std::strerror(e));
+  }
   std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.reserve(argv.size() + 4);
+  args.push_back(const_cast<char*>(self.c_str()));
+  args.push_back(const_cast<char*>(kExecMeasured));
+  args.push_back(const_cast<char*>(fd_text.c_str()));
+  args.push_back(const_cast<char*>(command.c_str()));
+  for (std::size_t i = 1; i < argv.size(); ++i) args.push_back(const_cast<char*>(argv[i].c_str()));
   args.push_back(nullptr);
 
   FileActions fa;
+  posix_spawn_file_actions_adddup2(fa.get(), rss_pipe[1], kMeasuredFd);
   posix_spawn_file_actions_addopen(fa.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   if (stdout_file.empty()) {
     posix_spawn_file_actions_addopen(fa.get(), STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
@@ -61,12 +118,14 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
   posix_spawn_file_actions_addopen(fa.get(), STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
 
-  const bool search = argv[0].find('/') == std::string::npos;
   const auto start = std::chrono::steady_clock::now();
   pid_t pid = 0;
-  const int rc = search ? posix_spawnp(&pid, args[0], fa.get(), nullptr, args.data(), environ)
-                        : posix_spawn(&pid, args[0], fa.get(), nullptr, args.data(), environ);
-  if (rc != 0) throw SpawnError("cannot run " + argv[0] + ": " + std::strerror(rc));
+  const int rc = posix_spawn(&pid, args[0], fa.get(), nullptr, args.data(), environ);
+  ::close(rss_pipe[1]);
+  if (rc != 0) {
+    ::close(rss_pipe[0]);
+    throw SpawnError("cannot run " + argv[0] + ": " + std::strerror(rc));
+  }
 
   int status = 0;
   struct rusage usage {};
@@ -75,7 +134,10 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
   }
   ChildResult result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.max_rss_kib = usage.ru_maxrss;
+  char text[32] = {};
+  const ssize_t n = ::read(rss_pipe[0], text, sizeof text - 1);
+  ::close(rss_pipe[0]);
+  result.max_rss_kib = n > 0 ? std::atol(text) : usage.ru_maxrss;
   const auto tv = [](const struct timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
   result.cpu_s = tv(usage.ru_utime) + tv(usage.ru_stime);
   if (WIFEXITED(status)) {

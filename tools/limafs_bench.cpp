@@ -277,6 +277,7 @@ int cmd_run(const Args& a) {
 
 int main_impl(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "mount") return run_mount_command(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == kExecMeasured) return measured_exec_main(argc, argv);
   if (argc > 1 && std::string_view(argv[1]) == "api") return run_api_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "live") return run_live_command(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "pictures") return run_pictures_command(argc - 2, argv + 2);
