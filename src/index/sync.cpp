@@ -914,7 +914,8 @@ class SyncRun {
       if (auto id = id_of(f.project)) wait.emplace(*id, f.path);
     }
     if (wait.empty()) return;
-    std::set<std::pair<ProjectId, std::string_view>> waiting;
+    // Copies of the paths: the changes they come from are erased here.
+    std::set<std::pair<ProjectId, std::string>, std::less<>> waiting;
     std::erase_if(plan.assets, [&](const AssetChange& c) {
       if (c.before || !wait.count({c.after.project, c.after.path})) return false;
       waiting.emplace(c.after.project, c.after.path);
@@ -923,7 +924,7 @@ class SyncRun {
     });
     for (const auto& f : files) {
       auto id = f.ok && !f.gone && f.size > 0 ? id_of(f.project) : std::nullopt;
-      if (!id || !waiting.count({*id, f.path})) continue;
+      if (!id || !waiting.count(std::pair<ProjectId, std::string>{*id, f.path})) continue;
       SeenFile& late = deferred_files_.emplace_back(f);
       late.project = kLooseFiles;
       if (f.project != kLooseFiles) {

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
+#include "index/problems.h"
 #include "index/runs.h"
 #include "index/sync.h"
 #include "support/indexed_library.h"
@@ -171,6 +173,14 @@ TEST_CASE("sync batches: a scoped sync revives a file removed from another proje
 // After each sync every live file must have come from the same place in
 // both: the same file before the sync (whatever its path then), or none.
 TEST_CASE("sync batches: batch boundaries change nothing (random edits, compared with one batch)") {
+  // What the problem report says (duplicates, projects lacking images), by path.
+  auto report_of = [](Lib& lib) {
+    std::vector<std::tuple<std::string, std::string, std::string>> out;
+    ReadTxn t(lib.cat->env());
+    for (const auto& p : library_problems(*lib.cat, t))
+      out.emplace_back(p.path, std::string(to_string(p.kind)), p.detail);
+    return out;
+  };
   using Paths = std::map<AssetId, std::string>;  // live assets: id → "Project/path"
   auto live_of = [](Lib& lib) {
     Paths out;
@@ -210,12 +220,12 @@ TEST_CASE("sync batches: batch boundaries change nothing (random edits, compared
     for (int round = 0; round < 6; ++round) {
       CAPTURE(round);
       const Paths one_before = live_of(one), batched_before = live_of(batched);
-      // A few moves, copy-and-deletes, deletions and new files.
+      // A few moves, copy-and-deletes, copies, deletions and new files.
       for (int edit = 0; edit < 4; ++edit) {
         const std::string from = projects[rng() % 6], to = projects[rng() % 6];
         const std::string name = "f" + std::to_string(rng() % 3) + ".stl";
         const std::string target = "r" + std::to_string(round) + "e" + std::to_string(edit) + ".stl";
-        const unsigned op = static_cast<unsigned>(rng() % 4);
+        const unsigned op = static_cast<unsigned>(rng() % 5);
         const unsigned content = seed * 1000 + static_cast<unsigned>(round * 10 + edit);
         both([&](const stdfs::path& root) {
           if (!stdfs::exists(root / from / name) && op != 3) return;
@@ -226,6 +236,7 @@ TEST_CASE("sync batches: batch boundaries change nothing (random edits, compared
           }
           if (op == 2) stdfs::remove(root / from / name);
           if (op == 3) write_file(root / to / target, big(content));
+          if (op == 4) stdfs::copy_file(root / from / name, root / to / target);
         });
       }
       const Run r1 = one.sync(1000000);
@@ -233,6 +244,19 @@ TEST_CASE("sync batches: batch boundaries change nothing (random edits, compared
       CHECK(r1.counts.moved == r2.counts.moved);
       CHECK(r1.counts.added == r2.counts.added);
       CHECK(r1.counts.removed == r2.counts.removed);
+      auto on_disk = [](const stdfs::path& root) {
+        std::set<std::string> out;
+        for (const auto& e : stdfs::recursive_directory_iterator(root))
+          if (e.is_regular_file()) out.insert(stdfs::relative(e.path(), root).string());
+        return out;
+      };
+      auto live_paths = [&](Lib& lib) {
+        std::set<std::string> out;
+        for (const auto& [id, path] : live_of(lib)) out.insert(path);
+        return out;
+      };
+      CHECK(live_paths(one) == on_disk(one.root));
+      CHECK(live_paths(batched) == on_disk(batched.root));
       const auto a = origins(one_before, live_of(one)), b = origins(batched_before, live_of(batched));
       REQUIRE(a.size() == b.size());
       for (const auto& [path, origin] : a) {
@@ -240,6 +264,7 @@ TEST_CASE("sync batches: batch boundaries change nothing (random edits, compared
         REQUIRE(b.count(path));
         CHECK(b.at(path) == origin);
       }
+      CHECK(report_of(one) == report_of(batched));
     }
   }
 }
