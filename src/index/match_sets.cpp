@@ -168,6 +168,11 @@ std::optional<bool> ascii_phrase(std::string_view text, const std::vector<std::s
 bool holds_phrase(std::string_view text, const std::vector<std::string>& words, bool last_prefix) {
   if (words.empty()) return false;
   if (auto quick = ascii_phrase(text, words, last_prefix)) return *quick;
+  return holds_phrase_in_tokens(text, words, last_prefix);
+}
+
+bool holds_phrase_in_tokens(std::string_view text, const std::vector<std::string>& words, bool last_prefix) {
+  if (words.empty()) return false;
   const auto tokens = tokenize(text);
   auto fits = [&](const Token& t, std::size_t i) {
     return (last_prefix && i + 1 == words.size()) ? t.word.starts_with(words[i]) : t.word == words[i];

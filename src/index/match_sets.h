@@ -70,5 +70,8 @@ class MatchReader {
 /// True when `text` holds `words` as adjacent tokens, in order (the last
 /// as a prefix when `last_prefix`); a single word: as a token.
 bool holds_phrase(std::string_view text, const std::vector<std::string>& words, bool last_prefix);
+/// holds_phrase() by cutting the whole text into tokens (words.h), without
+/// its quicker look at ASCII text: what that look must agree with.
+bool holds_phrase_in_tokens(std::string_view text, const std::vector<std::string>& words, bool last_prefix);
 
 }  // namespace lima::index

@@ -273,21 +273,7 @@ TEST_CASE("a page that ends inside a group goes on in it, then in the next tier"
 
 TEST_CASE("a phrase in ASCII text is found as cutting the text into tokens finds it", "[search][dense]") {
   // The reference: every token of the text, adjacent ones chained.
-  auto reference = [](std::string_view text, const std::vector<std::string>& words, bool last_prefix) {
-    const auto tokens = tokenize(text);
-    auto fits = [&](const Token& t, std::size_t i) {
-      return (last_prefix && i + 1 == words.size()) ? t.word.starts_with(words[i]) : t.word == words[i];
-    };
-    auto from = [&](auto& self, std::uint32_t pos, std::size_t i) -> bool {
-      if (i == words.size()) return true;
-      for (const auto& t : tokens)
-        if (t.pos == pos && fits(t, i) && self(self, t.end, i + 1)) return true;
-      return false;
-    };
-    for (const auto& t : tokens)
-      if (fits(t, 0) && from(from, t.end, 1)) return true;
-    return false;
-  };
+  const auto reference = holds_phrase_in_tokens;
   const std::vector<std::string> parts = {"bracket", "Body", "body", "v2", "V2", "2", "BaseXL", "xl", "base", "IMG",
                                           "3D", "benchy", "gear", "Box", "box", "_", ".", " ", "-", "stl"};
   const std::vector<std::string> word_pool = {"bracket", "body", "v", "2", "v2", "base", "xl", "basexl", "img",
