@@ -204,6 +204,7 @@ void WriteTxn::commit() {
   MDB_txn* t = txn_;
   release();  // mdb_txn_commit frees t even when it fails
   check(mdb_txn_commit(t), "mdb_txn_commit");
+  env_->flush_if_lazy_elsewhere();
 }
 
 // ---- Cursor ---------------------------------------------------------------
@@ -340,6 +341,14 @@ std::size_t Env::map_size() const {
 void Env::set_lazy_meta(bool lazy_meta) {
   if (read_only_) return;
   check(mdb_env_set_flags(env_, MDB_NOMETASYNC, lazy_meta ? 1 : 0), "mdb_env_set_flags");
+  lazy_writer_.store(lazy_meta ? std::this_thread::get_id() : std::thread::id{});
+}
+
+void Env::flush_if_lazy_elsewhere() {
+  const auto lazy = lazy_writer_.load();
+  if (lazy == std::thread::id{} || lazy == std::this_thread::get_id()) return;
+  check(mdb_env_sync(env_, 1), "mdb_env_sync");
+  whole_flushes_.fetch_add(1);
 }
 
 void Env::release_mapped_pages() {

@@ -17,6 +17,7 @@
 
 #include <cerrno>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -27,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "index/error.h"
@@ -256,8 +258,15 @@ class Env {
   /// whole whatever happens; a system crash (not a process crash) may undo
   /// the commits since the last flushed one. The next flushed commit (any,
   /// once lazy_meta is off again) makes everything before it durable.
+  /// Only the calling thread's commits are lazy: another thread's (an API
+  /// edit during a sync) is flushed whole, and with it what came before.
   /// Called by the writing thread only, between transactions.
   void set_lazy_meta(bool lazy_meta);
+  /// After a commit: flushes it whole when commits are lazy for another
+  /// thread only (set_lazy_meta).
+  void flush_if_lazy_elsewhere();
+  /// How many commits flush_if_lazy_elsewhere flushed whole.
+  std::uint64_t whole_flushes() const { return whole_flushes_.load(); }
 
   /// Lets go of the index pages this process has mapped: they stay in the
   /// page cache, and come back (a minor fault each) when read again. Keeps
@@ -274,6 +283,8 @@ class Env {
   std::filesystem::path dir_;
   MDB_env* env_ = nullptr;
   bool read_only_ = false;
+  std::atomic<std::thread::id> lazy_writer_{};  // set_lazy_meta's thread; none: every commit flushed
+  std::atomic<std::uint64_t> whole_flushes_{0};
   mutable std::shared_mutex resize_mutex_;
 };
 

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <lmdb.h>
 
+#include <thread>
+
 #include "index/lmdb_txn.h"
 #include "support/skip.h"
 #include "test_support.h"
@@ -243,4 +245,25 @@ TEST_CASE("a write to a full disk says so in words, names the state directory, a
   ReadTxn t(env);
   CHECK(t.get(db, "kept") == "before the disk filled up");
   CHECK_FALSE(t.get(db, "k0"));
+}
+
+TEST_CASE("lazy commits are the lazy thread's only: another thread's commit is flushed whole") {
+  TempDir dir;
+  Env env(dir.path(), EnvOptions{});
+  Dbi db = make_db(env, "data");
+  env.set_lazy_meta(true);
+  env.write([&](WriteTxn& t) { t.put(db, "sync-batch", "1"); });
+  CHECK(env.whole_flushes() == 0);  // the lazy thread's own commit stays lazy
+
+  std::thread edit([&] { env.write([&](WriteTxn& t) { t.put(db, "api-edit", "1"); }); });
+  edit.join();
+  CHECK(env.whole_flushes() == 1);
+
+  env.set_lazy_meta(false);
+  std::thread later([&] { env.write([&](WriteTxn& t) { t.put(db, "api-edit-2", "1"); }); });
+  later.join();
+  CHECK(env.whole_flushes() == 1);  // nothing lazy: LMDB's own full flush
+  ReadTxn t(env);
+  CHECK(t.get(db, "api-edit").has_value());
+  CHECK(t.get(db, "api-edit-2").has_value());
 }
