@@ -1,10 +1,13 @@
 #include "index/deferred_keys.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <tuple>
+#include <utility>
 
 #include "index/catalog.h"
 #include "index/derived_stats.h"
@@ -17,6 +20,18 @@ namespace {
 
 // Keys written per transaction: what one holds dirty stays a few MiB.
 constexpr std::size_t kSliceKeys = 32768;
+
+// A content hash as two numbers that order as its bytes do (memcmp).
+std::pair<std::uint64_t, std::uint64_t> hash_words(const ContentHash& h) {
+  std::uint64_t hi = 0, lo = 0;
+  std::memcpy(&hi, h.bytes.data(), 8);
+  std::memcpy(&lo, h.bytes.data() + 8, 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+  }
+  return {hi, lo};
+}
 
 bool hash_less(const ContentHash& a, const ContentHash& b) {
   return std::memcmp(a.bytes.data(), b.bytes.data(), a.bytes.size()) < 0;
@@ -58,22 +73,30 @@ void DeferredKeys::mark_pending(WriteTxn& t, const Tables& db) {
 
 void DeferredKeys::write(Catalog& cat) {
   const Tables& db = cat.db();
-  std::sort(hashes_.begin(), hashes_.end(), [](const HashEntry& a, const HashEntry& b) {
-    const int c = std::memcmp(a.hash.bytes.data(), b.hash.bytes.data(), a.hash.bytes.size());
-    return c != 0 ? c < 0 : a.id < b.id;
-  });
-  std::sort(inodes_.begin(), inodes_.end(), [&](const InodeEntry& a, const InodeEntry& b) {
-    return std::tie(devs_[a.dev], a.ino, a.id) < std::tie(devs_[b.dev], b.ino, b.id);
-  });
-  std::string key;
-  for (std::size_t at = 0; at < inodes_.size(); at += kSliceKeys) {
-    cat.write([&](WriteTxn& t) {
-      for (std::size_t i = at; i < std::min(inodes_.size(), at + kSliceKeys); ++i)
-        put_inode_key(t, db, key, devs_[inodes_[i].dev], inodes_[i].ino, inodes_[i].id);
+  {
+    // The content keys are sorted on a thread of their own while the inode
+    // keys are sorted and written: the end of a first index has the cores
+    // to itself.
+    std::jthread sort_hashes([this] {
+      std::sort(hashes_.begin(), hashes_.end(), [](const HashEntry& a, const HashEntry& b) {
+        const auto wa = hash_words(a.hash), wb = hash_words(b.hash);
+        return wa != wb ? wa < wb : a.id < b.id;
+      });
     });
-    cat.env().release_mapped_pages();
-  }
-  std::deque<InodeEntry>().swap(inodes_);
+    std::sort(inodes_.begin(), inodes_.end(), [&](const InodeEntry& a, const InodeEntry& b) {
+      return std::tie(devs_[a.dev], a.ino, a.id) < std::tie(devs_[b.dev], b.ino, b.id);
+    });
+    std::string key;
+    for (std::size_t at = 0; at < inodes_.size(); at += kSliceKeys) {
+      cat.write([&](WriteTxn& t) {
+        for (std::size_t i = at; i < std::min(inodes_.size(), at + kSliceKeys); ++i)
+          put_inode_key(t, db, key, devs_[inodes_[i].dev], inodes_[i].ino, inodes_[i].id);
+      });
+      cat.env().release_mapped_pages();
+    }
+    std::deque<InodeEntry>().swap(inodes_);
+  }  // (joins the sort)
+  std::string key;
   for (std::size_t at = 0; at < hashes_.size(); at += kSliceKeys) {
     cat.write([&](WriteTxn& t) {
       for (std::size_t i = at; i < std::min(hashes_.size(), at + kSliceKeys); ++i)

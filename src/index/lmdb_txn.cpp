@@ -59,6 +59,7 @@ Txn::Txn(Env& env, unsigned flags) : env_(&env) {
     if (rc != MDB_MAP_RESIZED) throw LmdbError("mdb_txn_begin", rc);
     // Another process grew the map: adopt its size, then try again.
     std::unique_lock lock(env.resize_mutex_);
+    env.forget_mapping();
     check(mdb_env_set_mapsize(env.env_, 0), "mdb_env_set_mapsize");
   }
 }
@@ -363,28 +364,42 @@ void Env::release_mapped_pages() {
 void Txn::release_mapped_pages() const { env_->release_mapped_pages_locked(); }  // the txn holds the lock
 
 void Env::release_mapped_pages_locked() {
-  mdb_filehandle_t fd = -1;
-  struct stat st{};
-  if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;
-  std::FILE* maps = std::fopen("/proc/self/maps", "re");
-  if (!maps) return;
-  char line[4096];
-  while (std::fgets(line, sizeof line, maps)) {
-    unsigned long long begin = 0, end = 0, offset = 0, inode = 0;
-    unsigned major = 0, minor = 0;
-    char perms[8] = {};
-    if (std::sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &begin, &end, perms, &offset, &major, &minor, &inode) != 7)
-      continue;
-    if (inode != st.st_ino || major != ::major(st.st_dev) || minor != ::minor(st.st_dev)) continue;
-    ::madvise(reinterpret_cast<void*>(begin), static_cast<std::size_t>(end - begin), MADV_DONTNEED);
+  std::lock_guard lock(mapped_mu_);
+  if (!mapped_known_) {
+    mapped_.clear();
+    mdb_filehandle_t fd = -1;
+    struct stat st{};
+    if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;
+    std::FILE* maps = std::fopen("/proc/self/maps", "re");
+    if (!maps) return;
+    char line[4096];
+    while (std::fgets(line, sizeof line, maps)) {
+      unsigned long long begin = 0, end = 0, offset = 0, inode = 0;
+      unsigned major = 0, minor = 0;
+      char perms[8] = {};
+      if (std::sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &begin, &end, perms, &offset, &major, &minor, &inode) !=
+          7)
+        continue;
+      if (inode != st.st_ino || major != ::major(st.st_dev) || minor != ::minor(st.st_dev)) continue;
+      mapped_.emplace_back(static_cast<std::uintptr_t>(begin), static_cast<std::uintptr_t>(end));
+    }
+    std::fclose(maps);
+    mapped_known_ = true;
   }
-  std::fclose(maps);
+  for (const auto& [begin, end] : mapped_)
+    ::madvise(reinterpret_cast<void*>(begin), static_cast<std::size_t>(end - begin), MADV_DONTNEED);
+}
+
+void Env::forget_mapping() {
+  std::lock_guard lock(mapped_mu_);
+  mapped_known_ = false;
 }
 
 void Env::grow(std::size_t seen_size) {
   std::unique_lock lock(resize_mutex_);
   std::size_t now = map_size();
   if (now > seen_size) return;  // somebody else grew it meanwhile
+  forget_mapping();
   check(mdb_env_set_mapsize(env_, now * 2), "mdb_env_set_mapsize");
 }
 

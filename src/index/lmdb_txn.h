@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <span>
@@ -29,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "index/error.h"
@@ -277,6 +279,7 @@ class Env {
  private:
   friend class Txn;
   void release_mapped_pages_locked();
+  void forget_mapping();  // under the resize lock, before the map moves
   friend class Txn;
   void grow(std::size_t seen_size);
 
@@ -286,6 +289,11 @@ class Env {
   std::atomic<std::thread::id> lazy_writer_{};  // set_lazy_meta's thread; none: every commit flushed
   std::atomic<std::uint64_t> whole_flushes_{0};
   mutable std::shared_mutex resize_mutex_;
+  // Where the map is (from /proc/self/maps), looked up once per map size:
+  // release_mapped_pages() is called often in a large sync.
+  std::mutex mapped_mu_;
+  bool mapped_known_ = false;  // false: look it up again (the map moved)
+  std::vector<std::pair<std::uintptr_t, std::uintptr_t>> mapped_;
 };
 
 }  // namespace lima::index
