@@ -48,7 +48,7 @@ std::int64_t mtime_of(const struct stat& st) {
 
 
 // Files a batch reconciles at once (SyncOptions::batch_files); the walk
-// waits when it has found three batches more than are reconciled. Together
+// waits when it has found two batches more than are reconciled. Together
 // they bound what a sync holds in memory, whatever the library's size.
 constexpr std::size_t kBatchFiles = 20000;
 
@@ -119,7 +119,7 @@ class Collector final : public WalkSink {
     list_root_done();
     {
       std::unique_lock lock(groups_mu_);
-      const std::size_t most = 3 * (opts_.batch_files ? opts_.batch_files : kBatchFiles);
+      const std::size_t most = 2 * (opts_.batch_files ? opts_.batch_files : kBatchFiles);
       // The project reconciled next never waits: the others wait for it.
       while (pending_files_ > most && project > next_needed_ && !cancelled())
         released_cv_.wait_for(lock, std::chrono::milliseconds(100));
