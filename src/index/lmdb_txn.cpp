@@ -341,8 +341,11 @@ std::size_t Env::map_size() const {
 
 void Env::set_lazy_meta(bool lazy_meta) {
   if (read_only_) return;
+  // The thread is known before commits turn lazy and forgotten after they
+  // are whole again: another thread's commit made lazy always sees it.
+  if (lazy_meta) lazy_writer_.store(std::this_thread::get_id());
   check(mdb_env_set_flags(env_, MDB_NOMETASYNC, lazy_meta ? 1 : 0), "mdb_env_set_flags");
-  lazy_writer_.store(lazy_meta ? std::this_thread::get_id() : std::thread::id{});
+  if (!lazy_meta) lazy_writer_.store(std::thread::id{});
 }
 
 void Env::flush_if_lazy_elsewhere() {
