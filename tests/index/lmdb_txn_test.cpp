@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 #include <lmdb.h>
 
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "index/lmdb_txn.h"
@@ -266,4 +270,60 @@ TEST_CASE("lazy commits are the lazy thread's only: another thread's commit is f
   ReadTxn t(env);
   CHECK(t.get(db, "api-edit").has_value());
   CHECK(t.get(db, "api-edit-2").has_value());
+}
+
+namespace {
+// The resident KiB of this process's mappings of `file` (/proc/self/smaps).
+std::size_t resident_kib_of(const std::filesystem::path& file) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool in = false;
+  std::size_t kib = 0;
+  while (std::getline(smaps, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find(' ') != std::string::npos &&
+        line.find('-') < line.find(' ')) {
+      in = line.ends_with(" " + file.string());
+    } else if (in && line.starts_with("Rss:")) {
+      kib += std::stoul(line.substr(4));
+    }
+  }
+  return kib;
+}
+}  // namespace
+
+TEST_CASE("the index's mapped pages are let go, also after the map has grown and moved") {
+  TempDir dir;
+  Env env(dir.path(), EnvOptions{.initial_map_size = 256 * 1024});
+  Dbi db = make_db(env, "data");
+  const std::string value(3000, 'v');
+  auto fill = [&](int from, int to) {
+    for (int batch = from; batch < to; ++batch)
+      env.write([&](WriteTxn& t) {
+        for (int i = 0; i < 50; ++i) t.put(db, "k" + std::to_string(batch * 1000 + i), value);
+      });
+  };
+  auto read_all = [&] {
+    ReadTxn t(env);
+    std::size_t n = 0;
+    t.scan_prefix(db, "k", [&](std::string_view, std::string_view v) {
+      n += v.size() == value.size();
+      return true;
+    });
+    return n;
+  };
+  const auto data_file = std::filesystem::canonical(dir.path()) / "data.mdb";
+  fill(0, 2);
+  CHECK(read_all() == 100);
+  REQUIRE(resident_kib_of(data_file) > 0);
+  env.release_mapped_pages();  // finds the map, and remembers where it is
+  CHECK(resident_kib_of(data_file) == 0);
+
+  const std::size_t before = env.map_size();
+  fill(2, 40);  // grows the map: LMDB maps it again, elsewhere
+  REQUIRE(env.map_size() > before);
+  CHECK(read_all() == 40 * 50);
+  REQUIRE(resident_kib_of(data_file) > 0);
+  env.release_mapped_pages();
+  CHECK(resident_kib_of(data_file) == 0);
+  CHECK(read_all() == 40 * 50);  // nothing lost: the pages come back from the file
 }
