@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <mutex>
 
@@ -203,9 +204,14 @@ bool WriteTxn::del_dup(const Dbi& db, std::string_view key, std::string_view val
 void WriteTxn::commit() {
   close_cursors();
   MDB_txn* t = txn_;
-  release();  // mdb_txn_commit frees t even when it fails
-  check(mdb_txn_commit(t), "mdb_txn_commit");
-  env_->flush_if_lazy_elsewhere();
+  txn_ = nullptr;  // mdb_txn_commit frees t even when it fails
+  // The flush reads the meta pages through the map: the map must not move
+  // till it is done, so the resize lock is held through both (and released
+  // by the destructor if the flush throws).
+  const int rc = mdb_txn_commit(t);
+  if (rc == MDB_SUCCESS) env_->flush_unless_lazy();
+  release();
+  check(rc, "mdb_txn_commit");
 }
 
 // ---- Cursor ---------------------------------------------------------------
@@ -295,7 +301,9 @@ Env::Env(const std::filesystem::path& dir, const EnvOptions& opts)
     check(mdb_env_set_maxdbs(env_, opts.max_dbs), "mdb_env_set_maxdbs");
     check(mdb_env_set_maxreaders(env_, 256), "mdb_env_set_maxreaders");
     check(mdb_env_set_mapsize(env_, opts.initial_map_size), "mdb_env_set_mapsize");
-    unsigned flags = MDB_NOTLS | (opts.read_only ? MDB_RDONLY : 0u);
+    // The meta page is flushed by WriteTxn::commit (flush_unless_lazy), not
+    // by LMDB: the one thread set_lazy_meta names may leave it unflushed.
+    unsigned flags = MDB_NOTLS | MDB_NOMETASYNC | (opts.read_only ? MDB_RDONLY : 0u);
     check(mdb_env_open(env_, dir.c_str(), flags, 0644), "mdb_env_open");
   } catch (...) {
     mdb_env_close(env_);
@@ -340,17 +348,11 @@ std::size_t Env::map_size() const {
 }
 
 void Env::set_lazy_meta(bool lazy_meta) {
-  if (read_only_) return;
-  // The thread is known before commits turn lazy and forgotten after they
-  // are whole again: another thread's commit made lazy always sees it.
-  if (lazy_meta) lazy_writer_.store(std::this_thread::get_id());
-  check(mdb_env_set_flags(env_, MDB_NOMETASYNC, lazy_meta ? 1 : 0), "mdb_env_set_flags");
-  if (!lazy_meta) lazy_writer_.store(std::thread::id{});
+  lazy_writer_.store(lazy_meta ? std::this_thread::get_id() : std::thread::id{});
 }
 
-void Env::flush_if_lazy_elsewhere() {
-  const auto lazy = lazy_writer_.load();
-  if (lazy == std::thread::id{} || lazy == std::this_thread::get_id()) return;
+void Env::flush_unless_lazy() {
+  if (lazy_writer_.load() == std::this_thread::get_id()) return;
   check(mdb_env_sync(env_, 1), "mdb_env_sync");
   whole_flushes_.fetch_add(1);
 }
@@ -364,7 +366,10 @@ void Env::release_mapped_pages() {
   release_mapped_pages_locked();
 }
 
-void Txn::release_mapped_pages() const { env_->release_mapped_pages_locked(); }  // the txn holds the lock
+void Txn::release_mapped_pages() const {
+  assert(resize_guard_.owns_lock());  // the map cannot move meanwhile
+  env_->release_mapped_pages_locked();
+}
 
 void Env::release_mapped_pages_locked() {
   std::lock_guard lock(mapped_mu_);
@@ -387,6 +392,10 @@ void Env::release_mapped_pages_locked() {
       mapped_.emplace_back(static_cast<std::uintptr_t>(begin), static_cast<std::uintptr_t>(end));
     }
     std::fclose(maps);
+    // LMDB maps the file once. More than one mapping of it: another Env on
+    // the same index in this process, whose map this one cannot tell from
+    // its own, nor know when it moves: let go of nothing.
+    if (mapped_.size() != 1) mapped_.clear();
     mapped_known_ = true;
   }
   for (const auto& [begin, end] : mapped_)

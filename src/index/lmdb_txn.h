@@ -254,20 +254,20 @@ class Env {
   std::size_t map_size() const;
 
   /// Durability of the commits that follow. By default each commit is on
-  /// disk when it returns (LMDB flushes the data pages, then the meta
-  /// page). With `lazy_meta`, the meta page is written but not flushed
-  /// (MDB_NOMETASYNC): one flush per commit instead of two. The index stays
-  /// whole whatever happens; a system crash (not a process crash) may undo
-  /// the commits since the last flushed one. The next flushed commit (any,
-  /// once lazy_meta is off again) makes everything before it durable.
-  /// Only the calling thread's commits are lazy: another thread's (an API
-  /// edit during a sync) is flushed whole, and with it what came before.
-  /// Called by the writing thread only, between transactions.
+  /// disk when it returns: LMDB flushes the data pages, writes the meta
+  /// page, and the commit flushes it (flush_unless_lazy). With `lazy_meta`,
+  /// the calling thread's commits leave the meta page unflushed: one flush
+  /// per commit instead of two. The index stays whole whatever happens; a
+  /// system crash (not a process crash) may undo the commits since the last
+  /// flushed one. Only that thread's commits are lazy: any other thread's
+  /// (an API edit during a sync) is flushed whole, and with it everything
+  /// before. Called by the writing thread only, between transactions.
   void set_lazy_meta(bool lazy_meta);
-  /// After a commit: flushes it whole when commits are lazy for another
-  /// thread only (set_lazy_meta).
-  void flush_if_lazy_elsewhere();
-  /// How many commits flush_if_lazy_elsewhere flushed whole.
+  /// After a commit, under the resize lock: flushes it whole unless this is
+  /// the thread set_lazy_meta named. A failed flush throws, though the
+  /// commit is made (and seen by readers): the disk failed, not the write.
+  void flush_unless_lazy();
+  /// How many commits flush_unless_lazy flushed whole.
   std::uint64_t whole_flushes() const { return whole_flushes_.load(); }
 
   /// Lets go of the index pages this process has mapped: they stay in the
@@ -286,7 +286,7 @@ class Env {
   std::filesystem::path dir_;
   MDB_env* env_ = nullptr;
   bool read_only_ = false;
-  std::atomic<std::thread::id> lazy_writer_{};  // set_lazy_meta's thread; none: every commit flushed
+  std::atomic<std::thread::id> lazy_writer_{};  // set_lazy_meta's thread: its commits stay lazy
   std::atomic<std::uint64_t> whole_flushes_{0};
   mutable std::shared_mutex resize_mutex_;
   // Where the map is (from /proc/self/maps), looked up once per map size:
