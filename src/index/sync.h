@@ -19,9 +19,10 @@
 // Durability: each batch is committed with the meta page flushed lazily
 // (Env::set_lazy_meta): a system crash may undo the last batches (never
 // corrupt the index); the run's record, and any other thread's commit (an
-// API edit), is flushed whole, with everything before it. On a first index, the walk and the hashing threads run nicer
-// than the thread that writes, so that on few cores the writing keeps pace
-// with them.
+// API edit), is flushed whole, with everything before it.
+//
+// On a first index, the walk and the hashing threads run nicer than the
+// thread that writes, so that on few cores the writing keeps pace with them.
 #pragma once
 
 #include <atomic>
