@@ -357,6 +357,23 @@ void WordIndex::rebuild(WriteTxn& t) const {
 
 // ---- reading it ------------------------------------------------------------
 
+namespace {
+// Calls fn(word, cursor) on every key of `words` the lookup matches (the
+// word, or every word it begins when `prefix`), the cursor on that key,
+// until fn returns false.
+template <class Fn>
+void each_matching_key(const Txn& t, const Dbi& words, Field field, std::string_view word, bool prefix, Fn&& fn) {
+  std::string key;
+  word_key(key, field, word);
+  Cursor c(t, words);
+  for (bool ok = c.seek(key); ok; ok = c.next_key()) {
+    const std::string_view k = c.key();
+    if (prefix ? !k.starts_with(key) : k != key) return;
+    if (!fn(k.substr(1), c) || !prefix) return;
+  }
+}
+}  // namespace
+
 void WordIndex::lookup(const Txn& t, Field field, std::string_view word, bool prefix,
                        const std::function<bool(std::string_view, std::span<const Posting>)>& fn) const {
   // One buffer per thread, kept between calls (a large posting list costs
@@ -374,37 +391,23 @@ void WordIndex::lookup(const Txn& t, Field field, std::string_view word, bool pr
   } release{use_shared};
   if (use_shared) shared_in_use = true;
 
-  std::string key;
-  word_key(key, field, word);
-  Cursor c(t, db_.words);
-  for (bool ok = c.seek(key); ok; ok = c.next_key()) {
-    const std::string_view k = c.key();
-    if (prefix ? !k.starts_with(key) : k != key) break;
+  each_matching_key(t, db_.words, field, word, prefix, [&](std::string_view w, Cursor& c) {
     buf.clear();
     buf.reserve(c.value_count());
     for (auto page = c.first_values(); !page.empty(); page = c.next_values())
       for (std::size_t i = 0; i + kPostingBytes <= page.size(); i += kPostingBytes)
         buf.push_back(decode_posting(page.data() + i));
-    if (!fn(k.substr(1), std::span<const Posting>(buf)) || !prefix) break;
-  }
+    return fn(w, std::span<const Posting>(buf));
+  });
 }
-
-}  // namespace lima::index
-
-namespace lima::index {
 
 void WordIndex::lookup_pages(const Txn& t, Field field, std::string_view word, bool prefix,
                              const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  std::string key;
-  word_key(key, field, word);
-  Cursor c(t, db_.words);
-  for (bool ok = c.seek(key); ok; ok = c.next_key()) {
-    const std::string_view k = c.key();
-    if (prefix ? !k.starts_with(key) : k != key) return;
+  each_matching_key(t, db_.words, field, word, prefix, [&](std::string_view w, Cursor& c) {
     for (auto page = c.first_values(); !page.empty(); page = c.next_values())
-      if (!fn(k.substr(1), page.substr(0, page.size() - page.size() % kPostingBytes))) return;
-    if (!prefix) return;
-  }
+      if (!fn(w, page.substr(0, page.size() - page.size() % kPostingBytes))) return false;
+    return true;
+  });
 }
 
 }  // namespace lima::index
