@@ -33,10 +33,6 @@ std::pair<std::uint64_t, std::uint64_t> hash_words(const ContentHash& h) {
   return {hi, lo};
 }
 
-bool hash_less(const ContentHash& a, const ContentHash& b) {
-  return std::memcmp(a.bytes.data(), b.bytes.data(), a.bytes.size()) < 0;
-}
-
 void put_hash_key(WriteTxn& t, const Tables& db, std::string& key, const ContentHash& h, AssetId id) {
   key.assign(h.view());
   put_u64(key, id);
@@ -145,7 +141,7 @@ void rebuild_deferred_keys(WriteTxn& t, const Tables& db) {
     return true;
   });
   std::sort(hashes.begin(), hashes.end(), [](const auto& a, const auto& b) {
-    return hash_less(a.first, b.first) || (a.first == b.first && a.second < b.second);
+    return std::pair(hash_words(a.first), a.second) < std::pair(hash_words(b.first), b.second);
   });
   std::sort(inodes.begin(), inodes.end());
   std::string key;

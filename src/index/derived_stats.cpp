@@ -46,9 +46,11 @@ std::uint64_t plus(std::uint64_t n, std::int64_t d) {
 // A live copy of at least one byte: what sharing is made of.
 bool is_copy(const Asset& a) { return a.state == ItemState::live && a.size > 0; }
 
+}  // namespace
+
 // Whether the live copies of h lie in two projects or more. Reads the
 // copies' records only when asset_hashes holds two of them or more.
-bool is_shared(const Txn& t, const Tables& db, const ContentHash& h) {
+bool content_is_shared(const Txn& t, const Tables& db, const ContentHash& h) {
   std::vector<AssetId> ids;
   t.scan_prefix(db.asset_hashes, h.view(), [&](std::string_view k, std::string_view) {
     if (k.size() == 24) ids.push_back(get_u64(k, 16));
@@ -66,10 +68,6 @@ bool is_shared(const Txn& t, const Tables& db, const ContentHash& h) {
   }
   return false;
 }
-
-}  // namespace
-
-bool content_is_shared(const Txn& t, const Tables& db, const ContentHash& h) { return is_shared(t, db, h); }
 
 namespace {
 
@@ -126,7 +124,7 @@ void derived_stats_update(WriteTxn& t, const Tables& db, std::span<const AssetCh
 
   std::sort(recheck.begin(), recheck.end(), hash_less);
   recheck.erase(std::unique(recheck.begin(), recheck.end()), recheck.end());
-  for (const auto& h : recheck) set_shared(t, db, h, is_shared(t, db, h));
+  for (const auto& h : recheck) set_shared(t, db, h, content_is_shared(t, db, h));
 }
 
 void derived_stats_rebuild(WriteTxn& t, const Tables& db) {
@@ -155,7 +153,7 @@ void derived_stats_rebuild(WriteTxn& t, const Tables& db) {
   std::optional<ContentHash> group;
   std::size_t copies = 0;
   auto close_group = [&] {
-    if (group && copies >= 2 && is_shared(t, db, *group)) t.put_sorted(db.shared_content, group->view(), {});
+    if (group && copies >= 2 && content_is_shared(t, db, *group)) t.put_sorted(db.shared_content, group->view(), {});
   };
   t.scan_prefix(db.asset_hashes, {}, [&](std::string_view k, std::string_view) {
     if (k.size() != 24) return true;
