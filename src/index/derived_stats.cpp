@@ -82,10 +82,12 @@ std::uint8_t lacking_bits(const ProjectStats& s) {
   return static_cast<std::uint8_t>((s.images == 0 ? 1 : 0) | (s.models == 0 ? 2 : 0));
 }
 
+std::string lacking_value(std::uint8_t bits) { return std::string(1, static_cast<char>(bits)); }
+
 void set_lacking(WriteTxn& t, const Tables& db, std::string_view key, const ProjectStats& s) {
   const auto bits = lacking_bits(s);
   if (bits == 0) t.del(db.projects_lacking, key);
-  else t.put(db.projects_lacking, key, std::string(1, static_cast<char>(bits)));
+  else t.put(db.projects_lacking, key, lacking_value(bits));
 }
 
 bool hash_less(const ContentHash& a, const ContentHash& b) {
@@ -145,7 +147,7 @@ void derived_stats_rebuild(WriteTxn& t, const Tables& db) {
   });
   for (const auto& [project, s] : stats) {
     t.put_sorted(db.project_stats, key_u64(project), encode_stats(s));
-    if (const auto bits = lacking_bits(s)) t.put_sorted(db.projects_lacking, key_u64(project), std::string(1, static_cast<char>(bits)));
+    if (const auto bits = lacking_bits(s)) t.put_sorted(db.projects_lacking, key_u64(project), lacking_value(bits));
   }
 
   // asset_hashes is in hash order: a content's copies are neighbours, and
@@ -179,7 +181,7 @@ void projects_lacking_rebuild(WriteTxn& t, const Tables& db) {
       if (const auto bits = lacking_bits(*s)) rows.emplace_back(std::string(k), bits);
     return true;
   });
-  for (const auto& [k, bits] : rows) t.put_sorted(db.projects_lacking, k, std::string(1, static_cast<char>(bits)));
+  for (const auto& [k, bits] : rows) t.put_sorted(db.projects_lacking, k, lacking_value(bits));
 }
 
 void for_each_lacking_project(const Txn& t, const Tables& db,

@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -51,6 +51,8 @@ std::int64_t mtime_of(const struct stat& st) {
 // waits when it has found two batches more than are reconciled. Together
 // they bound what a sync holds in memory, whatever the library's size.
 constexpr std::size_t kBatchFiles = 20000;
+
+std::size_t batch_files_of(const SyncOptions& opts) { return opts.batch_files ? opts.batch_files : kBatchFiles; }
 
 // How much nicer the walk and hashing threads run than the writing one.
 constexpr int kReaderNice = 10;
@@ -119,7 +121,7 @@ class Collector final : public WalkSink {
     list_root_done();
     {
       std::unique_lock lock(groups_mu_);
-      const std::size_t most = 2 * (opts_.batch_files ? opts_.batch_files : kBatchFiles);
+      const std::size_t most = 2 * batch_files_of(opts_);
       // The project reconciled next never waits: the others wait for it.
       while (pending_files_ > most && project > next_needed_ && !cancelled())
         released_cv_.wait_for(lock, std::chrono::milliseconds(100));
@@ -804,7 +806,7 @@ class SyncRun {
         if (!sink.whole(next)) return std::nullopt;
         batch_files += sink.group(next).files.size();
         batch.push_back(next++);
-        if (batch_files < (opts_.batch_files ? opts_.batch_files : kBatchFiles) && next < count) continue;
+        if (batch_files < batch_files_of(opts_) && next < count) continue;
       } else if (sink.cancelled()) {
         return std::nullopt;
       } else if (batch.empty()) {
@@ -1014,7 +1016,7 @@ class SyncRun {
     // it held in memory (the walk's threads freed some of it in their own
     // arenas, where it would otherwise stay). A small one's pages (the
     // watcher's) are those the next small one reads.
-    if (snap.assets.size() + plan.assets.size() >= (opts_.batch_files ? opts_.batch_files : kBatchFiles) / 4)
+    if (snap.assets.size() + plan.assets.size() >= batch_files_of(opts_) / 4)
       cat_.env().release_mapped_pages();
     if (plan.assets.size() >= 4096) ::malloc_trim(0);
   }
@@ -1222,7 +1224,7 @@ Result<Run> run_sync(Catalog& catalog, const SyncOptions& opts) {
   catalog.env().set_lazy_meta(false);
   const auto& n = r ? r->counts : RunCounts{};
   const std::uint64_t met = n.added + n.changed + n.moved + n.removed + n.unchanged + n.revived;
-  if (!r || met >= (opts.batch_files ? opts.batch_files : kBatchFiles)) {
+  if (!r || met >= batch_files_of(opts)) {
     ::malloc_trim(0);
     catalog.env().release_mapped_pages();
   }

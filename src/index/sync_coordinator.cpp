@@ -1,6 +1,5 @@
 #include "index/sync_coordinator.h"
 
-
 #include <algorithm>
 
 #include "index/runs.h"
