@@ -131,7 +131,7 @@ TEST_CASE("asking for a run while one goes on in the background gets that one", 
   CHECK_FALSE(syncs.running());
 }
 
-TEST_CASE("a running run is cancelled whoever started it, and ends cancelled having removed nothing",
+TEST_CASE("a running run is cancelled whoever started it, and ends cancelled having removed only what is gone",
           "[sync_coordinator]") {
   Library lib;
   lib.add_big_file();
@@ -160,7 +160,10 @@ TEST_CASE("a running run is cancelled whoever started it, and ends cancelled hav
       REQUIRE(run->status == RunStatus::ok);
   }
   REQUIRE(cancelled);
-  CHECK(cancelled->counts.removed == 0);
+  // A project reconciled before the cancel landed stays written (its walk
+  // was whole): dragon.stl, the one file gone, may be removed; nothing that
+  // is still there is.
+  CHECK(cancelled->counts.removed <= 1);
 
   // Once over it cannot be cancelled; an unknown run is not found.
   auto again = syncs.cancel_run(cancelled->id);
